@@ -1,0 +1,11 @@
+import CCRC32C
+
+/// CRC32C (Castagnoli), hardware-accelerated where the CPU has the instruction.
+enum CRC32C {
+    @inline(__always)
+    static func extend(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        ccrc32c_extend(crc, bytes.baseAddress, bytes.count)
+    }
+
+    static var isHardwareAccelerated: Bool { ccrc32c_is_hardware() != 0 }
+}

@@ -1,0 +1,128 @@
+import LMDB
+import Lifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The journal's single writer: a dedicated thread that drains every pending request into one
+/// write transaction and one fsync, then answers each caller in seq order.
+///
+/// Invariants: a caller is answered only after the commit that holds its events returned (so with
+/// `.durable` its events are on disk); a batch that conflicts is answered with its conflict and
+/// never affects the other batches of the group; an LMDB failure fails every batch of the group
+/// and stores nothing of it.
+final class GroupCommitter: @unchecked Sendable {
+    enum Request: Sendable {
+        case append([AppendItem], @Sendable (Result<[RecordedEvent], JournalError>) -> Void)
+        /// Arbitrary work in its own write transaction (snapshots, maintenance).
+        case write(
+            @Sendable (borrowing Transaction) throws -> Void, @Sendable (Result<Void, JournalError>) -> Void)
+
+        func fail(_ error: JournalError) {
+            switch self {
+            case .append(_, let completion): completion(.failure(error))
+            case .write(_, let completion): completion(.failure(error))
+            }
+        }
+
+        var eventCount: Int {
+            if case .append(let items, _) = self { return items.count }
+            return 0
+        }
+    }
+
+    private let journal: Journal
+    private let condition = ConditionLock()
+    private var queue: [Request] = []
+    private var stopping = false
+    private var finished = false
+    private var thread = pthread_t()
+
+    /// Group sizes seen (events per commit); read by metrics and the benchmark.
+    private(set) var commits = 0
+    private(set) var eventsCommitted = 0
+
+    init(journal: Journal) {
+        self.journal = journal
+        let box = Unmanaged.passRetained(self)
+        pthread_create(
+            &thread, nil,
+            { raw in
+                let committer = Unmanaged<GroupCommitter>.fromOpaque(raw!).takeRetainedValue()
+                committer.run()
+                return nil
+            }, box.toOpaque())
+    }
+
+    func submit(_ request: Request) {
+        let accepted = condition.withLock { () -> Bool in
+            guard !stopping else { return false }
+            queue.append(request)
+            return true
+        }
+        if accepted { condition.broadcast() } else { request.fail(.closed) }
+    }
+
+    /// Drains what is queued, then stops the thread and waits for it.
+    func shutdown() {
+        condition.withLock { stopping = true }
+        condition.broadcast()
+        pthread_join(thread, nil)
+    }
+
+    private func run() {
+        let limit = journal.options.maxEventsPerCommit
+        while true {
+            let group: [Request] = condition.withLock {
+                while queue.isEmpty && !stopping { condition.wait() }
+                var taken = 0
+                var count = 0
+                while taken < queue.count && (taken == 0 || count + queue[taken].eventCount <= limit) {
+                    count += queue[taken].eventCount
+                    taken += 1
+                }
+                defer { queue.removeFirst(taken) }
+                return Array(queue[..<taken])
+            }
+            if group.isEmpty { return }  // stopping and drained
+            process(group)
+        }
+    }
+
+    private func process(_ group: [Request]) {
+        var appends: [([AppendItem], @Sendable (Result<[RecordedEvent], JournalError>) -> Void)] = []
+        for request in group {
+            switch request {
+            case .append(let items, let completion): appends.append((items, completion))
+            case .write(let body, let completion):
+                do {
+                    try journal.env.write { txn in try body(txn) }
+                    completion(.success(()))
+                } catch {
+                    completion(.failure(Journal.wrap(error)))
+                }
+            }
+        }
+        guard !appends.isEmpty else { return }
+        let now = journal.options.clock()
+        let results: [Result<[RecordedEvent], JournalError>]
+        do {
+            results = try journal.env.write { txn in
+                try journal.writeGroup(txn, appends.map(\.0), now: now)
+            }
+        } catch {
+            let failure = Journal.wrap(error)
+            for (_, completion) in appends { completion(.failure(failure)) }
+            return
+        }
+        var committed: [RecordedEvent] = []
+        for case .success(let events) in results { committed.append(contentsOf: events) }
+        commits += 1
+        eventsCommitted += committed.count
+        if !committed.isEmpty {
+            for observer in journal.commitObservers.withLock({ $0 }) { observer(committed) }
+        }
+        for (i, (_, completion)) in appends.enumerated() { completion(results[i]) }
+    }
+}

@@ -1,0 +1,80 @@
+import LMDB
+import Lifecycle
+
+extension Journal {
+    /// A new journal records its layout version and creation time; an existing one must match.
+    func checkOrInitialiseMetadata() throws(JournalError) {
+        do {
+            let format: UInt32? = try env.read { txn in try readMetaU32(txn, StorageKeys.metaFormat) }
+            if let format {
+                guard format == StorageKeys.layoutVersion else {
+                    throw JournalError.unknownFormat(what: "journal \(path)", version: Int(format))
+                }
+                return
+            }
+            guard !options.readOnly else { throw JournalError.notAJournal(path: path, detail: "no format record") }
+            let now = options.clock()
+            try env.write { txn in
+                try putMeta(txn, StorageKeys.metaFormat, u64: UInt64(StorageKeys.layoutVersion), width: 4)
+                try putMeta(txn, StorageKeys.metaCreatedAt, u64: UInt64(bitPattern: now.microseconds), width: 8)
+            }
+        } catch {
+            throw Journal.wrap(error)
+        }
+    }
+
+    /// When the journal was created.
+    public func createdAt() throws(JournalError) -> Timestamp? {
+        do {
+            return try env.read { txn in
+                try readMetaU64(txn, StorageKeys.metaCreatedAt).map { Timestamp(microseconds: Int64(bitPattern: $0)) }
+            }
+        } catch { throw Journal.wrap(error) }
+    }
+
+    func readMetaU32(_ txn: borrowing Transaction, _ name: String) throws -> UInt32? {
+        let value = try name.utf8CString.withUnsafeBytes { key in
+            try txn.get(meta, key: UnsafeRawBufferPointer(rebasing: key.dropLast()))
+        }
+        guard let value else { return nil }
+        guard value.count == 4 else { throw JournalError.notAJournal(path: path, detail: "bad \(name) record") }
+        return value.loadUnaligned(as: UInt32.self).littleEndian
+    }
+
+    func readMetaU64(_ txn: borrowing Transaction, _ name: String) throws -> UInt64? {
+        let value = try name.utf8CString.withUnsafeBytes { key in
+            try txn.get(meta, key: UnsafeRawBufferPointer(rebasing: key.dropLast()))
+        }
+        guard let value else { return nil }
+        guard value.count == 8 else { throw JournalError.notAJournal(path: path, detail: "bad \(name) record") }
+        return value.loadUnaligned(as: UInt64.self).littleEndian
+    }
+
+    func putMeta(_ txn: borrowing Transaction, _ name: String, u64 value: UInt64, width: Int) throws {
+        var le = value.littleEndian
+        try name.utf8CString.withUnsafeBytes { key in
+            try withUnsafeBytes(of: &le) { raw in
+                try txn.put(
+                    meta, key: UnsafeRawBufferPointer(rebasing: key.dropLast()),
+                    value: UnsafeRawBufferPointer(rebasing: raw[..<width]))
+            }
+        }
+    }
+
+    /// The highest seq ever assigned: the recorded `lastSeq`, or the log's last key if higher.
+    /// (Compaction may drop the last record; its seq is never handed out again.)
+    func lastAssignedSeq(_ txn: borrowing Transaction) throws -> UInt64 {
+        let recorded = try readMetaU64(txn, StorageKeys.metaLastSeq) ?? 0
+        let inLog: UInt64 = try txn.withCursor(log) { c in
+            guard let (k, _) = try c.get(.last) else { return 0 }
+            return StorageKeys.seq(fromKey: k) ?? 0
+        }
+        return max(recorded, inLog)
+    }
+
+    static func wrap(_ error: any Error) -> JournalError {
+        if let e = error as? JournalError { return e }
+        if let e = error as? LMDBError { return .lmdb(e) }
+        return .io(path: "", errno: 0, detail: "\(error)")
+    }
+}

@@ -1,0 +1,134 @@
+import LMDB
+import Lifecycle
+
+extension Journal {
+    /// The highest seq assigned so far (0 for an empty journal).
+    public func lastSeq() throws(JournalError) -> UInt64 {
+        do { return try env.read { txn in try lastAssignedSeq(txn) } } catch { throw Journal.wrap(error) }
+    }
+
+    /// Number of events stored.
+    public func eventCount() throws(JournalError) -> Int {
+        do { return try env.read { txn in try txn.count(log) } } catch { throw Journal.wrap(error) }
+    }
+
+    /// The event stored under `seq`, or `nil` (never assigned, or dropped by compaction).
+    public func event(at seq: UInt64) throws(JournalError) -> RecordedEvent? {
+        do {
+            return try env.read { txn in
+                try StorageKeys.withSeqKey(seq) { key in
+                    guard let value = try txn.get(log, key: key) else { return nil }
+                    return try RecordFormat.decode(seq: seq, bytes: value)
+                }
+            }
+        } catch { throw Journal.wrap(error) }
+    }
+
+    /// The number of events ever appended to `job` (0 for an unknown job).
+    public func version(of job: String) throws(JournalError) -> UInt64 {
+        do {
+            return try env.read { txn in try txn.withCursor(jobs) { c in try currentVersion(of: job, cursor: c) } }
+        } catch { throw Journal.wrap(error) }
+    }
+
+    /// One job's events in log order, read through the per-job index (O(its events)).
+    /// `throughSeq` stops after the last event at or before that seq.
+    public func events(ofJob job: String, throughSeq: UInt64 = .max) throws(JournalError) -> [RecordedEvent] {
+        do {
+            return try env.read { txn in
+                var result: [RecordedEvent] = []
+                var job = job
+                try job.withUTF8 { key in
+                    try txn.withCursor(jobs) { index in
+                        var entry = try index.get(.set, key: UnsafeRawBufferPointer(key)).flatMap { _ in
+                            try index.get(.firstDup)
+                        }
+                        while let (_, value) = entry {
+                            guard let e = StorageKeys.IndexEntry(value) else {
+                                throw JournalError.corruptIndex(job: String(decoding: key, as: UTF8.self), detail: "bad entry")
+                            }
+                            if e.seq > throughSeq { break }
+                            let record = try StorageKeys.withSeqKey(e.seq) { k in try txn.get(log, key: k) }
+                            guard let record else {
+                                throw JournalError.corruptIndex(
+                                    job: String(decoding: key, as: UTF8.self), detail: "seq \(e.seq) is not in the log")
+                            }
+                            result.append(try RecordFormat.decode(seq: e.seq, bytes: record))
+                            entry = try index.get(.nextDup)
+                        }
+                    }
+                }
+                return result
+            }
+        } catch { throw Journal.wrap(error) }
+    }
+
+    /// Events with `from <= seq <= through`, in order.
+    public func events(from: UInt64, through: UInt64 = .max, limit: Int = .max) throws(JournalError) -> [RecordedEvent] {
+        var result: [RecordedEvent] = []
+        try scan(from: from, through: through) { event in
+            result.append(event)
+            return result.count < limit
+        }
+        return result
+    }
+
+    /// Streams every event with `from <= seq <= through` in order, in constant memory. `body`
+    /// returns false to stop. Long scans read in chunks of short read transactions, so they never
+    /// pin old pages or hold off map growth; the log is append-only, so the chunks join seamlessly.
+    public func scan(
+        from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536, _ body: (RecordedEvent) throws -> Bool
+    ) throws(JournalError) {
+        do {
+            try scanRecords(from: from, through: through, chunk: chunk) { seq, bytes in
+                try body(try RecordFormat.decode(seq: seq, bytes: bytes))
+            }
+        } catch { throw Journal.wrap(error) }
+    }
+
+    /// Visits raw records (seq, bytes valid only during the call) in seq order, chunked like `scan`.
+    func scanRecords(
+        from: UInt64, through: UInt64 = .max, chunk: Int = 65_536,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        var next = max(from, 1)
+        while next <= through {
+            let (resume, stopped): (UInt64?, Bool) = try env.read { txn in
+                try txn.withCursor(log) { c in
+                    var entry = try StorageKeys.withSeqKey(next) { k in try c.get(.setRange, key: k) }
+                    var n = 0
+                    while let (k, v) = entry {
+                        guard let seq = StorageKeys.seq(fromKey: k) else {
+                            throw JournalError.corruptRecord(seq: next, detail: "log key of \(k.count) bytes")
+                        }
+                        if seq > through { return (nil, false) }
+                        if try !body(seq, v) { return (nil, true) }
+                        n += 1
+                        if n >= chunk { return (seq + 1, false) }
+                        entry = try c.get(.next)
+                    }
+                    return (nil, false)
+                }
+            }
+            guard let resume, !stopped else { return }
+            next = resume
+        }
+    }
+
+    /// Every job id in the index, in byte order.
+    public func jobIDs() throws(JournalError) -> [String] {
+        do {
+            return try env.read { txn in
+                try txn.withCursor(jobs) { c in
+                    var ids: [String] = []
+                    var entry = try c.get(.first)
+                    while let (k, _) = entry {
+                        ids.append(String(decoding: k, as: UTF8.self))
+                        entry = try c.get(.nextNoDup)
+                    }
+                    return ids
+                }
+            }
+        } catch { throw Journal.wrap(error) }
+    }
+}

@@ -1,0 +1,124 @@
+import LMDB
+import Lifecycle
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The durable, append-only event log with its per-job index.
+///
+/// One `Journal` per process per file. Appends from any number of tasks or threads go through a
+/// single writer thread (group commit); reads run on the caller's thread in their own read-only
+/// snapshot. A read-only journal can be opened by other processes while this one appends.
+public final class Journal: Sendable {
+    public enum Durability: Sendable {
+        /// Acknowledged means fsynced (the default).
+        case durable
+        /// No fsync at commit: for tests and benchmarks. A crash may lose recent appends.
+        case noSync
+    }
+
+    public struct Options: Sendable {
+        public var durability: Durability = .durable
+        public var readOnly = false
+        /// Initial map size; the map grows by itself.
+        public var initialMapSize = 1 << 30
+        /// Most events one group commit puts in one transaction.
+        public var maxEventsPerCommit = 100_000
+        /// The clock that stamps append times (injectable for tests).
+        public var clock: @Sendable () -> Timestamp = Journal.systemClock
+
+        public init() {}
+    }
+
+    public let path: String
+    public let options: Options
+    let env: Environment
+    let log: Database
+    let jobs: Database
+    let meta: Database
+    let snapshots: Database
+    private let owners: OwnersLock
+    let writer: Mutex<GroupCommitter?>
+    /// Called on the writer thread after each commit, with every event it made durable, in seq order.
+    let commitObservers = Mutex<[@Sendable ([RecordedEvent]) -> Void]>([])
+
+    /// Opens (creating it when writable and missing) the journal file at `path`.
+    public static func open(at path: String, options: Options = Options()) throws(JournalError) -> Journal {
+        try Journal(path: path, options: options)
+    }
+
+    private init(path: String, options: Options) throws(JournalError) {
+        self.path = path
+        self.options = options
+        if options.readOnly && access(path, F_OK) != 0 { throw .notFound(path: path) }
+        owners = try OwnersLock(journalPath: path, exclusive: false)
+        var envOptions = Environment.Options(path: path)
+        envOptions.mapSize = options.initialMapSize
+        envOptions.readOnly = options.readOnly
+        envOptions.noSync = options.durability == .noSync
+        do {
+            env = try Environment(envOptions)
+        } catch {
+            if error == .invalidFile || error == .versionMismatch {
+                throw .notAJournal(path: path, detail: error.message)
+            }
+            if error.code == ENOENT { throw .notFound(path: path) }
+            throw .lmdb(error)
+        }
+        do {
+            let dbs: [Database] = try env.openDatabases([
+                (StorageKeys.logDatabase, []),
+                (StorageKeys.jobsDatabase, [.duplicateSort, .duplicateFixed]),
+                (StorageKeys.metaDatabase, []),
+                (StorageKeys.snapshotsDatabase, []),
+            ])
+            (log, jobs, meta, snapshots) = (dbs[0], dbs[1], dbs[2], dbs[3])
+        } catch let error as LMDBError where error == .notFound {
+            throw .notAJournal(path: path, detail: "it has no Logbook tables")
+        } catch let error as LMDBError {
+            throw .lmdb(error)
+        } catch {
+            throw .notAJournal(path: path, detail: "\(error)")
+        }
+        writer = Mutex(nil)
+        try checkOrInitialiseMetadata()
+        if !options.readOnly {
+            writer.withLock { $0 = GroupCommitter(journal: self) }
+        }
+    }
+
+    /// Stops the writer (after it drains pending appends) and closes the file. Idempotent.
+    public func close() {
+        let committer = writer.withLock { w -> GroupCommitter? in
+            defer { w = nil }
+            return w
+        }
+        committer?.shutdown()
+        if options.durability == .noSync && !options.readOnly { try? env.sync() }
+        env.close()
+        owners.release()
+    }
+
+    /// Registers `observer` to see every committed event, in seq order, on the writer thread,
+    /// before the appending callers are resumed. Keep it short: it delays acknowledgements.
+    public func observeCommits(_ observer: @escaping @Sendable ([RecordedEvent]) -> Void) {
+        commitObservers.withLock { $0.append(observer) }
+    }
+
+    public static let systemClock: @Sendable () -> Timestamp = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(microseconds: Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
+    }
+
+    /// Environment figures for `stats`.
+    public var fileSize: Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+    public var mapSize: Int { env.mapSize }
+    public var mapGrowths: Int { env.growthCount.load(ordering: .relaxed) }
+    public var staleReadersCleared: Int { env.staleReadersCleared }
+}

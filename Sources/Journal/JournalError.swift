@@ -1,0 +1,42 @@
+import LMDB
+import Lifecycle
+
+/// Everything the journal can refuse or detect. Each case carries what a person needs to act.
+public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The expected version of `job` did not match; nothing of the batch was stored.
+    case versionConflict(job: String, expected: UInt64, actual: UInt64)
+    /// Event number `index` (from 0) of a batch failed validation; nothing was stored.
+    case invalidEvent(index: Int, EventValidationError)
+    /// A stored record failed its checksum or could not be parsed.
+    case corruptRecord(seq: UInt64, detail: String)
+    /// A stored record, snapshot or journal was written by an unknown (newer) format.
+    case unknownFormat(what: String, version: Int)
+    /// The per-job index disagrees with the log.
+    case corruptIndex(job: String, detail: String)
+    case notFound(path: String)
+    case notAJournal(path: String, detail: String)
+    /// Another process has the journal open and the operation needs it alone.
+    case inUse(path: String)
+    case readOnly
+    case closed
+    case lmdb(LMDBError)
+    case io(path: String, errno: Int32, detail: String)
+
+    public var description: String {
+        switch self {
+        case .versionConflict(let job, let expected, let actual):
+            "version conflict on job \(job): expected version \(expected), actual version \(actual)"
+        case .invalidEvent(let index, let error): "event \(index + 1): \(error)"
+        case .corruptRecord(let seq, let detail): "corrupt record at seq \(seq): \(detail)"
+        case .unknownFormat(let what, let version): "\(what) has unknown format version \(version)"
+        case .corruptIndex(let job, let detail): "corrupt per-job index for job \(job): \(detail)"
+        case .notFound(let path): "no journal at \(path)"
+        case .notAJournal(let path, let detail): "\(path) is not a Logbook journal: \(detail)"
+        case .inUse(let path): "journal \(path) is open in another process; stop it and retry"
+        case .readOnly: "the journal is open read-only"
+        case .closed: "the journal is closed"
+        case .lmdb(let error): error.description
+        case .io(let path, let errno, let detail): "\(path): \(detail) (errno \(errno))"
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import Lifecycle
+
+/// The binary record stored for each event (docs/record-format.md has the byte-by-byte layout).
+///
+/// Little-endian integers; a 32-byte fixed header, the job id, the optional fields named by the
+/// presence flags in a fixed order, then a CRC32C over the 8-byte big-endian seq followed by every
+/// byte before the CRC. Folding the seq into the checksum catches a record stored under the wrong key.
+enum RecordFormat {
+    static let version: UInt8 = 1
+    static let headerSize = 32
+    static let crcSize = 4
+
+    struct Presence: OptionSet {
+        let rawValue: UInt16
+        static let node = Presence(rawValue: 1 << 0)
+        static let holder = Presence(rawValue: 1 << 1)
+        static let reason = Presence(rawValue: 1 << 2)
+        static let index = Presence(rawValue: 1 << 3)
+        static let attempt = Presence(rawValue: 1 << 4)
+        static let data = Presence(rawValue: 1 << 5)
+        static let known: Presence = [.node, .holder, .reason, .index, .attempt, .data]
+    }
+
+    /// Appends the record for `event` (whose `at` must be set) to `buffer`.
+    static func encode(seq: UInt64, version: UInt64, appendedAt: Timestamp, event: Event, into buffer: inout [UInt8]) {
+        let start = buffer.count
+        var presence: Presence = []
+        if event.node != nil { presence.insert(.node) }
+        if event.holder != nil { presence.insert(.holder) }
+        if event.reason != nil { presence.insert(.reason) }
+        if event.index != nil { presence.insert(.index) }
+        if event.attempt != nil { presence.insert(.attempt) }
+        if event.data != nil { presence.insert(.data) }
+        buffer.append(RecordFormat.version)
+        buffer.append(event.type.rawValue)
+        append16(presence.rawValue, to: &buffer)
+        append16(UInt16(event.job.utf8.count), to: &buffer)
+        append16(0, to: &buffer)
+        append64(version, to: &buffer)
+        append64(UInt64(bitPattern: (event.at ?? appendedAt).microseconds), to: &buffer)
+        append64(UInt64(bitPattern: appendedAt.microseconds), to: &buffer)
+        buffer.append(contentsOf: event.job.utf8)
+        if let node = event.node { appendShortText(node, to: &buffer) }
+        if let holder = event.holder { appendShortText(holder, to: &buffer) }
+        if let reason = event.reason { appendShortText(reason, to: &buffer) }
+        if let index = event.index { append64(index, to: &buffer) }
+        if let attempt = event.attempt { append32(attempt, to: &buffer) }
+        if let data = event.data {
+            append32(UInt32(data.utf8.count), to: &buffer)
+            buffer.append(contentsOf: data.utf8)
+        }
+        let crc = buffer.withUnsafeBytes { raw in
+            checksum(seq: seq, body: UnsafeRawBufferPointer(rebasing: raw[start...]))
+        }
+        append32(crc, to: &buffer)
+    }
+
+    static func checksum(seq: UInt64, body: UnsafeRawBufferPointer) -> UInt32 {
+        var key = seq.bigEndian
+        let seeded = withUnsafeBytes(of: &key) { CRC32C.extend(0, $0) }
+        return CRC32C.extend(seeded, body)
+    }
+
+    /// Checks the format version and the CRC of the record stored under `seq`.
+    static func verify(seq: UInt64, bytes: UnsafeRawBufferPointer) throws(JournalError) {
+        guard bytes.count >= headerSize + crcSize else {
+            throw .corruptRecord(seq: seq, detail: "record of \(bytes.count) bytes is shorter than a header")
+        }
+        let format = bytes[0]
+        guard format == RecordFormat.version else { throw .unknownFormat(what: "record at seq \(seq)", version: Int(format)) }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - crcSize)])
+        let stored = bytes.loadUnaligned(fromByteOffset: bytes.count - crcSize, as: UInt32.self).littleEndian
+        let computed = checksum(seq: seq, body: body)
+        guard stored == computed else {
+            throw .corruptRecord(seq: seq, detail: "checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))")
+        }
+    }
+
+    /// Decodes and verifies the record stored under `seq`.
+    static func decode(seq: UInt64, bytes: UnsafeRawBufferPointer) throws(JournalError) -> RecordedEvent {
+        try verify(seq: seq, bytes: bytes)
+        var r = ByteReader(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - crcSize)]))
+        func corrupt(_ detail: String) -> JournalError { .corruptRecord(seq: seq, detail: detail) }
+        r.offset = 1
+        guard let typeByte = r.u8(), let type = EventType(rawValue: typeByte) else {
+            throw corrupt("unknown event type \(bytes[1])")
+        }
+        guard let presenceRaw = r.u16() else { throw corrupt("truncated header") }
+        let presence = Presence(rawValue: presenceRaw)
+        guard presence.isSubset(of: .known) else { throw corrupt("unknown field flags \(presenceRaw)") }
+        guard let jobLength = r.u16(), r.u16() != nil, let version = r.u64(), let at = r.u64(), let appended = r.u64(),
+            let job = r.text(Int(jobLength))
+        else { throw corrupt("truncated header") }
+        var event = Event(job: job, type: type, at: Timestamp(microseconds: Int64(bitPattern: at)))
+        if presence.contains(.node) { guard let v = r.shortText() else { throw corrupt("truncated node") }; event.node = v }
+        if presence.contains(.holder) {
+            guard let v = r.shortText() else { throw corrupt("truncated holder") }
+            event.holder = v
+        }
+        if presence.contains(.reason) {
+            guard let v = r.shortText() else { throw corrupt("truncated reason") }
+            event.reason = v
+        }
+        if presence.contains(.index) { guard let v = r.u64() else { throw corrupt("truncated index") }; event.index = v }
+        if presence.contains(.attempt) {
+            guard let v = r.u32() else { throw corrupt("truncated attempt") }
+            event.attempt = v
+        }
+        if presence.contains(.data) {
+            guard let n = r.u32(), let v = r.text(Int(n)) else { throw corrupt("truncated data") }
+            event.data = v
+        }
+        guard r.offset == r.bytes.count else { throw corrupt("\(r.bytes.count - r.offset) unexpected trailing bytes") }
+        return RecordedEvent(
+            seq: seq, version: version, appendedAt: Timestamp(microseconds: Int64(bitPattern: appended)), event: event)
+    }
+
+    /// The job id and type of a verified record, without decoding the rest (for compaction and verify).
+    static func peekTypeAndVersion(_ bytes: UnsafeRawBufferPointer) -> (type: UInt8, version: UInt64)? {
+        guard bytes.count >= headerSize + crcSize else { return nil }
+        return (bytes[1], bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian)
+    }
+
+    private static func hex(_ v: UInt32) -> String {
+        let s = String(v, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - s.count) + s
+    }
+
+    @inline(__always) static func append16(_ v: UInt16, to b: inout [UInt8]) {
+        b.append(UInt8(truncatingIfNeeded: v)); b.append(UInt8(truncatingIfNeeded: v >> 8))
+    }
+    @inline(__always) static func append32(_ v: UInt32, to b: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { b.append(contentsOf: $0) }
+    }
+    @inline(__always) static func append64(_ v: UInt64, to b: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { b.append(contentsOf: $0) }
+    }
+    static func appendShortText(_ s: String, to b: inout [UInt8]) {
+        append16(UInt16(s.utf8.count), to: &b)
+        b.append(contentsOf: s.utf8)
+    }
+}
+
+/// Bounds-checked little-endian reads; every read returns `nil` past the end instead of trapping.
+struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+
+    mutating func u8() -> UInt8? {
+        guard offset + 1 <= bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+    mutating func u16() -> UInt16? {
+        guard offset + 2 <= bytes.count else { return nil }
+        defer { offset += 2 }
+        return bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian
+    }
+    mutating func u32() -> UInt32? {
+        guard offset + 4 <= bytes.count else { return nil }
+        defer { offset += 4 }
+        return bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
+    }
+    mutating func u64() -> UInt64? {
+        guard offset + 8 <= bytes.count else { return nil }
+        defer { offset += 8 }
+        return bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
+    }
+    mutating func text(_ n: Int) -> String? {
+        guard n >= 0, offset + n <= bytes.count else { return nil }
+        defer { offset += n }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]), as: UTF8.self)
+    }
+    mutating func shortText() -> String? {
+        guard let n = u16() else { return nil }
+        return text(Int(n))
+    }
+}

@@ -1,0 +1,55 @@
+/// Key and value encodings of the journal's LMDB databases (docs/record-format.md).
+///
+/// - `log`:       seq (8-byte big-endian, so byte order = numeric order) → record
+/// - `jobs`:      job id bytes → many 16-byte values: version (8-byte BE) ‖ seq (8-byte BE),
+///                `DUPSORT|DUPFIXED`, so one job's entries sort by version, which is log order
+/// - `meta`:      ASCII name → value (`format`, `createdAt`, `lastSeq`)
+/// - `snapshots`: seq covered (8-byte BE) → snapshot blob (the fold layer defines the blob)
+enum StorageKeys {
+    static let logDatabase = "log"
+    static let jobsDatabase = "jobs"
+    static let metaDatabase = "meta"
+    static let snapshotsDatabase = "snapshots"
+
+    static let metaFormat = "format"
+    static let metaCreatedAt = "createdAt"
+    static let metaLastSeq = "lastSeq"
+
+    /// The storage layout version (bumped when the set of databases or their encodings change).
+    static let layoutVersion: UInt32 = 1
+
+    @inline(__always)
+    static func withSeqKey<R>(_ seq: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var be = seq.bigEndian
+        return try withUnsafeBytes(of: &be, body)
+    }
+
+    @inline(__always)
+    static func seq(fromKey key: UnsafeRawBufferPointer) -> UInt64? {
+        guard key.count == 8 else { return nil }
+        return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+    }
+
+    /// An index value: (version, seq), both big-endian so memcmp order is numeric order.
+    struct IndexEntry: Equatable {
+        var version: UInt64
+        var seq: UInt64
+
+        @inline(__always)
+        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            var raw = (version.bigEndian, seq.bigEndian)
+            return try withUnsafeBytes(of: &raw, body)
+        }
+
+        init(version: UInt64, seq: UInt64) {
+            self.version = version
+            self.seq = seq
+        }
+
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count == 16 else { return nil }
+            version = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+            seq = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import Synchronization
+
+/// An open LMDB environment (one file plus its lock file; Logbook uses `MDB_NOSUBDIR`).
+///
+/// Invariants this type keeps:
+/// - read transactions are `MDB_NOTLS`, so any thread may use them and one thread may hold several;
+/// - a write transaction that hits `MDB_MAP_FULL` is aborted, the map grows, and the body runs again,
+///   so callers never see a full map (their body must be re-runnable: it is, since an abort undoes it);
+/// - a transaction that meets `MDB_MAP_RESIZED` (another process grew the map) adopts the new size
+///   and retries;
+/// - the map is only ever resized while no transaction of this process is live (`ResizeLock`).
+public final class Environment: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var path: String
+        /// Initial map size in bytes; the map grows on demand, so this is a starting point, not a limit.
+        public var mapSize: Int = 1 << 30
+        /// The largest single growth step; growth doubles the map until it reaches this step.
+        public var maxGrowthStep: Int = 8 << 30
+        public var maxDatabases: UInt32 = 8
+        public var maxReaders: UInt32 = 256
+        public var readOnly: Bool = false
+        /// Skip fsync at commit (`MDB_NOSYNC`): fast, and a crash may lose recent commits.
+        public var noSync: Bool = false
+
+        public init(path: String) { self.path = path }
+    }
+
+    public let options: Options
+    let handle: EnvHandle
+    private let resizeLock = ResizeLock()
+    var resizeLockForSetup: ResizeLock { resizeLock }
+    private let closed = Atomic<Bool>(false)
+    /// How many times this process grew the map (for tests and stats).
+    public let growthCount = Atomic<Int>(0)
+    /// Stale reader slots cleared by `mdb_reader_check` when the environment opened.
+    public let staleReadersCleared: Int
+
+    public init(_ options: Options) throws(LMDBError) {
+        self.options = options
+        let (rc, env) = C.envCreate()
+        try LMDBError.check(rc)
+        guard let env else { throw LMDBError(code: C.invalid) }
+        do {
+            try LMDBError.check(C.envSetMapSize(env, options.mapSize))
+            try LMDBError.check(C.envSetMaxDBs(env, options.maxDatabases))
+            try LMDBError.check(C.envSetMaxReaders(env, options.maxReaders))
+            var flags = C.noSubdir | C.noTLS
+            if options.readOnly { flags |= C.readOnly }
+            if options.noSync { flags |= C.noSync }
+            try LMDBError.check(C.envOpen(env, options.path, flags, 0o644))
+            // A process killed while it held a read transaction leaves its slot behind; it would pin
+            // old pages forever. Clear such slots now.
+            let (rcCheck, dead) = C.envReaderCheck(env)
+            try LMDBError.check(rcCheck)
+            staleReadersCleared = Int(dead)
+        } catch {
+            C.envClose(env)
+            throw error
+        }
+        handle = env
+    }
+
+    deinit { close() }
+
+    /// Closes the environment. Idempotent. No transaction may be live.
+    public func close() {
+        if closed.exchange(true, ordering: .acquiringAndReleasing) { return }
+        C.envClose(handle)
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read-only snapshot of the database.
+    public func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+        while true {
+            resizeLock.lockShared()
+            let (rc, txn) = C.txnBegin(handle, readOnly: true)
+            if rc == C.mapResized {
+                resizeLock.unlock()
+                try adoptForeignMapSize()
+                continue
+            }
+            guard rc == 0, let txn else {
+                resizeLock.unlock()
+                throw LMDBError(code: rc)
+            }
+            defer {
+                C.txnAbort(txn)
+                resizeLock.unlock()
+            }
+            return try body(Transaction(handle: txn, isReadOnly: true))
+        }
+    }
+
+    /// Runs `body` in a write transaction and commits it. Any error from `body` aborts it.
+    ///
+    /// On `MDB_MAP_FULL` (from a put or from the commit) the map grows and `body` runs again.
+    /// LMDB serialises writers across processes; callers in one process should also use one thread.
+    public func write<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+        while true {
+            resizeLock.lockShared()
+            let (rc, txn) = C.txnBegin(handle, readOnly: false)
+            if rc == C.mapResized {
+                resizeLock.unlock()
+                try adoptForeignMapSize()
+                continue
+            }
+            guard rc == 0, let txn else {
+                resizeLock.unlock()
+                throw LMDBError(code: rc)
+            }
+            let result: R
+            do {
+                result = try body(Transaction(handle: txn, isReadOnly: false))
+            } catch let error as LMDBError where error == .mapFull {
+                C.txnAbort(txn)
+                resizeLock.unlock()
+                try grow()
+                continue
+            } catch {
+                C.txnAbort(txn)
+                resizeLock.unlock()
+                throw error
+            }
+            let commit = C.txnCommit(txn)  // frees the transaction whatever it returns
+            resizeLock.unlock()
+            if commit == C.mapFull {
+                try grow()
+                continue
+            }
+            try LMDBError.check(commit)
+            return result
+        }
+    }
+
+    // MARK: Map size
+
+    /// The current map size in bytes.
+    public var mapSize: Int { C.envInfo(handle).mapSize }
+
+    /// Bytes in use: pages up to the last used page.
+    public var usedBytes: Int {
+        let info = C.envInfo(handle)
+        return (info.lastPage + 1) * C.envPageSize(handle)
+    }
+
+    /// Live reader slots in the lock table (all processes).
+    public var readerSlotsInUse: Int { C.envInfo(handle).readers }
+
+    private func grow() throws(LMDBError) {
+        resizeLock.lockExclusive()
+        defer { resizeLock.unlock() }
+        let current = C.envInfo(handle).mapSize
+        let step = min(max(current, 1 << 20), options.maxGrowthStep)
+        try LMDBError.check(C.envSetMapSize(handle, current + step))
+        growthCount.add(1, ordering: .relaxed)
+    }
+
+    private func adoptForeignMapSize() throws(LMDBError) {
+        resizeLock.lockExclusive()
+        defer { resizeLock.unlock() }
+        // Size 0 means: take the size another process recorded in the file.
+        try LMDBError.check(C.envSetMapSize(handle, 0))
+    }
+
+    // MARK: Maintenance
+
+    /// Flushes buffers to disk (needed after writes in `noSync` mode before claiming durability).
+    public func sync() throws(LMDBError) {
+        try LMDBError.check(C.envSync(handle, force: true))
+    }
+
+    /// Clears reader slots left by dead processes; returns how many.
+    @discardableResult
+    public func clearStaleReaders() throws(LMDBError) -> Int {
+        let (rc, dead) = C.envReaderCheck(handle)
+        try LMDBError.check(rc)
+        return Int(dead)
+    }
+
+    /// Writes a compacted copy (free pages omitted) to `path`, which must not exist.
+    public func copyCompacted(to path: String) throws(LMDBError) {
+        resizeLock.lockShared()
+        defer { resizeLock.unlock() }
+        try LMDBError.check(C.envCopyCompact(handle, path))
+    }
+}
+
+extension Environment {
+    /// Opens named databases once for the environment's lifetime (created when missing and writable).
+    /// Throws `notFound` when the environment is read-only and a database does not exist.
+    public func openDatabases(_ specs: [(name: String, flags: Database.Flags)]) throws -> [Database] {
+        resizeLockForSetup.lockShared()
+        defer { resizeLockForSetup.unlock() }
+        let (rc, txn) = C.txnBegin(handle, readOnly: options.readOnly)
+        try LMDBError.check(rc)
+        guard let txn else { throw LMDBError(code: C.invalid) }
+        var result: [Database] = []
+        for spec in specs {
+            let (rcOpen, dbi) = C.dbiOpen(txn, spec.name, spec.flags.rawValue | (options.readOnly ? 0 : C.create))
+            if rcOpen != 0 {
+                C.txnAbort(txn)
+                throw LMDBError(code: rcOpen)
+            }
+            result.append(Database(dbi: dbi))
+        }
+        // Commit (even when read-only) so the handles outlive the transaction.
+        try LMDBError.check(C.txnCommit(txn))
+        return result
+    }
+}

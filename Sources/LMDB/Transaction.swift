@@ -1,0 +1,69 @@
+/// A live LMDB transaction. It exists only inside `Environment.read` / `Environment.write`,
+/// which begin it and end it, so it can never outlive its scope or cross an `await`.
+///
+/// Buffers returned by reads point into the memory map and are valid until the scope ends.
+public struct Transaction: ~Copyable {
+    let handle: TxnHandle
+    public let isReadOnly: Bool
+
+    /// Opens a named database; in a write transaction it is created when missing.
+    public func openDatabase(_ name: String, flags: Database.Flags = []) throws(LMDBError) -> Database {
+        let (rc, dbi) = C.dbiOpen(handle, name, flags.rawValue | (isReadOnly ? 0 : C.create))
+        try LMDBError.check(rc)
+        return Database(dbi: dbi)
+    }
+
+    /// Opens a named database if it exists, else `nil`.
+    public func openExistingDatabase(_ name: String, flags: Database.Flags = []) throws(LMDBError) -> Database? {
+        let (rc, dbi) = C.dbiOpen(handle, name, flags.rawValue)
+        if rc == C.notFound { return nil }
+        try LMDBError.check(rc)
+        return Database(dbi: dbi)
+    }
+
+    /// The value stored under `key`, or `nil`.
+    public func get(_ db: Database, key: UnsafeRawBufferPointer) throws(LMDBError) -> UnsafeRawBufferPointer? {
+        let (rc, value) = C.get(handle, db.dbi, key)
+        if rc == C.notFound { return nil }
+        try LMDBError.check(rc)
+        return value
+    }
+
+    public func put(
+        _ db: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: PutFlags = []
+    ) throws(LMDBError) {
+        try LMDBError.check(C.put(handle, db.dbi, key, value, flags.rawValue))
+    }
+
+    /// Deletes `key` (every value of it, unless `value` names one duplicate). Returns false when absent.
+    @discardableResult
+    public func delete(_ db: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer? = nil)
+        throws(LMDBError) -> Bool
+    {
+        let rc = C.del(handle, db.dbi, key, value)
+        if rc == C.notFound { return false }
+        try LMDBError.check(rc)
+        return true
+    }
+
+    /// Removes every entry of `db`, keeping the database.
+    public func clear(_ db: Database) throws(LMDBError) {
+        try LMDBError.check(C.drop(handle, db.dbi))
+    }
+
+    /// Number of entries (duplicates counted one by one).
+    public func count(_ db: Database) throws(LMDBError) -> Int {
+        let (rc, n) = C.dbiEntries(handle, db.dbi)
+        try LMDBError.check(rc)
+        return n
+    }
+
+    /// Runs `body` with a cursor over `db`; the cursor is closed when `body` returns.
+    public func withCursor<R>(_ db: Database, _ body: (borrowing Cursor) throws -> R) throws -> R {
+        let (rc, c) = C.cursorOpen(handle, db.dbi)
+        try LMDBError.check(rc)
+        guard let c else { throw LMDBError(code: C.invalid) }
+        let cursor = Cursor(handle: c)
+        return try body(cursor)
+    }
+}

@@ -1,0 +1,102 @@
+/// Why a JSON Lines event was refused; the CLI prefixes the line number.
+public struct EventDecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension Event {
+    /// The fields of the ingest/export format, in the order export writes them.
+    public static let jsonFields = ["job", "type", "at", "node", "holder", "reason", "index", "attempt", "data"]
+
+    /// Decodes one line of the ingest format (a JSON object with the event-model fields) and validates it.
+    public init(jsonLine bytes: [UInt8]) throws(EventDecodingError) {
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw EventDecodingError("invalid UTF-8") }
+        let members: [(key: String, value: JSONScanner.Value)]
+        do {
+            members = try JSONScanner.members(of: bytes)
+        } catch {
+            throw EventDecodingError(error.description)
+        }
+        var job: String?
+        var type: EventType?
+        var event = Event(job: "", type: .created)
+        func text(_ key: String, _ value: JSONScanner.Value) throws(EventDecodingError) -> String? {
+            switch value {
+            case .string(let s): return s
+            case .null: return nil
+            default: throw EventDecodingError("field \"\(key)\": expected a string, got \(value.typeName)")
+            }
+        }
+        func integer(_ key: String, _ value: JSONScanner.Value, min: Int64) throws(EventDecodingError) -> Int64? {
+            switch value {
+            case .null: return nil
+            case .number(let raw):
+                guard let n = Int64(raw), n >= min else {
+                    throw EventDecodingError("field \"\(key)\": expected an integer >= \(min), got \(raw)")
+                }
+                return n
+            default: throw EventDecodingError("field \"\(key)\": expected an integer, got \(value.typeName)")
+            }
+        }
+        for (key, value) in members {
+            switch key {
+            case "job": job = try text(key, value)
+            case "type":
+                guard let name = try text(key, value) else { break }
+                guard let t = EventType(name: name) else {
+                    throw EventDecodingError("field \"type\": unknown event type \"\(name)\"")
+                }
+                type = t
+            case "at":
+                guard let raw = try text(key, value) else { break }
+                guard let at = Timestamp(rfc3339: raw) else {
+                    throw EventDecodingError("field \"at\": not an RFC 3339 time: \"\(raw)\"")
+                }
+                event.at = at
+            case "node": event.node = try text(key, value)
+            case "holder": event.holder = try text(key, value)
+            case "reason": event.reason = try text(key, value)
+            case "index": event.index = try integer(key, value, min: 0).map { UInt64($0) }
+            case "attempt":
+                if let a = try integer(key, value, min: 1) {
+                    guard a <= Int64(UInt32.max) else { throw EventDecodingError("field \"attempt\": too large") }
+                    event.attempt = UInt32(a)
+                }
+            case "data":
+                switch value {
+                case .object(let raw): event.data = raw
+                case .null: break
+                default: throw EventDecodingError("field \"data\": expected an object, got \(value.typeName)")
+                }
+            default:
+                throw EventDecodingError("unknown field \"\(key)\"")
+            }
+        }
+        guard let job else { throw EventDecodingError("missing field \"job\"") }
+        guard let type else { throw EventDecodingError("missing field \"type\"") }
+        event.job = job
+        event.type = type
+        do {
+            try event.validate()
+        } catch {
+            throw EventDecodingError("field \"\(error.field)\": \(error.problem)")
+        }
+        self = event
+    }
+
+    /// One line of the ingest/export format (no trailing newline).
+    public var jsonLine: String {
+        JSONText.object([
+            ("job", JSONText.quoted(job)),
+            ("type", JSONText.quoted(type.name)),
+            ("at", at.map { JSONText.quoted($0.rfc3339) }),
+            ("node", node.map(JSONText.quoted)),
+            ("holder", holder.map(JSONText.quoted)),
+            ("reason", reason.map(JSONText.quoted)),
+            ("index", index.map { String($0) }),
+            ("attempt", attempt.map { String($0) }),
+            ("data", data),
+        ])
+    }
+}

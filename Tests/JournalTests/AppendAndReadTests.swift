@@ -1,0 +1,154 @@
+import Journal
+import Lifecycle
+import TestSupport
+import Testing
+
+@Suite struct AppendAndReadTests {
+    func withJournal(_ options: Journal.Options = .init(), _ body: (Journal, String) async throws -> Void) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("test.journal")
+        let journal = try Journal.open(at: path, options: options)
+        defer { journal.close() }
+        try await body(journal, path)
+    }
+
+    @Test func batchGetsContiguousSeqsAndPerJobVersions() async throws {
+        try await withJournal { journal, _ in
+            let stored = try await journal.append([
+                AppendItem(Event(job: "a", type: .created)),
+                AppendItem(Event(job: "b", type: .created)),
+                AppendItem(Event(job: "a", type: .started, node: "n1")),
+            ])
+            #expect(stored.map(\.seq) == [1, 2, 3])
+            #expect(stored.map(\.version) == [1, 1, 2])
+            #expect(try journal.lastSeq() == 3)
+            #expect(try journal.eventCount() == 3)
+            #expect(try journal.version(of: "a") == 2)
+            #expect(try journal.version(of: "zzz") == 0)
+            let a = try journal.events(ofJob: "a")
+            #expect(a.map(\.seq) == [1, 3])
+            #expect(a[1].event.node == "n1")
+            #expect(try journal.events(ofJob: "a", throughSeq: 2).map(\.seq) == [1])
+        }
+    }
+
+    @Test func everyFieldRoundTrips() async throws {
+        try await withJournal { journal, _ in
+            let event = Event(
+                job: "jøb/🚀", type: .refReleased, at: Timestamp(rfc3339: "2026-06-01T10:00:00.5Z"), node: "node-a",
+                holder: "user-1", reason: "user asked", index: 42, attempt: 3, data: #"{"a": [1, 2, {"b": null}]}"#)
+            let stored = try await journal.append(event)
+            let read = try #require(try journal.event(at: stored.seq))
+            #expect(read.event == event)
+            #expect(read.version == 1)
+            #expect(read == stored)
+        }
+    }
+
+    @Test func missingAtBecomesAppendTime() async throws {
+        var options = Journal.Options()
+        options.clock = { Timestamp(seconds: 1_000) }
+        try await withJournal(options) { journal, _ in
+            let stored = try await journal.append(Event(job: "a", type: .created))
+            #expect(stored.event.at == Timestamp(seconds: 1_000))
+            #expect(stored.appendedAt == Timestamp(seconds: 1_000))
+        }
+    }
+
+    @Test func versionConflictRejectsTheWholeBatch() async throws {
+        try await withJournal { journal, _ in
+            try await journal.append(Event(job: "a", type: .created))
+            await #expect(throws: JournalError.versionConflict(job: "a", expected: 0, actual: 1)) {
+                try await journal.append([
+                    AppendItem(Event(job: "b", type: .created)),
+                    AppendItem(Event(job: "a", type: .started), expectedVersion: 0),
+                ])
+            }
+            #expect(try journal.lastSeq() == 1)
+            #expect(try journal.version(of: "b") == 0)
+            // The right expectation, including earlier events of the same batch, is accepted.
+            let ok = try await journal.append([
+                AppendItem(Event(job: "a", type: .started), expectedVersion: 1),
+                AppendItem(Event(job: "a", type: .heartbeat), expectedVersion: 2),
+            ])
+            #expect(ok.map(\.version) == [2, 3])
+        }
+    }
+
+    @Test func invalidEventIsRefusedBeforeStorage() async throws {
+        try await withJournal { (journal: Journal, _: String) async throws in
+            await #expect(throws: JournalError.invalidEvent(index: 1, EventValidationError(field: "holder", problem: "required for refAcquired"))) {
+                try await journal.append([
+                    AppendItem(Event(job: "a", type: .created)), AppendItem(Event(job: "a", type: .refAcquired)),
+                ])
+            }
+            #expect(try journal.eventCount() == 0)
+        }
+    }
+
+    @Test func concurrentAppendersShareCommitsAndConflictsStayLocal() async throws {
+        try await withJournal { journal, _ in
+            try await journal.append(Event(job: "contended", type: .created))
+            let results = await withTaskGroup(of: Result<RecordedEvent, JournalError>.self) { group in
+                for i in 0..<64 {
+                    group.addTask {
+                        do throws(JournalError) {
+                            // Task 0 expects a wrong version; it alone must fail.
+                            let expected: UInt64? = i == 0 ? 99 : nil
+                            return .success(try await journal.append(Event(job: "job-\(i)", type: .created), expectedVersion: expected))
+                        } catch { return .failure(error) }
+                    }
+                }
+                var all: [Result<RecordedEvent, JournalError>] = []
+                for await r in group { all.append(r) }
+                return all
+            }
+            let failures = results.filter { if case .failure = $0 { true } else { false } }
+            #expect(failures.count == 1)
+            #expect(try journal.eventCount() == 64)
+            let seqs = try journal.events(from: 1).map(\.seq)
+            #expect(seqs == Array(1...64))
+        }
+    }
+
+    @Test func scanStreamsInOrderAcrossChunks() async throws {
+        try await withJournal { journal, _ in
+            let items = (0..<1000).map { AppendItem(Event(job: "j\($0 % 7)", type: .heartbeat, index: UInt64($0))) }
+            try await journal.append(items)
+            var seen: [UInt64] = []
+            try journal.scan(from: 10, through: 900, chunk: 64) { e in
+                seen.append(e.seq)
+                return true
+            }
+            #expect(seen == Array(10...900))
+            #expect(try journal.events(from: 995).map(\.seq) == [995, 996, 997, 998, 999, 1000])
+            #expect(try journal.jobIDs() == (0..<7).map { "j\($0)" })
+        }
+    }
+
+    @Test func reopenKeepsEverythingAndReadOnlyCannotAppend() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("j.journal")
+        do {
+            let journal = try Journal.open(at: path)
+            try await journal.append([AppendItem(Event(job: "a", type: .created)), AppendItem(Event(job: "a", type: .started))])
+            journal.close()
+        }
+        var options = Journal.Options()
+        options.readOnly = true
+        let reader = try Journal.open(at: path, options: options)
+        defer { reader.close() }
+        #expect(try reader.events(ofJob: "a").count == 2)
+        await #expect(throws: JournalError.readOnly) { try await reader.append(Event(job: "a", type: .heartbeat)) }
+    }
+
+    @Test func readOnlyOpenOfMissingJournalIsAClearError() {
+        var options = Journal.Options()
+        options.readOnly = true
+        #expect(throws: JournalError.notFound(path: "/nonexistent/x.journal")) {
+            try Journal.open(at: "/nonexistent/x.journal", options: options)
+        }
+    }
+}

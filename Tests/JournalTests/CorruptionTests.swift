@@ -1,0 +1,81 @@
+import Foundation
+import Journal
+import LMDB
+import Lifecycle
+import TestSupport
+import Testing
+
+/// Damaged records must surface as typed errors naming the seq, never as a crash.
+@Suite struct CorruptionTests {
+    /// Rewrites the raw record stored under `seq` with `transform` applied, bypassing the journal.
+    func tamper(path: String, seq: UInt64, _ transform: (inout [UInt8]) -> Void) throws {
+        let env = try Environment(Environment.Options(path: path))
+        defer { env.close() }
+        let log = try env.openDatabases([("log", [])])[0]
+        try env.write { txn in
+            var key = seq.bigEndian
+            try withUnsafeBytes(of: &key) { k in
+                guard let value = try txn.get(log, key: k) else { Issue.record("no record"); return }
+                var bytes = Array(value)
+                transform(&bytes)
+                try bytes.withUnsafeBytes { v in try txn.put(log, key: k, value: v) }
+            }
+        }
+    }
+
+    func journalWithThreeEvents() async throws -> (TemporaryDirectory, String) {
+        let dir = TemporaryDirectory()
+        let path = dir.file("c.journal")
+        let journal = try Journal.open(at: path)
+        try await journal.append((1...3).map { AppendItem(Event(job: "a", type: .heartbeat, index: UInt64($0))) })
+        journal.close()
+        return (dir, path)
+    }
+
+    @Test func flippedByteIsACorruptionErrorNamingTheSeq() async throws {
+        let (dir, path) = try await journalWithThreeEvents()
+        defer { dir.cleanup() }
+        try tamper(path: path, seq: 2) { $0[20] ^= 0x01 }
+        let journal = try Journal.open(at: path)
+        defer { journal.close() }
+        #expect(try journal.event(at: 1) != nil)
+        #expect {
+            try journal.event(at: 2)
+        } throws: { error in
+            guard case .corruptRecord(let seq, let detail) = error as? JournalError else { return false }
+            return seq == 2 && detail.contains("checksum")
+        }
+        #expect(throws: JournalError.self) { try journal.scan { _ in true } }
+    }
+
+    @Test func truncatedRecordIsACorruptionError() async throws {
+        let (dir, path) = try await journalWithThreeEvents()
+        defer { dir.cleanup() }
+        try tamper(path: path, seq: 3) { $0 = Array($0.prefix(10)) }
+        let journal = try Journal.open(at: path)
+        defer { journal.close() }
+        #expect {
+            try journal.event(at: 3)
+        } throws: { error in
+            if case .corruptRecord(seq: 3, _) = error as? JournalError { return true }
+            return false
+        }
+    }
+
+    @Test func unknownRecordFormatIsAClearError() async throws {
+        let (dir, path) = try await journalWithThreeEvents()
+        defer { dir.cleanup() }
+        try tamper(path: path, seq: 1) { $0[0] = 9 }
+        let journal = try Journal.open(at: path)
+        defer { journal.close() }
+        #expect(throws: JournalError.unknownFormat(what: "record at seq 1", version: 9)) { try journal.event(at: 1) }
+    }
+
+    @Test func aFileThatIsNotAJournalIsRefused() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("garbage.journal")
+        try String(repeating: "not lmdb ", count: 2000).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: JournalError.self) { try Journal.open(at: path) }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// A fresh directory under the system temp dir, removed by `cleanup()`.
+public struct TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init(_ label: String = "logbook") {
+        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    public func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Where the package's built executables live: next to the running test bundle.
+public func builtExecutable(_ name: String) -> String {
+    if let override = ProcessInfo.processInfo.environment["LOGBOOK_BIN_DIR"] { return override + "/" + name }
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    // The test binary may sit inside an .xctest bundle directory on some platforms.
+    while dir.path.hasSuffix(".xctest") || dir.path.contains(".xctest/") { dir = dir.deletingLastPathComponent() }
+    return dir.appendingPathComponent(name).path
+}
+
+/// The outcome of running a process to completion.
+public struct ProcessOutput: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs `executable` with `arguments`, feeding `stdin`, and waits for it.
+public func run(
+    _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]
+) throws -> ProcessOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    let input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    let writer = Thread {
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try? input.fileHandleForWriting.close()
+    }
+    writer.start()
+    // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+    let errBox = DataBox()
+    let errReader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
+    errReader.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !errBox.done { usleep(1000) }
+    return ProcessOutput(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errBox.data ?? Data(), as: UTF8.self))
+}
+
+final class DataBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _data: Data?
+    private var _done = false
+    var data: Data? {
+        get { lock.withLock { _data } }
+        set { lock.withLock { _data = newValue; _done = true } }
+    }
+    var done: Bool { lock.withLock { _done } }
+}
+
+/// A child process whose stdout lines are collected as they arrive, for kill -9 tests.
+public final class ChildProcess: @unchecked Sendable {
+    public let process = Process()
+    private let lock = NSLock()
+    private var buffer = Data()
+    private var lines: [String] = []
+
+    public init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let chunk = handle.availableData
+            guard let self, !chunk.isEmpty else { return }
+            self.lock.withLock {
+                self.buffer.append(chunk)
+                while let nl = self.buffer.firstIndex(of: 0x0A) {
+                    self.lines.append(String(decoding: self.buffer[self.buffer.startIndex..<nl], as: UTF8.self))
+                    self.buffer.removeSubrange(self.buffer.startIndex...nl)
+                }
+            }
+        }
+        try process.run()
+    }
+
+    /// Complete lines printed so far.
+    public var outputLines: [String] { lock.withLock { lines } }
+
+    /// Waits until a line satisfying `predicate` appears, up to `timeout` seconds.
+    public func waitForLine(timeout: Double = 30, _ predicate: (String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if outputLines.contains(where: predicate) { return true }
+            usleep(5_000)
+        }
+        return false
+    }
+
+    /// SIGKILL, then wait for the process and let the reader drain what was already written.
+    public func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        usleep(50_000)
+    }
+}

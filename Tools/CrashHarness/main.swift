@@ -1,0 +1,97 @@
+// Crash harness: appends in a loop and prints each acknowledged batch as "ack FIRST LAST COUNT",
+// written unbuffered after each append returns, so a parent that kills it with SIGKILL at any
+// moment knows exactly which events were acknowledged (durable) before the kill.
+//
+//   logbook-crash-harness PATH [--batch N] [--threads K] [--count N]
+import Journal
+import Lifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+Harness.main(CommandLine.arguments)
+
+enum Harness {
+    /// Unbuffered line output: a line is out of the process before the next append starts.
+    static func emit(_ line: String, to fd: Int32 = 1) {
+        let bytes = Array((line + "\n").utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n <= 0 { return }
+            off += n
+        }
+    }
+
+    struct Config: Sendable {
+        var path: String
+        var batch: Int
+        var count: Int
+    }
+
+    static func main(_ args: [String]) {
+        guard args.count >= 2 else {
+            emit("usage: logbook-crash-harness PATH [--batch N] [--threads K] [--count N]", to: 2)
+            exit(2)
+        }
+        func option(_ name: String, _ fallback: Int) -> Int {
+            guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
+            return v
+        }
+        let threads = option("--threads", 4)
+        let config = Config(path: args[1], batch: option("--batch", 5), count: option("--count", Int.max))
+        let journal: Journal
+        do {
+            journal = try Journal.open(at: config.path)
+        } catch {
+            emit("open failed: \(error)", to: 2)
+            exit(1)
+        }
+        emit("ready")
+        var workers: [pthread_t] = []
+        for t in 0..<threads {
+            var thread = pthread_t()
+            let box = Unmanaged.passRetained(Worker(journal: journal, thread: t, config: config))
+            pthread_create(&thread, nil, { raw in
+                Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue().run()
+                return nil
+            }, box.toOpaque())
+            workers.append(thread)
+        }
+        for w in workers { pthread_join(w, nil) }
+        journal.close()
+    }
+}
+
+final class Worker: Sendable {
+    let journal: Journal
+    let thread: Int
+    let config: Harness.Config
+
+    init(journal: Journal, thread: Int, config: Harness.Config) {
+        self.journal = journal
+        self.thread = thread
+        self.config = config
+    }
+
+    func run() {
+        var i = 0
+        while i < config.count {
+            // Every event names its thread and batch, so a checker can tell a whole batch from a partial one.
+            let items = (0..<config.batch).map { k in
+                AppendItem(Event(
+                    job: "job-\(thread)-\(i % 50)", type: .heartbeat, index: UInt64(k),
+                    data: "{\"run\":\(getpid()),\"thread\":\(thread),\"batch\":\(i),\"k\":\(k),\"of\":\(config.batch)}"))
+            }
+            do {
+                let stored = try journal.appendBlocking(items)
+                Harness.emit("ack \(stored[0].seq) \(stored[stored.count - 1].seq) \(stored.count)")
+            } catch {
+                Harness.emit("append failed: \(error)", to: 2)
+                exit(1)
+            }
+            i += 1
+        }
+    }
+}
