@@ -1,0 +1,50 @@
+/// What the fold knows about one job after some prefix of its events.
+public struct JobState: Sendable, Hashable {
+    /// At most this many anomalies are kept in the state (the first ones); `anomalyCount` counts all.
+    /// The full list is always available from the job's history.
+    public static let anomalyLimit = 100
+
+    public var job: String
+    public var status: JobStatus = .pending
+    /// Terminal side effects ran (slots released, children notified).
+    public var finalized = false
+    /// Holders with a live reference, sorted.
+    public var refs: [String] = []
+    /// Events ever appended to the job, anomalies included (the version of its last event).
+    public var version: UInt64 = 0
+    /// The current attempt number; 0 before the first start.
+    public var attempt: UInt32 = 0
+    /// The current attempt's node.
+    public var node: String?
+    public var createdAt: Timestamp?
+    public var attemptStartedAt: Timestamp?
+    /// Last heartbeat of the current attempt (nil when the attempt has sent none).
+    public var lastHeartbeatAt: Timestamp?
+    /// Last progress of the current attempt.
+    public var lastProgressAt: Timestamp?
+    /// The last progress position reported.
+    public var index: UInt64?
+    /// Seq of the event that decided the terminal status.
+    public var decidedBy: UInt64?
+    /// The reason given by the deciding event (`lastRefReleased` when the last ref went away).
+    public var decidedReason: String?
+    public var anomalies: [Anomaly] = []
+    public var anomalyCount = 0
+
+    public init(job: String) { self.job = job }
+
+    public var terminal: Bool { status.isTerminal }
+
+    /// The latest sign of life in the current attempt: start, heartbeat or progress.
+    public var lastSignOfLife: Timestamp? {
+        [attemptStartedAt, lastHeartbeatAt, lastProgressAt].compactMap { $0 }.max()
+    }
+
+    /// The latest sign of progress in the current attempt: start or progress (heartbeats do not count).
+    public var lastSignOfProgress: Timestamp? {
+        [attemptStartedAt, lastProgressAt].compactMap { $0 }.max()
+    }
+
+    /// Terminal but its side effects not yet run: the outbox any node may drain.
+    public var awaitsFinalization: Bool { terminal && !finalized }
+}

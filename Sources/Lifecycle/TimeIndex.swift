@@ -1,0 +1,64 @@
+/// Jobs ordered by a time (their last sign of life, or of progress), answering "which jobs have a
+/// time at or before T" in O(result + buckets) rather than by scanning every job.
+///
+/// Jobs sit in one-second buckets; a sorted array holds the bucket keys. Times mostly grow, so a
+/// new bucket usually lands at the end of that array.
+struct TimeIndex: Sendable, Hashable {
+    private var buckets: [Int64: Set<String>] = [:]
+    private var keys: [Int64] = []
+
+    private static func bucket(_ t: Timestamp) -> Int64 {
+        t.microseconds >= 0 ? t.microseconds / 1_000_000 : (t.microseconds - 999_999) / 1_000_000
+    }
+
+    var isEmpty: Bool { buckets.isEmpty }
+
+    mutating func insert(_ job: String, at t: Timestamp) {
+        let b = TimeIndex.bucket(t)
+        if buckets[b] == nil {
+            let i = position(of: b)
+            keys.insert(b, at: i)
+        }
+        buckets[b, default: []].insert(job)
+    }
+
+    mutating func remove(_ job: String, at t: Timestamp) {
+        let b = TimeIndex.bucket(t)
+        guard var set = buckets[b] else { return }
+        set.remove(job)
+        if set.isEmpty {
+            buckets[b] = nil
+            let i = position(of: b)
+            if i < keys.count, keys[i] == b { keys.remove(at: i) }
+        } else {
+            buckets[b] = set
+        }
+    }
+
+    /// Jobs whose time is at or before `limit`; `time(job)` gives a job's exact time for the boundary bucket.
+    func jobs(atOrBefore limit: Timestamp, time: (String) -> Timestamp?) -> [String] {
+        let last = TimeIndex.bucket(limit)
+        var result: [String] = []
+        for key in keys {
+            if key > last { break }
+            guard let set = buckets[key] else { continue }
+            if key < last {
+                result.append(contentsOf: set)
+            } else {
+                result.append(contentsOf: set.filter { job in time(job).map { $0 <= limit } ?? false })
+            }
+        }
+        return result
+    }
+
+    private func position(of b: Int64) -> Int {
+        if let lastKey = keys.last, lastKey < b { return keys.count }
+        var lo = 0
+        var hi = keys.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if keys[mid] < b { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}

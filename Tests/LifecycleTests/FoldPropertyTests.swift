@@ -1,0 +1,91 @@
+import Lifecycle
+import PropertyBased
+import Testing
+
+/// Turns random integers into plausible event streams over three jobs, two nodes and three holders,
+/// with attempts that are sometimes stale, so every rule of the fold gets exercised.
+func events(from seeds: [Int]) -> [Event] {
+    seeds.enumerated().map { i, n in
+        let n = abs(n)
+        let type = EventType.allCases[n % EventType.allCases.count]
+        let attempt = (n / 216) % 4
+        return Event(
+            job: "job-\((n / 12) % 3)", type: type, at: Timestamp(seconds: Int64(i * 10 + (n / 1000) % 25)),
+            node: ["node-a", "node-b"][(n / 36) % 2], holder: ["u1", "u2", "u3"][(n / 72) % 3],
+            reason: n % 5 == 0 ? "r\(n % 7)" : nil, index: UInt64(n % 100), attempt: attempt == 0 ? nil : UInt32(attempt))
+    }
+}
+
+let eventSeeds = Gen.int(in: 0...1_000_000).array(of: 0...80)
+
+@Suite struct FoldPropertyTests {
+    @Test func sameEventsGiveTheSameState() async {
+        await propertyCheck(input: eventSeeds) { seeds in
+            let recorded = record(events(from: seeds))
+            var a = Projections()
+            var b = Projections()
+            for e in recorded { a.apply(e) }
+            for e in recorded { b.apply(e) }
+            #expect(a == b)
+            for (job, state) in a.states {
+                #expect(Fold.state(of: job, recorded.filter { $0.event.job == job }) == state)
+            }
+        }
+    }
+
+    @Test func afterATerminalEventNoSuffixChangesStatusOrDecidedBy() async {
+        await propertyCheck(input: eventSeeds, eventSeeds) { prefixSeeds, suffixSeeds in
+            let prefix = events(from: prefixSeeds).map { e -> Event in var e = e; e.job = "j"; return e }
+            let suffix = events(from: suffixSeeds).map { e -> Event in var e = e; e.job = "j"; return e }
+            let all = record(prefix + [ev(.failed, reason: "boom")] + suffix)
+            var state = JobState(job: "j")
+            var decided: (JobStatus, UInt64?)?
+            for e in all {
+                Fold.apply(e, to: &state)
+                if let (status, by) = decided {
+                    #expect(state.status == status)
+                    #expect(state.decidedBy == by)
+                } else if state.terminal {
+                    decided = (state.status, state.decidedBy)
+                }
+            }
+            #expect(decided != nil)
+        }
+    }
+
+    @Test func incrementalProjectionsEqualAFoldFromScratch() async {
+        await propertyCheck(input: eventSeeds) { seeds in
+            let recorded = record(events(from: seeds))
+            var incremental = Projections()
+            for (i, e) in recorded.enumerated() {
+                incremental.apply(e)
+                // At every step the indexes equal ones built in one pass from freshly folded states.
+                let prefix = recorded[...i]
+                var states: [String: JobState] = [:]
+                for job in Set(prefix.map(\.event.job)) {
+                    states[job] = Fold.state(of: job, prefix.filter { $0.event.job == job })
+                }
+                #expect(incremental == Projections(states: states, coveredSeq: e.seq))
+            }
+        }
+    }
+
+    @Test func queriesAgreeWithTheirDefinition() async {
+        await propertyCheck(input: eventSeeds, Gen.int(in: 0...900), Gen.int(in: 0...300)) { seeds, nowSeconds, forSeconds in
+            var projections = Projections()
+            for e in record(events(from: seeds)) { projections.apply(e) }
+            let now = Timestamp(seconds: Int64(nowSeconds))
+            let span = Int64(forSeconds) * 1_000_000
+            let queries = [
+                JobQuery(), JobQuery(statuses: [.running]), JobQuery(statuses: [.cancelled, .interrupted]),
+                JobQuery(resumable: true), JobQuery(unfinalized: true), JobQuery(node: "node-a"),
+                JobQuery(statuses: [.running], node: "node-b"), JobQuery(silentFor: span, now: now),
+                JobQuery(stalledFor: span, now: now), JobQuery(node: "node-a", silentFor: span, now: now),
+            ]
+            for q in queries {
+                let expected = projections.states.values.filter(q.matches).map(\.job).sorted()
+                #expect(projections.jobs(q).map(\.job) == expected, "\(q)")
+            }
+        }
+    }
+}
