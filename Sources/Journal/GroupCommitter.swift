@@ -116,13 +116,16 @@ final class GroupCommitter: @unchecked Sendable {
             for (_, completion) in appends { completion(.failure(failure)) }
             return
         }
-        var committed: [RecordedEvent] = []
-        for case .success(let events) in results { committed.append(contentsOf: events) }
         commits += 1
-        eventsCommitted += committed.count
-        if !committed.isEmpty {
-            for observer in journal.commitObservers.withLock({ $0 }) { observer(committed) }
+        // Batch by batch in seq order: observers see a batch, then its caller is answered, so a
+        // caller reading derived state (projections) sees exactly its own batch applied, no later one.
+        let observers = journal.commitObservers.withLock { $0 }
+        for (i, (_, completion)) in appends.enumerated() {
+            if case .success(let events) = results[i] {
+                eventsCommitted += events.count
+                for observer in observers { observer(events) }
+            }
+            completion(results[i])
         }
-        for (i, (_, completion)) in appends.enumerated() { completion(results[i]) }
     }
 }

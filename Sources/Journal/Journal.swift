@@ -42,6 +42,7 @@ public final class Journal: Sendable {
     private let owners: OwnersLock
     let writer: Mutex<GroupCommitter?>
     /// Called on the writer thread after each commit, with every event it made durable, in seq order.
+    /// Observers of committed batches (see `observeCommits`).
     let commitObservers = Mutex<[@Sendable ([RecordedEvent]) -> Void]>([])
 
     /// Opens (creating it when writable and missing) the journal file at `path`.
@@ -101,8 +102,8 @@ public final class Journal: Sendable {
         owners.release()
     }
 
-    /// Registers `observer` to see every committed event, in seq order, on the writer thread,
-    /// before the appending callers are resumed. Keep it short: it delays acknowledgements.
+    /// Registers `observer` to see every committed batch, in seq order, on the writer thread, just
+    /// before that batch's caller is answered. Keep it short: it delays acknowledgements.
     public func observeCommits(_ observer: @escaping @Sendable ([RecordedEvent]) -> Void) {
         commitObservers.withLock { $0.append(observer) }
     }

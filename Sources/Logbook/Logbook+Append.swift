@@ -1,0 +1,35 @@
+import Journal
+import Lifecycle
+
+extension Logbook {
+    /// Appends a batch atomically (all or none); answers once it is durable, with each touched
+    /// job's state right after the batch. An expected version that does not hold rejects the whole
+    /// batch with `JournalError.versionConflict`, and nothing is stored.
+    public func append(_ items: [AppendItem]) async throws(JournalError) -> AppendOutcome {
+        guard !items.isEmpty else { return AppendOutcome(events: [], states: [:]) }
+        let jobs = Set(items.map(\.event.job))
+        let result: Result<AppendOutcome, JournalError> = await withCheckedContinuation { continuation in
+            journal.submitAppend(items) { result in
+                // On the writer thread: this batch has just been folded in, no later one yet.
+                continuation.resume(
+                    returning: result.map { events in
+                        let states = self.projections.withLock { p in
+                            Dictionary(uniqueKeysWithValues: jobs.compactMap { job in p.state(of: job).map { (job, $0) } })
+                        }
+                        return AppendOutcome(events: events, states: states)
+                    })
+            }
+        }
+        return try result.get()
+    }
+
+    /// Appends one event, optionally guarded by the job's expected version.
+    public func append(_ event: Event, expectedVersion: UInt64? = nil) async throws(JournalError) -> AppendOutcome {
+        try await append([AppendItem(event, expectedVersion: expectedVersion)])
+    }
+
+    /// Appends events without an expectation.
+    public func append(_ events: [Event]) async throws(JournalError) -> AppendOutcome {
+        try await append(events.map { AppendItem($0) })
+    }
+}
