@@ -39,7 +39,7 @@ public final class Journal: Sendable {
     let jobs: Database
     let meta: Database
     let snapshots: Database
-    private let owners: OwnersLock
+    let owners: OwnersLock
     let writer: Mutex<GroupCommitter?>
     /// Called on the writer thread after each commit, with every event it made durable, in seq order.
     /// Observers of committed batches (see `observeCommits`).
@@ -50,11 +50,11 @@ public final class Journal: Sendable {
         try Journal(path: path, options: options)
     }
 
-    private init(path: String, options: Options) throws(JournalError) {
+    init(path: String, options: Options, owners existing: OwnersLock? = nil) throws(JournalError) {
         self.path = path
         self.options = options
         if options.readOnly && access(path, F_OK) != 0 { throw .notFound(path: path) }
-        owners = try OwnersLock(journalPath: path, exclusive: false)
+        if let existing { owners = existing } else { owners = try OwnersLock(journalPath: path, exclusive: false) }
         var envOptions = Environment.Options(path: path)
         envOptions.mapSize = options.initialMapSize
         envOptions.readOnly = options.readOnly
@@ -92,13 +92,7 @@ public final class Journal: Sendable {
 
     /// Stops the writer (after it drains pending appends) and closes the file. Idempotent.
     public func close() {
-        let committer = writer.withLock { w -> GroupCommitter? in
-            defer { w = nil }
-            return w
-        }
-        committer?.shutdown()
-        if options.durability == .noSync && !options.readOnly { try? env.sync() }
-        env.close()
+        closeKeepingOwners()
         owners.release()
     }
 
@@ -122,4 +116,9 @@ public final class Journal: Sendable {
     public var mapSize: Int { env.mapSize }
     public var mapGrowths: Int { env.growthCount.load(ordering: .relaxed) }
     public var staleReadersCleared: Int { env.staleReadersCleared }
+}
+
+extension Journal {
+    /// The size of the journal file at `path` (0 if absent).
+    public static func fileSizeOf(_ path: String) -> Int { size(of: path) }
 }

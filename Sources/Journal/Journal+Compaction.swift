@@ -1,0 +1,135 @@
+import LMDB
+import Lifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Journal {
+    /// What a compaction should do besides rewriting the file compactly.
+    public struct CompactionPlan: Sendable {
+        /// Seqs of records to drop (the per-job index entries go with them). Nothing is renumbered.
+        public var drop: [UInt64] = []
+        /// A snapshot to store in the compacted journal (seq covered, bytes).
+        public var snapshot: (seq: UInt64, bytes: [UInt8])?
+        public init(drop: [UInt64] = [], snapshot: (seq: UInt64, bytes: [UInt8])? = nil) {
+            self.drop = drop
+            self.snapshot = snapshot
+        }
+    }
+
+    public struct CompactionReport: Sendable {
+        public var bytesBefore: Int
+        public var bytesAfter: Int
+        public var dropped: Int
+        public var dryRun: Bool
+    }
+
+    /// Rewrites the journal at `path` compactly, dropping the records `plan` names, and swaps it in
+    /// atomically. Needs the journal alone: refuses with `inUse` while another process has it open.
+    ///
+    /// Crash safety: the new file is built beside the old one (`<path>.compacting`), fsynced, then
+    /// renamed over it, and the directory fsynced. A kill at any moment leaves the old journal or the
+    /// new one, never a mix; a leftover temporary file is removed by the next compaction.
+    public static func compact(
+        at path: String, dryRun: Bool = false, plan: (Journal) throws -> CompactionPlan
+    ) throws -> CompactionReport {
+        let exclusive = try OwnersLock(journalPath: path, exclusive: true)
+        defer { exclusive.release() }
+        guard access(path, F_OK) == 0 else { throw JournalError.notFound(path: path) }
+        let stage1 = path + ".compacting-1"
+        let stage2 = path + ".compacting"
+        for leftover in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { unlink(leftover) }
+
+        let journal = try Journal(path: path, options: Options(), owners: exclusive)
+        let before = journal.fileSize
+        let thePlan: CompactionPlan
+        do {
+            thePlan = try plan(journal)
+            try journal.env.copyCompacted(to: stage1)
+        } catch {
+            journal.closeKeepingOwners()
+            unlink(stage1)
+            throw error
+        }
+        journal.closeKeepingOwners()
+        defer { for f in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { unlink(f) } }
+
+        // Edit the copy, then copy it compactly once more so the space of dropped records is gone too.
+        var stageOptions = Environment.Options(path: stage1)
+        stageOptions.noSync = true
+        let env = try Environment(stageOptions)
+        do {
+            let dbs = try env.openDatabases([
+                (StorageKeys.logDatabase, []), (StorageKeys.jobsDatabase, [.duplicateSort, .duplicateFixed]),
+                (StorageKeys.snapshotsDatabase, []),
+            ])
+            let (log, jobs, snapshots) = (dbs[0], dbs[1], dbs[2])
+            try env.write { txn in
+                for seq in thePlan.drop {
+                    try StorageKeys.withSeqKey(seq) { key in
+                        guard let bytes = try txn.get(log, key: key) else { return }
+                        let record = try RecordFormat.decode(seq: seq, bytes: bytes)
+                        var job = record.event.job
+                        try job.withUTF8 { jobKey in
+                            try StorageKeys.IndexEntry(version: record.version, seq: seq).withBytes { value in
+                                _ = try txn.delete(jobs, key: UnsafeRawBufferPointer(jobKey), value: value)
+                            }
+                        }
+                        _ = try txn.delete(log, key: key)
+                    }
+                }
+                if let snapshot = thePlan.snapshot {
+                    try txn.clear(snapshots)
+                    try StorageKeys.withSeqKey(snapshot.seq) { key in
+                        try snapshot.bytes.withUnsafeBytes { v in try txn.put(snapshots, key: key, value: v) }
+                    }
+                }
+            }
+            try env.copyCompacted(to: stage2)
+            env.close()
+        } catch {
+            env.close()
+            throw error
+        }
+        let after = Journal.size(of: stage2)
+        if dryRun {
+            return CompactionReport(bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: true)
+        }
+        try Journal.fsync(path: stage2, directory: false)
+        guard rename(stage2, path) == 0 else {
+            throw JournalError.io(path: path, errno: errno, detail: "cannot replace the journal: \(String(cString: strerror(errno)))")
+        }
+        try Journal.fsync(path: Journal.directory(of: path), directory: true)
+        return CompactionReport(bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: false)
+    }
+
+    /// Closes the environment but leaves the owners lock to the caller (compaction keeps it).
+    func closeKeepingOwners() {
+        let committer = writer.withLock { w -> GroupCommitter? in
+            defer { w = nil }
+            return w
+        }
+        committer?.shutdown()
+        if options.durability == .noSync && !options.readOnly { try? env.sync() }
+        env.close()
+    }
+
+    static func size(of path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let dir = String(path[..<slash])
+        return dir.isEmpty ? "/" : dir
+    }
+
+    static func fsync(path: String, directory: Bool) throws(JournalError) {
+        let fd = Glibc.open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDWR)
+        guard fd >= 0 else { throw .io(path: path, errno: errno, detail: "cannot open for fsync") }
+        defer { Glibc.close(fd) }
+        guard Glibc.fsync(fd) == 0 else { throw .io(path: path, errno: errno, detail: "fsync failed") }
+    }
+}

@@ -1,0 +1,80 @@
+import Journal
+import Lifecycle
+
+extension Logbook {
+    /// What `verify` found sound.
+    public struct VerifyReport: Sendable {
+        public var records: Int
+        public var jobs: Int
+        /// The seq the snapshot covers, if there is one (it equalled a full replay).
+        public var snapshotSeq: UInt64?
+    }
+
+    /// Checks every record's CRC, the per-job index against the log, and that the newest snapshot
+    /// (advanced by the log tail) equals a full replay. Throws the first problem found.
+    public static func verify(at path: String, progress: (Int) -> Void = { _ in }) throws -> VerifyReport {
+        var options = Journal.Options()
+        options.readOnly = true
+        let journal = try Journal.open(at: path, options: options)
+        defer { journal.close() }
+        let report = try journal.verify(progress: progress)
+        var full = Projections()
+        try journal.scan { e in
+            full.apply(e)
+            return true
+        }
+        guard let (seq, bytes) = try journal.latestSnapshot() else {
+            return VerifyReport(records: report.records, jobs: report.jobs, snapshotSeq: nil)
+        }
+        var fromSnapshot: Projections
+        do {
+            fromSnapshot = try SnapshotCodec.decode(bytes)
+        } catch {
+            throw SnapshotMismatch(detail: "snapshot at seq \(seq): \(error)")
+        }
+        try journal.scan(from: fromSnapshot.coveredSeq + 1) { e in
+            fromSnapshot.apply(e)
+            return true
+        }
+        if fromSnapshot != full {
+            let jobs = Set(full.states.keys).union(fromSnapshot.states.keys).sorted()
+            let differing = jobs.first { full.state(of: $0) != fromSnapshot.state(of: $0) }
+            throw SnapshotMismatch(
+                detail: "snapshot at seq \(seq) disagrees with a full replay"
+                    + (differing.map { " for job \($0)" } ?? " in its indexes"))
+        }
+        return VerifyReport(records: report.records, jobs: report.jobs, snapshotSeq: seq)
+    }
+
+    public struct SnapshotMismatch: Error, CustomStringConvertible {
+        public var detail: String
+        public var description: String { detail }
+    }
+
+    /// Compacts the journal at `path` (it must not be open anywhere else) and writes a fresh snapshot.
+    ///
+    /// With `dropSupersededHeartbeats`, every heartbeat the fold applied that is followed by a later
+    /// applied heartbeat in the same attempt of the same job is dropped. Anomalous heartbeats are
+    /// always kept and never count as the later one. No seq or version changes, so every job state is
+    /// identical before and after; only time travel into the dropped range can differ.
+    public static func compact(
+        at path: String, dropSupersededHeartbeats: Bool, dryRun: Bool
+    ) throws -> Journal.CompactionReport {
+        try Journal.compact(at: path, dryRun: dryRun) { journal in
+            var projections = Projections()
+            var lastApplied: [String: (attempt: UInt32, seq: UInt64)] = [:]
+            var drop: [UInt64] = []
+            try journal.scan { e in
+                let effect = projections.apply(e)
+                guard dropSupersededHeartbeats, e.event.type == .heartbeat, effect == .applied else { return true }
+                let job = e.event.job
+                let attempt = projections.state(of: job)?.attempt ?? 0
+                if let previous = lastApplied[job], previous.attempt == attempt { drop.append(previous.seq) }
+                lastApplied[job] = (attempt, e.seq)
+                return true
+            }
+            return Journal.CompactionPlan(
+                drop: drop, snapshot: (projections.coveredSeq, SnapshotCodec.encode(projections)))
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Logbook
+
+struct AppendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Append one event and print its seq.",
+        discussion: """
+            With --expect-version V the event is stored only if the job's version (events ever appended
+            to it) is V; otherwise the exit code is 3 and nothing is stored.
+
+            Example:
+              logbook append --job scan-3 --type cancelled --reason "cancelled by user"
+              logbook append --job task-9 --type interrupted --reason requeue --expect-version 4
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The job id.") var job: String
+    @Option(help: "The event type (created, started, progress, heartbeat, interrupted, resumed, cancelled, completed, failed, refAcquired, refReleased, finalized).")
+    var type: String
+    @Option(help: "When it happened (RFC 3339; default: now).") var at: String?
+    @Option(help: "The worker's node.") var node: String?
+    @Option(help: "The ref holder (required for refAcquired / refReleased).") var holder: String?
+    @Option(help: "Why.") var reason: String?
+    @Option(help: "Progress position (integer >= 0).") var index: UInt64?
+    @Option(help: "The attempt the writer believes is current (integer >= 1).") var attempt: UInt32?
+    @Option(help: "A JSON object stored verbatim.") var data: String?
+    @Option(name: .customLong("expect-version"), help: "Store only if the job's version is this.") var expectVersion: UInt64?
+
+    func run() async throws {
+        guard let eventType = EventType(name: type) else {
+            throw ValidationError("--type: unknown event type \"\(type)\"")
+        }
+        let event = Event(
+            job: job, type: eventType, at: try at.map { try parseTime($0, option: "--at") }, node: node, holder: holder,
+            reason: reason, index: index, attempt: attempt, data: data)
+        do {
+            try event.validate()
+        } catch {
+            throw ValidationError("--\(error.field): \(error.problem)")
+        }
+        let journal = try Journal.open(at: global.journalPath)
+        defer { journal.close() }
+        do {
+            let stored = try await journal.append(event, expectedVersion: expectVersion)
+            Terminal.line(String(stored.seq))
+        } catch .versionConflict(let job, let expected, let actual) {
+            Terminal.errorLine("Error: version conflict on job \(job): expected version \(expected), actual version \(actual); nothing stored")
+            throw ExitCode.versionConflict
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Logbook
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure append, scan, replay and open figures on a throwaway journal (use a release build).",
+        discussion: """
+            Builds journals in --dir (default: the temp directory) and removes them. Figures:
+              append_batched_eps            batches of 10,000 events over 100,000 jobs, ~100 bytes, noSync, index kept
+              append_durable_single_eps     one writer, one event per durable commit
+              append_durable_concurrent_eps 64 concurrent tasks appending single durable events (group commit)
+              scan_eps                      full scan decoding every record and checking its CRC
+              replay_eps                    full fold into projections, no snapshot
+              open_without_snapshot_ms      opening that journal with a full replay
+              open_with_snapshot_ms         opening it with a snapshot plus a 1,000-event tail
+              projection_bytes_per_job      resident memory of the projections per job
+
+            Example:
+              swift build -c release && .build/release/logbook bench --events 10000000 --json
+            """
+    )
+
+    @Option(help: "Events in the journal.") var events = 1_000_000
+    @Option(help: "Durable single appends to time.") var durableEvents = 2_000
+    @Option(help: "Durable events per concurrent appender (64 appenders).") var concurrentEvents = 200
+    @Option(help: "Where to build the throwaway journals.") var dir: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        let base = (dir ?? NSTemporaryDirectory()) + "/logbook-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        var figures: [(String, Double)] = [("events", Double(events))]
+        func note(_ name: String, _ value: Double) {
+            figures.append((name, value))
+            if !json { Terminal.errorLine("  \(name.padding(32)) \(BenchCommand.format(value))") }
+        }
+
+        // 1. Batched appends, noSync, index maintained.
+        let path = base + "/batched.journal"
+        var options = Journal.Options()
+        options.durability = .noSync
+        let journal = try Journal.open(at: path, options: options)
+        let batch = 10_000
+        let appendTime = try BenchWorkload.time {
+            var i = 0
+            while i < events {
+                let n = min(batch, events - i)
+                try journal.appendBlocking((i..<(i + n)).map { AppendItem(BenchWorkload.event($0)) })
+                i += n
+            }
+        }
+        journal.close()
+        note("append_batched_eps", Double(events) / appendTime)
+        note("journal_bytes_per_event", Double(Journal.fileSizeOf(path)) / Double(events))
+
+        // 2. Full scan with CRC checks, in a fresh read-only open; memory measured around it.
+        var readOnly = Journal.Options()
+        readOnly.readOnly = true
+        let reader = try Journal.open(at: path, options: readOnly)
+        let before = ProcessMemory.now()
+        var scanned = 0
+        var peakAnon = before.anonymous
+        let scanTime = try BenchWorkload.time {
+            try reader.scan { _ in
+                scanned += 1
+                if scanned % 1_000_000 == 0 { peakAnon = max(peakAnon, ProcessMemory.now().anonymous) }
+                return true
+            }
+        }
+        let after = ProcessMemory.now()
+        reader.close()
+        note("scan_eps", Double(scanned) / scanTime)
+        note("scan_anon_growth_mib", Double(max(peakAnon, after.anonymous) - before.anonymous) / 1_048_576)
+        note("scan_rss_after_mib", Double(after.resident) / 1_048_576)
+
+        // 3. Replay: open with no snapshot (a full fold), then with a snapshot plus a 1,000-event tail.
+        var logOptions = Logbook.Options()
+        logOptions.readOnly = true
+        logOptions.snapshotEvery = nil
+        let memBefore = ProcessMemory.now().anonymous
+        var logbook: Logbook? = try Logbook.open(at: path, options: logOptions)
+        let replayMs = logbook!.openReport.milliseconds
+        let jobs = logbook!.currentProjections.jobCount
+        let memAfter = ProcessMemory.now().anonymous
+        logbook!.close()
+        logbook = nil
+        note("replay_eps", Double(events) / (replayMs / 1000))
+        note("open_without_snapshot_ms", replayMs)
+        note("projection_bytes_per_job", Double(memAfter - memBefore) / Double(max(jobs, 1)))
+
+        var writable = Logbook.Options()
+        writable.durability = .noSync
+        writable.snapshotEvery = nil
+        let writer = try Logbook.open(at: path, options: writable)
+        try await writer.snapshot()
+        _ = try await writer.append((events..<(events + 1000)).map { AppendItem(BenchWorkload.event($0)) })
+        writer.close()
+        let withSnapshot = try Logbook.open(at: path, options: logOptions)
+        let openMs = withSnapshot.openReport.milliseconds
+        let usedSnapshot = withSnapshot.openReport.snapshotSeq != nil
+        withSnapshot.close()
+        note("open_with_snapshot_ms", usedSnapshot ? openMs : -1)
+
+        // 4. Durable appends: one at a time, then 64 concurrent appenders through group commit.
+        let durablePath = base + "/durable.journal"
+        let durable = try Journal.open(at: durablePath)
+        let singleTime = try BenchWorkload.time {
+            for i in 0..<durableEvents { try durable.appendBlocking([AppendItem(BenchWorkload.event(i))]) }
+        }
+        note("append_durable_single_eps", Double(durableEvents) / singleTime)
+        let perAppender = concurrentEvents
+        let concurrentTime = try await BenchWorkload.time {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for a in 0..<64 {
+                    group.addTask {
+                        for i in 0..<perAppender { try await durable.append(BenchWorkload.event(a * perAppender + i)) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        durable.close()
+        note("append_durable_concurrent_eps", Double(64 * perAppender) / concurrentTime)
+
+        if json {
+            Terminal.line(JSONText.object(figures.map { ($0.0, BenchCommand.jsonNumber($0.1)) }))
+        }
+    }
+
+    static func format(_ v: Double) -> String {
+        v >= 1000 ? String(Int(v.rounded())) : String(format1: v)
+    }
+
+    static func jsonNumber(_ v: Double) -> String {
+        v.rounded() == v || abs(v) >= 1000 ? String(Int(v.rounded())) : String(format1: v)
+    }
+}

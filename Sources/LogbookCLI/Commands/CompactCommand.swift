@@ -1,0 +1,37 @@
+import ArgumentParser
+import Logbook
+
+struct CompactCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Rewrite the journal compactly (and optionally drop superseded heartbeats), then swap it in atomically.",
+        discussion: """
+            Needs the journal to itself: refuses while another process (a service, a reader) has it open.
+            --drop-superseded-heartbeats drops every applied heartbeat followed by a later applied
+            heartbeat in the same attempt of the same job. Nothing is renumbered: seqs, versions,
+            decidedBy and anomaly seqs stay valid, and every job's state is identical before and after;
+            only time travel into the dropped range can differ. A fresh snapshot is written.
+
+            Example:
+              logbook compact --drop-superseded-heartbeats --dry-run
+              logbook compact --drop-superseded-heartbeats
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .customLong("drop-superseded-heartbeats"), help: "Drop heartbeats a later heartbeat of the same attempt supersedes.")
+    var dropSupersededHeartbeats = false
+    @Flag(name: .customLong("dry-run"), help: "Print what would be dropped and the expected size; change nothing.")
+    var dryRun = false
+
+    func run() async throws {
+        let report = try Logbook.compact(
+            at: global.journalPath, dropSupersededHeartbeats: dropSupersededHeartbeats, dryRun: dryRun)
+        let sizes = "\(ByteCount.format(report.bytesBefore)) -> \(ByteCount.format(report.bytesAfter))"
+        if dryRun {
+            Terminal.line("dry run: would drop \(report.dropped) superseded heartbeats; size \(sizes) (nothing changed)")
+        } else {
+            Terminal.line("compacted: dropped \(report.dropped) superseded heartbeats; size \(sizes)")
+        }
+    }
+}

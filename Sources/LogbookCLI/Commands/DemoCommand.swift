@@ -1,0 +1,74 @@
+import ArgumentParser
+import Logbook
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Build a journal from the four seed incidents and show what an operator sees.",
+        discussion: """
+            Writes into --journal (it must be empty or absent), then queries it like an operator would.
+
+            Example:
+              logbook --journal demo.journal demo
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let events = try EventLines.parse(Array(IncidentJournal.lines.utf8), source: "demo data")
+        let journal = try Journal.open(at: global.journalPath)
+        let existing = try journal.eventCount()
+        guard existing == 0 else {
+            journal.close()
+            throw CLIError("\(global.journalPath) already holds \(existing) events; give the demo a fresh --journal")
+        }
+        let stored = try await journal.append(events.map { AppendItem($0) })
+        journal.close()
+        let now = IncidentJournal.now
+        say("# Logbook demo: four real incidents, replayed as events")
+        say("Ingested \(stored.count) events (seq 1...\(stored.count)) into \(global.journalPath).\n")
+
+        let logbook = try global.openForReading()
+        defer { logbook.close() }
+        say("$ logbook jobs --now \(now)")
+        var all = try JobsCommand.parse(["--now", now])
+        all.global = global
+        try await all.run()
+
+        for incident in IncidentJournal.incidents {
+            say("\n## \(incident.title)")
+            say("What happened: \(incident.story)\n")
+            say("$ logbook explain \(incident.job)")
+            let timeline = try logbook.history(of: incident.job)
+            if let state = timeline.last?.stateAfter { Terminal.write(ExplainCommand.explain(state, timeline)) }
+        }
+
+        say("\n## The queries that replace ad-hoc resume SQL (as of \(now))")
+        for args in [
+            ["--resumable"], ["--unfinalized"], ["--stalled-for", "1h"], ["--silent-for", "10m"],
+            ["--status", "running", "--node", "vps"],
+        ] {
+            say("\n$ logbook jobs \(args.joined(separator: " ")) --now \(now)")
+            var command = try JobsCommand.parse(args + ["--now", now])
+            command.global = global
+            try await command.run()
+        }
+
+        say("\n## A stale requeue loses cleanly (the HA runner's second race)")
+        let version = logbook.state(of: "task-42")?.version ?? 0
+        say("$ logbook append --job task-42 --type interrupted --reason requeue --expect-version \(version - 1)")
+        let writer = try Journal.open(at: global.journalPath)
+        defer { writer.close() }
+        do {
+            _ = try await writer.append(
+                Event(job: "task-42", type: .interrupted, reason: "requeue"), expectedVersion: version - 1)
+            say("unexpected: the stale requeue was stored")
+        } catch {
+            say("Error: \(error); nothing stored (exit code 3)")
+        }
+        say("\nNext: logbook --journal \(global.journalPath) replay scan-3   (see docs/forensics.md)")
+    }
+
+    private func say(_ text: String) { Terminal.line(text) }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Logbook
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Print events as JSON Lines in the ingest format (a whole journal or an incident bundle).",
+        discussion: """
+            Without filters: every event in seq order. With --job: the full history of those jobs. With
+            --since / --until: the full history of every job with an event in that window. Ingesting the
+            output into a new journal reproduces every job's state (seqs and versions are assigned anew).
+
+            Example:
+              logbook export > all.jsonl
+              logbook export --job scan-3 --job scan-4 > bundle.jsonl
+              logbook export --since 2026-06-01T00:00:00Z --until 2026-06-02T00:00:00Z > window.jsonl
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("job"), help: "A job to include (repeatable).") var jobs: [String] = []
+    @Option(help: "Include jobs with an event at or after this time (RFC 3339).") var since: String?
+    @Option(help: "Include jobs with an event at or before this time (RFC 3339).") var until: String?
+
+    func run() async throws {
+        let since = try self.since.map { try parseTime($0, option: "--since") }
+        let until = try self.until.map { try parseTime($0, option: "--until") }
+        var options = Journal.Options()
+        options.readOnly = true
+        let journal = try Journal.open(at: global.journalPath, options: options)
+        defer { journal.close() }
+        if jobs.isEmpty && since == nil && until == nil {
+            var buffer = ""
+            try journal.scan { e in
+                buffer += e.event.jsonLine + "\n"
+                if buffer.utf8.count > 1 << 16 {
+                    Terminal.write(buffer)
+                    buffer = ""
+                }
+                return true
+            }
+            Terminal.write(buffer)
+            return
+        }
+        var selected = Set(jobs)
+        if since != nil || until != nil {
+            try journal.scan { e in
+                if let since, e.at < since { return true }
+                if let until, e.at > until { return true }
+                selected.insert(e.event.job)
+                return true
+            }
+        }
+        // Whole histories, merged back into log order.
+        var events: [RecordedEvent] = []
+        for job in selected { events.append(contentsOf: try journal.events(ofJob: job)) }
+        events.sort { $0.seq < $1.seq }
+        Terminal.write(events.map { $0.event.jsonLine + "\n" }.joined())
+    }
+}

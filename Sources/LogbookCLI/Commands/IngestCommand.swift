@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Logbook
+
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Append events from a JSON Lines file, all or none.",
+        discussion: """
+            One event per line with the event-model fields: job, type, at, node, holder, reason, index,
+            attempt, data. Any bad line fails the whole file ("line N: <problem>"), and nothing is stored.
+            Blank lines are skipped. The file is appended in one transaction.
+
+            Example:
+              logbook --journal jobs.journal ingest incident.jsonl
+              logbook export --job scan-3 | logbook --journal copy.journal ingest -
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "A JSON Lines file, or - for standard input.")
+    var file: String
+
+    func run() async throws {
+        let bytes: [UInt8]
+        if file == "-" {
+            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+        } else {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CLIError("\(file): cannot read the file")
+            }
+            bytes = Array(data)
+        }
+        let events = try EventLines.parse(bytes, source: file == "-" ? nil : file)
+        guard !events.isEmpty else {
+            Terminal.line("appended 0 events")
+            return
+        }
+        let journal = try Journal.open(at: global.journalPath)
+        defer { journal.close() }
+        let stored = try await journal.append(events.map { AppendItem($0) })
+        Terminal.line("appended \(stored.count) events: seq \(stored[0].seq)...\(stored[stored.count - 1].seq)")
+    }
+}
+
+/// Parsing the ingest format.
+enum EventLines {
+    /// Every line's event, or the first bad line's error as `line N: <problem>`.
+    static func parse(_ bytes: [UInt8], source: String?) throws -> [Event] {
+        var events: [Event] = []
+        var progress = ProgressBar(total: bytes.count > 4 << 20 ? bytes.count : 0, label: "parsing")
+        defer { progress.finish() }
+        var lineNumber = 0
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            lineNumber += 1
+            var line = bytes[start..<end]
+            if line.last == 0x0D { line = line.dropLast() }
+            start = end + 1
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            do {
+                events.append(try Event(jsonLine: Array(line)))
+            } catch {
+                let prefix = source.map { "\($0): " } ?? ""
+                throw CLIError("\(prefix)line \(lineNumber): \(error.message)")
+            }
+            if lineNumber % 4096 == 0 { progress.update(start) }
+        }
+        return events
+    }
+}

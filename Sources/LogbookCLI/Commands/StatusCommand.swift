@@ -1,0 +1,69 @@
+import ArgumentParser
+import Logbook
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a job's state, now or in the past.",
+        discussion: """
+            Example:
+              logbook status scan-3
+              logbook status scan-3 --json
+              logbook status scan-3 --until-seq 4        # the state after its events up to seq 4
+              logbook status scan-3 --at 2026-06-01T10:00:00Z
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The job id.") var job: String
+    @Option(name: .customLong("until-seq"), help: "Time travel: fold the job's events up to this seq.") var untilSeq: UInt64?
+    @Option(help: "Time travel: fold the job's events up to this time (RFC 3339).") var at: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        if untilSeq != nil && at != nil { throw ValidationError("use --until-seq or --at, not both") }
+    }
+
+    func run() async throws {
+        let logbook = try global.openForReading()
+        defer { logbook.close() }
+        let state: JobState?
+        if let untilSeq {
+            state = try logbook.state(of: job, throughSeq: untilSeq)
+        } else if let at {
+            state = try logbook.state(of: job, asOf: try parseTime(at, option: "--at"))
+        } else {
+            state = logbook.state(of: job)
+        }
+        guard let state else { throw CLIError("no such job: \(job)") }
+        if json {
+            Terminal.line(state.json)
+        } else {
+            Terminal.write(StatusCommand.render(state))
+        }
+    }
+
+    static func render(_ s: JobState) -> String {
+        func t(_ v: Timestamp?) -> String { v?.rfc3339 ?? "-" }
+        var lines: [(String, String)] = [
+            ("job", s.job),
+            ("status", s.status.name + (s.terminal ? (s.finalized ? " (terminal, finalized)" : " (terminal, not finalized)") : "")),
+            ("decided by", s.decidedBy.map { "seq \($0)" + (s.decidedReason.map { " (\($0))" } ?? "") } ?? "-"),
+            ("version", String(s.version)),
+            ("attempt", s.attempt == 0 ? "none yet" : "\(s.attempt) on \(s.node ?? "an unnamed node")"),
+            ("refs", s.refs.isEmpty ? "-" : s.refs.joined(separator: ", ")),
+            ("created", t(s.createdAt)),
+            ("attempt started", t(s.attemptStartedAt)),
+            ("last heartbeat", t(s.lastHeartbeatAt)),
+            ("last progress", t(s.lastProgressAt) + (s.index.map { " (index \($0))" } ?? "")),
+            ("anomalies", String(s.anomalyCount)),
+        ]
+        for a in s.anomalies { lines.append(("", "seq \(a.seq): \(a.message)")) }
+        let width = lines.map(\.0.count).max() ?? 0
+        return lines.map { k, v in (k.isEmpty ? "" : k + ":").padding(width + 2) + v }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+
+@main
+struct LogbookCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logbook",
+        abstract: "An append-only journal of job lifecycles: record events, replay and explain jobs, keep the journal sound.",
+        discussion: """
+            The journal is PATH (--journal), else $LOGBOOK_JOURNAL, else ./logbook.journal.
+            Writing commands create it; reading commands open it read-only and work while another
+            process (a service) appends. Durations: 90s, 30m, 1h, 2d. Times: RFC 3339.
+
+            Exit codes: 0 success, 1 error, 3 version conflict, 64 usage error.
+            """,
+        subcommands: [
+            IngestCommand.self, AppendCommand.self, StatusCommand.self, JobsCommand.self, ReplayCommand.self,
+            ExplainCommand.self, ExportCommand.self, SnapshotCommand.self, CompactCommand.self, VerifyCommand.self,
+            StatsCommand.self, BenchCommand.self, DemoCommand.self,
+        ]
+    )
+
+    // Declared here and in every subcommand, so --journal works before or after the subcommand name.
+    @OptionGroup var global: GlobalOptions
+}

@@ -1,0 +1,34 @@
+import Logbook
+
+extension JobState {
+    /// The job-state object of the CLI contract: every field always present (null when unset), in a
+    /// fixed order, so output is byte-identical for equal states.
+    var json: String {
+        func time(_ t: Timestamp?) -> String { t.map { JSONText.quoted($0.rfc3339) } ?? "null" }
+        func number<T: BinaryInteger>(_ v: T?) -> String { v.map { String($0) } ?? "null" }
+        let anomalyList = anomalies.map { a in
+            JSONText.object([
+                ("seq", String(a.seq)), ("type", JSONText.quoted(a.type.name)), ("message", JSONText.quoted(a.message)),
+            ])
+        }
+        return JSONText.object([
+            ("job", JSONText.quoted(job)),
+            ("status", JSONText.quoted(status.name)),
+            ("terminal", terminal ? "true" : "false"),
+            ("finalized", finalized ? "true" : "false"),
+            ("refs", "[" + refs.map(JSONText.quoted).joined(separator: ",") + "]"),
+            ("version", String(version)),
+            ("attempt", String(attempt)),
+            ("node", node.map(JSONText.quoted) ?? "null"),
+            ("createdAt", time(createdAt)),
+            ("attemptStartedAt", time(attemptStartedAt)),
+            ("lastHeartbeatAt", time(lastHeartbeatAt)),
+            ("lastProgressAt", time(lastProgressAt)),
+            ("index", number(index)),
+            ("decidedBy", number(decidedBy)),
+            ("decidedReason", decidedReason.map(JSONText.quoted) ?? "null"),
+            ("anomalies", "[" + anomalyList.joined(separator: ",") + "]"),
+            ("anomalyCount", String(anomalyCount)),
+        ])
+    }
+}

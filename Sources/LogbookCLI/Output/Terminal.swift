@@ -1,0 +1,32 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writing to stdout/stderr, and what the terminal can show.
+enum Terminal {
+    static func isTTY(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+    static var colourOnStdout: Bool { isTTY(1) && getenv("NO_COLOR") == nil && getenv("TERM").map { String(cString: $0) } != "dumb" }
+
+    static func write(_ text: String, to fd: Int32 = 1) {
+        let bytes = Array(text.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n <= 0 { return }
+            off += n
+        }
+    }
+
+    static func line(_ text: String) { write(text + "\n") }
+    static func errorLine(_ text: String) { write(text + "\n", to: 2) }
+
+    enum Style: String {
+        case red = "31", green = "32", yellow = "33", blue = "34", bold = "1", dim = "2"
+    }
+
+    static func styled(_ text: String, _ style: Style, enabled: Bool) -> String {
+        enabled ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+    }
+}
