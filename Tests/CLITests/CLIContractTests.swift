@@ -1,0 +1,149 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct CLIContractTests {
+    @Test func ingestThenQuery() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let file = try cli.write("in.jsonl", sampleLines)
+        #expect(try cli.ok(["ingest", file]) == "appended 12 events: seq 1...12\n")
+        let status = try cli.ok(["status", "scan-3", "--json"])
+        #expect(status.hasPrefix(#"{"job":"scan-3","status":"cancelled","terminal":true,"finalized":false,"refs":[],"version":5,"attempt":1,"node":"osiris","createdAt":"2026-06-01T08:00:00Z","attemptStartedAt":"2026-06-01T08:00:02Z","lastHeartbeatAt":null,"lastProgressAt":null,"index":null,"decidedBy":3,"decidedReason":"cancelled by user","anomalies":[{"seq":4,"type":"interrupted","message":"interrupted after cancelled at seq 3: ignored"}"#))
+        let human = try cli.ok(["status", "scan-3"])
+        #expect(human.contains("cancelled (terminal, not finalized)"))
+        #expect(human.contains("seq 5: resumed after cancelled at seq 3: ignored"))
+        // Time travel.
+        #expect(try cli.ok(["status", "scan-3", "--until-seq", "2", "--json"]).contains(#""status":"running""#))
+        #expect(try cli.ok(["status", "scan-3", "--at", "2026-06-01T08:10:00Z", "--json"]).contains(#""status":"running""#))
+        // Queries: sorted by job id, AND-combined, empty array when nothing matches.
+        let jobs = try cli.ok(["jobs", "--json"])
+        #expect(jobs.hasPrefix(#"[{"job":"a-job""#))
+        #expect(jobs.range(of: "b-job")!.lowerBound < jobs.range(of: "scan-3")!.lowerBound)
+        #expect(try cli.ok(["jobs", "--resumable", "--json"]).contains(#""job":"b-job""#))
+        #expect(!(try cli.ok(["jobs", "--resumable", "--json"]).contains("scan-3")))
+        #expect(try cli.ok(["jobs", "--status", "running", "--status", "interrupted", "--node", "n2", "--json"]).contains("b-job"))
+        #expect(try cli.ok(["jobs", "--status", "completed", "--json"]) == "[]\n")
+        #expect(try cli.ok(["jobs", "--unfinalized"]).contains("scan-3"))
+        let silent = try cli.ok(["jobs", "--silent-for", "10m", "--now", "2026-06-01T10:13:00Z", "--json"])
+        #expect(silent.contains("a-job") && !silent.contains("b-job"))
+        #expect(try cli.ok(["jobs", "--silent-for", "10m", "--now", "2026-06-01T10:12:59Z", "--json"]) == "[]\n")
+        #expect(try cli.ok(["jobs", "--stalled-for", "10m", "--now", "2026-06-01T10:11:00Z", "--json"]).contains("a-job"))
+        let table = try cli.ok(["jobs"])
+        #expect(table.hasPrefix("JOB     STATUS"))
+        // Replay and explain.
+        let replay = try cli.ok(["replay", "scan-3", "--json"]).split(separator: "\n")
+        #expect(replay.count == 5)
+        #expect(replay[3] == #"{"seq":4,"version":4,"at":"2026-06-01T09:02:40Z","type":"interrupted","node":null,"holder":null,"status":"cancelled","attempt":1,"anomaly":"interrupted after cancelled at seq 3: ignored"}"#)
+        #expect(try cli.ok(["replay", "scan-3"]).contains("⚠ resumed after cancelled at seq 3: ignored"))
+        let explain = try cli.ok(["explain", "scan-3"])
+        #expect(explain.contains("It was decided at seq 3"))
+        #expect(explain.contains("seq 5: resumed after cancelled at seq 3: ignored"))
+        // Stats.
+        let stats = try cli.ok(["stats", "--json"])
+        #expect(stats.contains(#""events":12"#) && stats.contains(#""jobs":3"#))
+    }
+
+    @Test func appendWithExpectedVersion() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        #expect(try cli.ok(["append", "--job", "j", "--type", "created"]) == "1\n")
+        #expect(try cli.ok(["append", "--job", "j", "--type", "started", "--node", "n", "--expect-version", "1"]) == "2\n")
+        let conflict = try cli.run(["append", "--job", "j", "--type", "interrupted", "--expect-version", "1"])
+        #expect(conflict.status == 3)
+        #expect(conflict.stderr.contains("expected version 1, actual version 2"))
+        #expect(try cli.eventCount() == 2)
+        let bad = try cli.run(["append", "--job", "j", "--type", "refAcquired"])
+        #expect(bad.status != 0 && bad.stderr.contains("--holder: required for refAcquired"))
+        let badData = try cli.run(["append", "--job", "j", "--type", "progress", "--data", "[1]"])
+        #expect(badData.status != 0 && badData.stderr.contains("--data: must be a JSON object"))
+        let badType = try cli.run(["append", "--job", "j", "--type", "exploded"])
+        #expect(badType.status != 0 && badType.stderr.contains("unknown event type \"exploded\""))
+        #expect(try cli.eventCount() == 2)
+    }
+
+    @Test(arguments: [
+        (#"{"job":"x","type":"created"}"# + "\n" + #"{"job":"x","type":"started""#, "line 3: invalid JSON"),
+        (#"{"type":"created"}"#, #"line 2: missing field "job""#),
+        (#"{"job":"x"}"#, #"line 2: missing field "type""#),
+        (#"{"job":"x","type":"teleported"}"#, #"line 2: field "type": unknown event type "teleported""#),
+        ("\n\n" + #"{"job":"x","type":"created","at":"2026-13-01T00:00:00Z"}"#, #"line 4: field "at": not an RFC 3339 time"#),
+        (#"{"job":"x","type":"refReleased"}"#, #"line 2: field "holder": required for refReleased"#),
+        (#"{"job":"x","type":"progress","index":"seven"}"#, #"line 2: field "index": expected an integer, got a string"#),
+        (#"{"job":["x"],"type":"created"}"#, #"line 2: field "job": expected a string, got an array"#),
+    ])
+    func badLinesFailTheWholeFileAndStoreNothing(input: String, message: String) throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try cli.ok(["append", "--job", "before", "--type", "created"])
+        // A good first line, so the bad one is never line 1 by accident.
+        let lines = #"{"job":"ok","type":"created"}"# + "\n" + input + "\n"
+        let out = try cli.run(["ingest", "-"], stdin: lines)
+        #expect(out.status == 1)
+        #expect(out.stderr.contains(message), "\(out.stderr)")
+        #expect(out.stderr.split(separator: "\n").count == 1, "one line: \(out.stderr)")
+        #expect(try cli.eventCount() == 1)
+    }
+
+    @Test func invalidUTF8LineIsRefused() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        var bytes = Data(#"{"job":"ok","type":"created"}"#.utf8 + [0x0A])
+        bytes.append(contentsOf: Array(#"{"job":"x"#.utf8) + [0xC3, 0x28] + Array(#"","type":"created"}"#.utf8))
+        let path = cli.dir.file("bad.jsonl")
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let out = try cli.run(["ingest", path])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("bad.jsonl: line 2: invalid UTF-8"))
+        #expect(!FileManager.default.fileExists(atPath: cli.journal), "nothing stored, not even an empty journal")
+    }
+
+    @Test func readingCommandsNeedAnExistingJournal() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        for args in [["status", "x"], ["jobs"], ["replay", "x"], ["explain", "x"], ["export"], ["verify"], ["stats"]] {
+            let out = try cli.run(args)
+            #expect(out.status == 1, "\(args)")
+            #expect(out.stderr.contains("no journal at \(cli.journal)"), "\(args): \(out.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: cli.journal))
+        try cli.ok(["append", "--job", "j", "--type", "created"])
+        let unknown = try cli.run(["status", "nope"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no such job"))
+        #expect(try cli.run(["replay", "nope"]).stderr.contains("no such job"))
+    }
+
+    @Test func usageErrorsUseArgumentParsersCodeAndHelpHasExamples() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        #expect(try cli.run(["jobs", "--silent-for", "soon"]).status == 64)
+        #expect(try cli.run(["jobs", "--status", "sleeping"]).status == 64)
+        #expect(try cli.run(["status"]).status == 64)
+        #expect(try cli.run(["frobnicate"]).status == 64)
+        for command in ["ingest", "append", "status", "jobs", "replay", "explain", "export", "snapshot", "compact", "verify", "stats", "bench", "demo"] {
+            let help = try cli.run([command, "--help"])
+            #expect(help.status == 0)
+            #expect(help.stdout.contains("Example"), "\(command) --help has no example")
+        }
+    }
+
+    @Test func exportIngestRoundTripReproducesEveryState() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try cli.ok(["ingest", "-"], stdin: sampleLines)
+        let exported = try cli.ok(["export"])
+        #expect(exported.split(separator: "\n").count == 12)
+        #expect(exported.contains(#""data":{"k":[1,2,3]}"#))
+        let copy = cli.dir.file("copy.journal")
+        let ingest = try cli.run(["ingest", "-"], stdin: exported, journal: copy)
+        #expect(ingest.status == 0)
+        let original = try cli.ok(["jobs", "--json", "--now", "2026-06-02T00:00:00Z"])
+        let copied = try cli.run(["jobs", "--json", "--now", "2026-06-02T00:00:00Z"], journal: copy).stdout
+        #expect(original == copied)
+        // An incident bundle: the full history of the selected jobs, or of every job active in a window.
+        let bundle = try cli.ok(["export", "--job", "b-job"])
+        #expect(bundle.split(separator: "\n").count == 2)
+        let window = try cli.ok(["export", "--since", "2026-06-01T10:25:00Z", "--until", "2026-06-01T10:35:00Z"])
+        #expect(window.split(separator: "\n").count == 2 && window.contains("b-job"))
+    }
+}
