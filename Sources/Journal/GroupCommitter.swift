@@ -38,6 +38,8 @@ final class GroupCommitter: @unchecked Sendable {
     private var stopping = false
     private var finished = false
     private var thread = pthread_t()
+    /// Touched only by the writer thread.
+    private var versionCache = VersionCache()
 
     /// Group sizes seen (events per commit); read by metrics and the benchmark.
     private(set) var commits = 0
@@ -108,9 +110,12 @@ final class GroupCommitter: @unchecked Sendable {
         let now = journal.options.clock()
         let results: [Result<[RecordedEvent], JournalError>]
         do {
-            results = try journal.env.write { txn in
-                try journal.writeGroup(txn, appends.map(\.0), now: now)
+            let cache = versionCache
+            let write = try journal.env.write { txn in
+                try journal.writeGroup(txn, appends.map(\.0), now: now, cache: cache)
             }
+            versionCache.absorb(write)  // only after the commit: an aborted attempt teaches nothing
+            results = write.results
         } catch {
             let failure = Journal.wrap(error)
             for (_, completion) in appends { completion(.failure(failure)) }

@@ -67,10 +67,12 @@ extension Journal {
     ///
     /// Invariants: seqs are contiguous from the last assigned seq; each event's version is its
     /// job's previous version + 1; the index gets exactly one (version, seq) entry per record.
-    func writeGroup(_ txn: borrowing Transaction, _ batches: [[AppendItem]], now: Timestamp) throws
-        -> [Result<[RecordedEvent], JournalError>]
+    func writeGroup(_ txn: borrowing Transaction, _ batches: [[AppendItem]], now: Timestamp, cache: VersionCache) throws
+        -> GroupWrite
     {
         var seq = try lastAssignedSeq(txn)
+        // The writer's cache of job versions holds only if nobody else appended since our last commit.
+        let cacheValid = cache.lastSeq == seq
         var versions: [String: UInt64] = [:]
         var results: [Result<[RecordedEvent], JournalError>] = []
         results.reserveCapacity(batches.count)
@@ -80,30 +82,37 @@ extension Journal {
 
         try txn.withCursor(jobs) { index in
             for batch in batches {
-                // Check every expectation before writing anything of this batch.
-                var pending: [String: UInt64] = [:]
+                // Check every expectation before writing anything of this batch, assigning versions.
+                var next: [String: UInt64] = [:]
+                var assigned: [UInt64] = []
+                assigned.reserveCapacity(batch.count)
                 var conflict: JournalError?
                 for item in batch {
                     let job = item.event.job
-                    let current = try pending[job] ?? versions[job] ?? currentVersion(of: job, cursor: index)
-                    if pending[job] == nil && versions[job] == nil { versions[job] = current }  // cache the lookup
+                    let current: UInt64
+                    if let v = next[job] {
+                        current = v
+                    } else {
+                        current = try versions[job] ?? (cacheValid ? cache.versions[job] : nil)
+                            ?? currentVersion(of: job, cursor: index)
+                    }
                     if let expected = item.expectedVersion, expected != current {
                         conflict = .versionConflict(job: job, expected: expected, actual: current)
                         break
                     }
-                    pending[job] = current + 1
+                    next[job] = current + 1
+                    assigned.append(current + 1)
                 }
                 if let conflict {
                     results.append(.failure(conflict))
                     continue
                 }
+                versions.merge(next) { _, new in new }
                 var stored: [RecordedEvent] = []
                 stored.reserveCapacity(batch.count)
-                for item in batch {
+                for (i, item) in batch.enumerated() {
                     seq += 1
-                    let job = item.event.job
-                    let version = (versions[job] ?? 0) + 1  // every job of the batch was looked up above
-                    versions[job] = version
+                    let version = assigned[i]
                     var event = item.event
                     if event.at == nil { event.at = now }
                     buffer.removeAll(keepingCapacity: true)
@@ -111,18 +120,24 @@ extension Journal {
                     try StorageKeys.withSeqKey(seq) { key in
                         try buffer.withUnsafeBytes { value in try txn.put(log, key: key, value: value, flags: .append) }
                     }
-                    indexEntries.append((job, StorageKeys.IndexEntry(version: version, seq: seq)))
+                    indexEntries.append((event.job, StorageKeys.IndexEntry(version: version, seq: seq)))
                     stored.append(RecordedEvent(seq: seq, version: version, appendedAt: now, event: event))
                 }
                 results.append(.success(stored))
             }
         }
         // Index writes sorted by job touch each B-tree page once per group instead of at random.
-        indexEntries.sort { a, b in
-            a.job == b.job ? a.entry.version < b.entry.version : a.job.utf8.lexicographicallyPrecedes(b.job.utf8)
+        // Comparing an 8-byte big-endian prefix first keeps the sort cheap; ties compare in full.
+        var order = indexEntries.indices.map { (prefix: StorageKeys.sortPrefix(indexEntries[$0].job), at: $0) }
+        order.sort { a, b in
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            let x = indexEntries[a.at]
+            let y = indexEntries[b.at]
+            if x.job == y.job { return x.entry.version < y.entry.version }
+            return x.job.utf8.lexicographicallyPrecedes(y.job.utf8)
         }
-        for (job, entry) in indexEntries {
-            var job = job
+        for (_, at) in order {
+            var (job, entry) = indexEntries[at]
             try job.withUTF8 { key in
                 try entry.withBytes { value in
                     try txn.put(jobs, key: UnsafeRawBufferPointer(key), value: value)
@@ -130,7 +145,7 @@ extension Journal {
             }
         }
         try putMeta(txn, StorageKeys.metaLastSeq, u64: seq, width: 8)
-        return results
+        return GroupWrite(results: results, versions: versions, cacheWasValid: cacheValid, lastSeq: seq)
     }
 
     /// The job's version as stored: the version of its last index entry, 0 for a new job.
@@ -145,5 +160,27 @@ extension Journal {
             }
             return entry.version
         }
+    }
+}
+
+/// What one group commit wrote: each batch's outcome, and the job versions it set (for the cache).
+struct GroupWrite {
+    var results: [Result<[RecordedEvent], JournalError>]
+    var versions: [String: UInt64]
+    var cacheWasValid: Bool
+    var lastSeq: UInt64
+}
+
+/// The writer thread's memory of job versions, so appends to known jobs skip the index lookup.
+/// Valid only while the log's last seq is the one this writer committed last.
+struct VersionCache {
+    static let maxJobs = 2_000_000
+    var lastSeq: UInt64 = .max
+    var versions: [String: UInt64] = [:]
+
+    mutating func absorb(_ write: GroupWrite) {
+        if !write.cacheWasValid || versions.count > VersionCache.maxJobs { versions.removeAll(keepingCapacity: true) }
+        versions.merge(write.versions) { _, new in new }
+        lastSeq = write.lastSeq
     }
 }

@@ -76,12 +76,15 @@ extension Journal {
     /// Streams every event with `from <= seq <= through` in order, in constant memory. `body`
     /// returns false to stop. Long scans read in chunks of short read transactions, so they never
     /// pin old pages or hold off map growth; the log is append-only, so the chunks join seamlessly.
+    /// `includeData: false` leaves `data` nil (the fold never reads it), saving its copy; the CRC is
+    /// still checked over the whole record.
     public func scan(
-        from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536, _ body: (RecordedEvent) throws -> Bool
+        from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536, includeData: Bool = true,
+        _ body: (RecordedEvent) throws -> Bool
     ) throws(JournalError) {
         do {
             try scanRecords(from: from, through: through, chunk: chunk) { seq, bytes in
-                try body(try RecordFormat.decode(seq: seq, bytes: bytes))
+                try body(try RecordFormat.decode(seq: seq, bytes: bytes, includeData: includeData))
             }
         } catch { throw Journal.wrap(error) }
     }
@@ -93,6 +96,9 @@ extension Journal {
     ) throws {
         var next = max(from, 1)
         while next <= through {
+            var lowest = UnsafeRawPointer(bitPattern: UInt.max)!
+            var highest = UnsafeRawPointer(bitPattern: 1)!
+            defer { if highest > lowest { env.releaseResidentPages(from: lowest, through: highest) } }
             let (resume, stopped): (UInt64?, Bool) = try env.read { txn in
                 try txn.withCursor(log) { c in
                     var entry = try StorageKeys.withSeqKey(next) { k in try c.get(.setRange, key: k) }
@@ -102,6 +108,10 @@ extension Journal {
                             throw JournalError.corruptRecord(seq: next, detail: "log key of \(k.count) bytes")
                         }
                         if seq > through { return (nil, false) }
+                        if let start = v.baseAddress {
+                            lowest = min(lowest, start)
+                            highest = max(highest, start + v.count)
+                        }
                         if try !body(seq, v) { return (nil, true) }
                         n += 1
                         if n >= chunk { return (seq + 1, false) }

@@ -77,7 +77,9 @@ enum RecordFormat {
     }
 
     /// Decodes and verifies the record stored under `seq`.
-    static func decode(seq: UInt64, bytes: UnsafeRawBufferPointer) throws(JournalError) -> RecordedEvent {
+    static func decode(seq: UInt64, bytes: UnsafeRawBufferPointer, includeData: Bool = true) throws(JournalError)
+        -> RecordedEvent
+    {
         try verify(seq: seq, bytes: bytes)
         var r = ByteReader(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - crcSize)]))
         func corrupt(_ detail: String) -> JournalError { .corruptRecord(seq: seq, detail: detail) }
@@ -107,8 +109,8 @@ enum RecordFormat {
             event.attempt = v
         }
         if presence.contains(.data) {
-            guard let n = r.u32(), let v = r.text(Int(n)) else { throw corrupt("truncated data") }
-            event.data = v
+            guard let n = r.u32(), r.offset + Int(n) <= r.bytes.count else { throw corrupt("truncated data") }
+            if includeData { event.data = r.text(Int(n)) } else { r.offset += Int(n) }
         }
         guard r.offset == r.bytes.count else { throw corrupt("\(r.bytes.count - r.offset) unexpected trailing bytes") }
         return RecordedEvent(

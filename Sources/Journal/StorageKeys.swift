@@ -18,6 +18,18 @@ enum StorageKeys {
     /// The storage layout version (bumped when the set of databases or their encodings change).
     static let layoutVersion: UInt32 = 1
 
+    /// The first 8 bytes of a job id as a big-endian number (zero-padded): sorts like the bytes.
+    static func sortPrefix(_ job: String) -> UInt64 {
+        var prefix: UInt64 = 0
+        var n = 0
+        for byte in job.utf8 {
+            if n == 8 { break }
+            prefix = prefix << 8 | UInt64(byte)
+            n += 1
+        }
+        return prefix << (8 * UInt64(8 - n))
+    }
+
     @inline(__always)
     static func withSeqKey<R>(_ seq: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         var be = seq.bigEndian

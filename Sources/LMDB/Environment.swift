@@ -1,5 +1,9 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An open LMDB environment (one file plus its lock file; Logbook uses `MDB_NOSUBDIR`).
 ///
 /// Invariants this type keeps:
@@ -176,6 +180,20 @@ public final class Environment: @unchecked Sendable {
         let (rc, dead) = C.envReaderCheck(handle)
         try LMDBError.check(rc)
         return Int(dead)
+    }
+
+    /// Drops this process's resident pages of the memory map between `lowest` and `highest` (two
+    /// addresses of values read from the map). The pages stay in the page cache and fault back in on
+    /// the next read; the map is read-only without `MDB_WRITEMAP`, so nothing is lost. Long scans call
+    /// it after each chunk so a scan of any size keeps the process's resident memory flat.
+    public func releaseResidentPages(from lowest: UnsafeRawPointer, through highest: UnsafeRawPointer) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: lowest) & ~(page - 1)
+        let end = Int(bitPattern: highest)
+        guard end > start, let base = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        resizeLock.lockShared()  // the map cannot move meanwhile
+        defer { resizeLock.unlock() }
+        _ = madvise(base, end - start, MADV_DONTNEED)
     }
 
     /// Writes a compacted copy (free pages omitted) to `path`, which must not exist.

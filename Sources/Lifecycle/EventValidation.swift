@@ -42,7 +42,7 @@ extension Event {
             if data.utf8.count > EventLimits.dataBytes {
                 throw EventValidationError(field: "data", problem: "larger than \(EventLimits.dataBytes) bytes")
             }
-            guard JSONScanner.isObject(Array(data.utf8)) else {
+            guard JSONScanner.isObject(Array(data.utf8), checkUTF8: false) else {
                 throw EventValidationError(field: "data", problem: "must be a JSON object")
             }
         }

@@ -18,11 +18,24 @@ public struct Projections: Sendable, Hashable {
     public init() {}
 
     /// Builds the indexes for `states` in one pass.
+    /// Folds `event` into `states` in place, without touching any index (for bulk replays that build
+    /// the indexes once at the end with `init(states:coveredSeq:)`).
+    public static func fold(_ event: RecordedEvent, into states: inout [String: JobState]) {
+        let job = event.event.job
+        if let i = states.index(forKey: job) {
+            Fold.apply(event, to: &states.values[i])
+        } else {
+            var state = JobState(job: job)
+            Fold.apply(event, to: &state)
+            states[job] = state
+        }
+    }
+
     public init(states: [String: JobState], coveredSeq: UInt64) {
         self.states = states
         self.coveredSeq = coveredSeq
         for state in states.values {
-            index(state)
+            index(IndexKey(state), previous: nil)
             anomalyTotal += state.anomalyCount
         }
     }
@@ -31,24 +44,37 @@ public struct Projections: Sendable, Hashable {
 
     public func state(of job: String) -> JobState? { states[job] }
 
-    /// Folds one event in. Events must arrive in seq order.
+    /// Folds one event in, in place. Events must arrive in seq order.
     @discardableResult
     public mutating func apply(_ event: RecordedEvent) -> Fold.Effect {
         let job = event.event.job
-        let old = states[job]
-        var state = old ?? JobState(job: job)
-        let effect = Fold.apply(event, to: &state)
         coveredSeq = event.seq
-        if case .ignored = effect {
-            anomalyTotal += 1
-            if old != nil {  // only version and anomalies changed: no index moves
-                states[job] = state
-                return effect
-            }
+        var before: IndexKey?
+        var after: IndexKey?
+        let effect: Fold.Effect
+        if let i = states.index(forKey: job) {
+            effect = Projections.update(&states.values[i], event, &before, &after)  // in place, no copy
+        } else {
+            var state = JobState(job: job)
+            effect = Projections.update(&state, event, &before, &after)
+            states[job] = state
         }
-        if let old { unindex(old, keeping: state) }
-        states[job] = state
-        index(state, previous: old)
+        guard case .applied = effect else {
+            anomalyTotal += 1
+            if before == nil, let after { index(after, previous: nil) }  // a job whose first event is an anomaly
+            return effect
+        }
+        if let before, let after { unindex(before, keeping: after) }
+        if let after { index(after, previous: before) }
+        return effect
+    }
+
+    private static func update(
+        _ state: inout JobState, _ event: RecordedEvent, _ before: inout IndexKey?, _ after: inout IndexKey?
+    ) -> Fold.Effect {
+        if state.version > 0 { before = IndexKey(state) }  // every stored job has version >= 1
+        let effect = Fold.apply(event, to: &state)
+        after = IndexKey(state)
         return effect
     }
 
@@ -81,7 +107,26 @@ public struct Projections: Sendable, Hashable {
 
     // MARK: Index maintenance
 
-    private mutating func index(_ s: JobState, previous: JobState? = nil) {
+    /// The parts of a job state the indexes are keyed on.
+    struct IndexKey: Equatable {
+        var job: String
+        var status: JobStatus
+        var awaitsFinalization: Bool
+        var node: String?
+        var lastSignOfLife: Timestamp?
+        var lastSignOfProgress: Timestamp?
+
+        init(_ s: JobState) {
+            job = s.job
+            status = s.status
+            awaitsFinalization = s.awaitsFinalization
+            node = s.node
+            lastSignOfLife = s.lastSignOfLife
+            lastSignOfProgress = s.lastSignOfProgress
+        }
+    }
+
+    private mutating func index(_ s: IndexKey, previous: IndexKey?) {
         if previous?.status != s.status || previous == nil { byStatus[s.status, default: []].insert(s.job) }
         if s.awaitsFinalization && previous?.awaitsFinalization != true { unfinalized.insert(s.job) }
         if let node = s.node, previous?.node != node { byNode[node, default: []].insert(s.job) }
@@ -95,7 +140,7 @@ public struct Projections: Sendable, Hashable {
     }
 
     /// Removes `old`'s index entries that `new` no longer shares.
-    private mutating func unindex(_ old: JobState, keeping new: JobState) {
+    private mutating func unindex(_ old: IndexKey, keeping new: IndexKey) {
         if old.status != new.status { Projections.remove(old.job, from: &byStatus, key: old.status) }
         if old.awaitsFinalization && !new.awaitsFinalization { unfinalized.remove(old.job) }
         if let node = old.node, node != new.node { Projections.remove(old.job, from: &byNode, key: node) }

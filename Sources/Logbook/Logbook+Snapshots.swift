@@ -26,10 +26,24 @@ extension Logbook {
             if let rejected { warn("\(rejected); rebuilding the projections from the full log (slower, never wrong)") }
         }
         var folded = 0
-        try journal.scan(from: projections.coveredSeq + 1) { event in
-            projections.apply(event)
-            folded += 1
-            return true
+        if snapshotSeq != nil {
+            // A tail: fold it in event by event, keeping the indexes current.
+            try journal.scan(from: projections.coveredSeq + 1, includeData: false) { event in
+                projections.apply(event)
+                folded += 1
+                return true
+            }
+        } else {
+            // A full replay: fold the states alone, then build the indexes once.
+            var states: [String: JobState] = [:]
+            var last: UInt64 = 0
+            try journal.scan(includeData: false) { event in
+                Projections.fold(event, into: &states)
+                last = event.seq
+                folded += 1
+                return true
+            }
+            projections = Projections(states: states, coveredSeq: last)
         }
         return (
             projections,

@@ -37,12 +37,13 @@ public enum JSONScanner {
     }
 
     /// Whether `bytes` is exactly one JSON object (surrounding whitespace allowed).
-    public static func isObject(_ bytes: [UInt8]) -> Bool {
+    /// `checkUTF8: false` is for bytes taken from a Swift `String`, which is valid UTF-8 already.
+    public static func isObject(_ bytes: [UInt8], checkUTF8: Bool = true) -> Bool {
         var reader = Reader(bytes: bytes)
         reader.skipSpace()
         guard reader.peek == UInt8(ascii: "{"), (try? reader.skipValue(depth: 0)) != nil else { return false }
         reader.skipSpace()
-        return reader.pos == bytes.count && String(validating: bytes, as: UTF8.self) != nil
+        return reader.pos == bytes.count && (!checkUTF8 || String(validating: bytes, as: UTF8.self) != nil)
     }
 
     /// The members of the JSON object in `bytes`, in order. Duplicate keys are an error.

@@ -8,13 +8,15 @@ import Glibc
 enum BenchWorkload {
     static let jobs = 100_000
 
-    /// Event `i` of the workload (deterministic).
+    /// Event `i` of the workload (deterministic). Consecutive events stride through the jobs, so
+    /// each job's first event is its `started`; after that, nine heartbeats for every progress.
     static func event(_ i: Int) -> Event {
-        let job = (i &* 7919) % jobs  // a stride through all jobs, so consecutive events hit different jobs
-        let type: EventType = i % 10 == 0 ? .progress : .heartbeat
+        let job = (i &* 7919) % jobs
+        let type: EventType = i < jobs ? .started : (i % 10 == 0 ? .progress : .heartbeat)
         return Event(
             job: "job-" + pad(job), type: type, at: Timestamp(seconds: 1_780_272_000 + Int64(i / 1000)),
-            index: UInt64(i), data: "{\"bytes\":\(i &* 131 % 1_000_000),\"part\":\"p-\(i % 977)\"}")
+            node: type == .started ? "node-\(job % 4)" : nil, index: UInt64(i),
+            data: "{\"bytes\":\(i &* 131 % 1_000_000),\"part\":\"p-\(i % 977)\"}")
     }
 
     static func pad(_ n: Int) -> String {

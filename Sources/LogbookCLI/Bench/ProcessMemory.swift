@@ -12,9 +12,20 @@ struct ProcessMemory {
 
     static func now() -> ProcessMemory {
         var m = ProcessMemory()
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return m }
+        // /proc files report size 0, so read them as a stream rather than by their size.
+        let fd = open("/proc/self/status", O_RDONLY)
+        guard fd >= 0 else { return m }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes.append(contentsOf: chunk[..<n])
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard parts.count >= 2, let kib = Int(parts[1]) else { continue }
             switch parts[0] {
             case "VmRSS:": m.resident = kib * 1024
