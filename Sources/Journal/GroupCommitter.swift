@@ -1,5 +1,6 @@
 import LMDB
 import Lifecycle
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -41,9 +42,9 @@ final class GroupCommitter: @unchecked Sendable {
     /// Touched only by the writer thread.
     private var versionCache = VersionCache()
 
-    /// Group sizes seen (events per commit); read by metrics and the benchmark.
-    private(set) var commits = 0
-    private(set) var eventsCommitted = 0
+    /// Commits and events committed so far (events per commit = group size), for metrics and the benchmark.
+    let commits = Atomic<Int>(0)
+    let eventsCommitted = Atomic<Int>(0)
 
     init(journal: Journal) {
         self.journal = journal
@@ -75,7 +76,9 @@ final class GroupCommitter: @unchecked Sendable {
 
     private func run() {
         let limit = journal.options.maxEventsPerCommit
+        var lastGroup = 1
         while true {
+            awaitCompanions(expecting: lastGroup)
             let group: [Request] = condition.withLock {
                 while queue.isEmpty && !stopping { condition.wait() }
                 var taken = 0
@@ -88,7 +91,24 @@ final class GroupCommitter: @unchecked Sendable {
                 return Array(queue[..<taken])
             }
             if group.isEmpty { return }  // stopping and drained
+            lastGroup = group.count
             process(group)
+        }
+    }
+
+    /// When the last group had several callers, they are likely about to append again: give them a
+    /// moment (at most `maxGroupDelayMicroseconds`, and only while the queue is short of the last
+    /// group's size) so they share the next fsync instead of each paying for one. A lone caller
+    /// never waits.
+    private func awaitCompanions(expecting previous: Int) {
+        guard previous > 1 else { return }
+        let delay = journal.options.maxGroupDelayMicroseconds
+        var waited = 0
+        while waited < delay {
+            let (count, stop) = condition.withLock { (queue.count, stopping) }
+            if stop || count >= previous { return }
+            usleep(20)
+            waited += 20
         }
     }
 
@@ -121,13 +141,13 @@ final class GroupCommitter: @unchecked Sendable {
             for (_, completion) in appends { completion(.failure(failure)) }
             return
         }
-        commits += 1
+        commits.add(1, ordering: .relaxed)
         // Batch by batch in seq order: observers see a batch, then its caller is answered, so a
         // caller reading derived state (projections) sees exactly its own batch applied, no later one.
         let observers = journal.commitObservers.withLock { $0 }
         for (i, (_, completion)) in appends.enumerated() {
             if case .success(let events) = results[i] {
-                eventsCommitted += events.count
+                eventsCommitted.add(events.count, ordering: .relaxed)
                 for observer in observers { observer(events) }
             }
             completion(results[i])

@@ -26,6 +26,9 @@ public final class Journal: Sendable {
         public var initialMapSize = 1 << 30
         /// Most events one group commit puts in one transaction.
         public var maxEventsPerCommit = 100_000
+        /// After a commit shared by several callers, how long the writer may wait for them to come
+        /// back before committing a smaller group. 0 disables the wait; a lone caller never waits.
+        public var maxGroupDelayMicroseconds = 200
         /// The clock that stamps append times (injectable for tests).
         public var clock: @Sendable () -> Timestamp = Journal.systemClock
 
@@ -116,6 +119,13 @@ public final class Journal: Sendable {
     public var mapSize: Int { env.mapSize }
     public var mapGrowths: Int { env.growthCount.load(ordering: .relaxed) }
     public var staleReadersCleared: Int { env.staleReadersCleared }
+
+    /// Group commits so far and the events they made durable (their ratio is the mean group size).
+    public var commitStatistics: (commits: Int, events: Int) {
+        writer.withLock { w in
+            (w?.commits.load(ordering: .relaxed) ?? 0, w?.eventsCommitted.load(ordering: .relaxed) ?? 0)
+        }
+    }
 }
 
 extension Journal {

@@ -9,8 +9,10 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: """
             Builds journals in --dir (default: the temp directory) and removes them. Figures:
               append_batched_eps            batches of 10,000 events over 100,000 jobs, ~100 bytes, noSync, index kept
-              append_durable_single_eps     one writer, one event per durable commit
-              append_durable_concurrent_eps 64 concurrent tasks appending single durable events (group commit)
+              append_durable_single_eps     one writer heartbeating its job, one event per durable commit
+              append_durable_concurrent_eps 64 concurrent tasks, each heartbeating its own job, one durable
+                                            event per append (group commit shares the fsyncs)
+              group_commit_mean_events      events per commit during the concurrent run
               scan_eps                      full scan decoding every record and checking its CRC
               replay_eps                    full fold into projections, no snapshot
               open_without_snapshot_ms      opening that journal with a full replay
@@ -114,23 +116,39 @@ struct BenchCommand: AsyncParsableCommand {
         // 4. Durable appends: one at a time, then 64 concurrent appenders through group commit.
         let durablePath = base + "/durable.journal"
         let durable = try Journal.open(at: durablePath)
+        let singles = (0..<durableEvents).map { i in
+            var event = BenchWorkload.event(BenchWorkload.jobs + i)
+            event.job = "worker-single"
+            return [AppendItem(event)]
+        }
         let singleTime = try BenchWorkload.time {
-            for i in 0..<durableEvents { try durable.appendBlocking([AppendItem(BenchWorkload.event(i))]) }
+            for items in singles { try durable.appendBlocking(items) }
         }
         note("append_durable_single_eps", Double(durableEvents) / singleTime)
         let perAppender = concurrentEvents
+        // Each appender is a worker heartbeating its own job, as in a service with 64 running jobs.
+        let prepared = (0..<64).map { a in
+            (0..<perAppender).map { i in
+                var event = BenchWorkload.event(BenchWorkload.jobs + a * perAppender + i)
+                event.job = "worker-" + BenchWorkload.pad(a)
+                return event
+            }
+        }
         let concurrentTime = try await BenchWorkload.time {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for a in 0..<64 {
+                    let mine = prepared[a]
                     group.addTask {
-                        for i in 0..<perAppender { try await durable.append(BenchWorkload.event(a * perAppender + i)) }
+                        for event in mine { try await durable.append(event) }
                     }
                 }
                 try await group.waitForAll()
             }
         }
+        let stats = durable.commitStatistics
         durable.close()
         note("append_durable_concurrent_eps", Double(64 * perAppender) / concurrentTime)
+        note("group_commit_mean_events", Double(stats.events - durableEvents) / Double(max(1, stats.commits - durableEvents)))
 
         if json {
             Terminal.line(JSONText.object(figures.map { ($0.0, BenchCommand.jsonNumber($0.1)) }))
