@@ -34,10 +34,26 @@ public struct Projections: Sendable, Hashable {
     public init(states: [String: JobState], coveredSeq: UInt64) {
         self.states = states
         self.coveredSeq = coveredSeq
-        for state in states.values {
-            index(IndexKey(state), previous: nil)
-            anomalyTotal += state.anomalyCount
+        var byStatus: [JobStatus: [String]] = [:]
+        var byNode: [String: [String]] = [:]
+        var unfinalized: [String] = []
+        var silence: [(job: String, time: Timestamp)] = []
+        var stall: [(job: String, time: Timestamp)] = []
+        for s in states.values {
+            anomalyTotal += s.anomalyCount
+            byStatus[s.status, default: []].append(s.job)
+            if let node = s.node { byNode[node, default: []].append(s.job) }
+            if s.awaitsFinalization { unfinalized.append(s.job) }
+            if s.status == .running {
+                if let t = s.lastSignOfLife { silence.append((s.job, t)) }
+                if let t = s.lastSignOfProgress { stall.append((s.job, t)) }
+            }
         }
+        self.byStatus = byStatus.mapValues { Set($0) }
+        self.byNode = byNode.mapValues { Set($0) }
+        self.unfinalized = Set(unfinalized)
+        self.silence = TimeIndex(silence)
+        self.stall = TimeIndex(stall)
     }
 
     public var jobCount: Int { states.count }

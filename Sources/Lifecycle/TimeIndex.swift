@@ -13,6 +13,18 @@ struct TimeIndex: Sendable, Hashable {
 
     var isEmpty: Bool { buckets.isEmpty }
 
+    init() {}
+
+    /// Builds the index in one pass, sorting the bucket keys once (inserting them one by one into
+    /// the sorted array would cost O(buckets²) when the entries come in no particular order).
+    init(_ entries: [(job: String, time: Timestamp)]) {
+        var grouped: [Int64: [String]] = [:]
+        for (job, t) in entries { grouped[TimeIndex.bucket(t), default: []].append(job) }
+        buckets.reserveCapacity(grouped.count)
+        for (key, jobs) in grouped { buckets[key] = Set(jobs) }
+        keys = grouped.keys.sorted()
+    }
+
     mutating func insert(_ job: String, at t: Timestamp) {
         let b = TimeIndex.bucket(t)
         if buckets[b] == nil {
