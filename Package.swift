@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, arrows pointing one way:
-//   LogbookCLI (the `logbook` executable) → Logbook → Journal + Lifecycle
+//   LogbookCLI (the `logbook` executable) → LogbookServer (HTTP, reaper, metrics) → Logbook → Journal + Lifecycle
 //   Journal → LMDB → CLMDB,   Journal → CCRC32C
 //   Lifecycle is pure Swift: the event vocabulary, the fold and the projections. No LMDB, no clock.
 let package = Package(
@@ -15,6 +15,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -23,9 +29,23 @@ let package = Package(
         .target(name: "Lifecycle"),
         .target(name: "Journal", dependencies: ["LMDB", "CCRC32C", "Lifecycle"]),
         .target(name: "Logbook", dependencies: ["Journal", "Lifecycle"]),
+        .target(
+            name: "LogbookServer",
+            dependencies: [
+                "Logbook",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "LogbookCLI",
-            dependencies: ["Logbook", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Logbook", "LogbookServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // Developer tooling that the tests drive as real processes.
         .executableTarget(name: "logbook-crash-harness", dependencies: ["Journal"], path: "Tools/CrashHarness"),
@@ -42,6 +62,12 @@ let package = Package(
             dependencies: ["Logbook", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "LogbookServer", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

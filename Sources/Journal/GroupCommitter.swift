@@ -145,6 +145,8 @@ final class GroupCommitter: @unchecked Sendable {
         // Batch by batch in seq order: observers see a batch, then its caller is answered, so a
         // caller reading derived state (projections) sees exactly its own batch applied, no later one.
         let observers = journal.commitObservers.withLock { $0 }
+        let committed = results.reduce(0) { n, r in n + ((try? r.get().count) ?? 0) }
+        if committed > 0 { for observer in journal.groupObservers.withLock({ $0 }) { observer(committed) } }
         for (i, (_, completion)) in appends.enumerated() {
             if case .success(let events) = results[i] {
                 eventsCommitted.add(events.count, ordering: .relaxed)

@@ -45,6 +45,8 @@ public final class Journal: Sendable {
     let owners: OwnersLock
     let writer: Mutex<GroupCommitter?>
     /// Called on the writer thread after each commit, with every event it made durable, in seq order.
+    /// Observers of group sizes (see `observeGroupCommits`).
+    let groupObservers = Mutex<[@Sendable (Int) -> Void]>([])
     /// Observers of committed batches (see `observeCommits`).
     let commitObservers = Mutex<[@Sendable ([RecordedEvent]) -> Void]>([])
 
@@ -103,6 +105,11 @@ public final class Journal: Sendable {
     /// before that batch's caller is answered. Keep it short: it delays acknowledgements.
     public func observeCommits(_ observer: @escaping @Sendable ([RecordedEvent]) -> Void) {
         commitObservers.withLock { $0.append(observer) }
+    }
+
+    /// Registers `observer` to learn the number of events of each group commit (for metrics).
+    public func observeGroupCommits(_ observer: @escaping @Sendable (Int) -> Void) {
+        groupObservers.withLock { $0.append(observer) }
     }
 
     public static let systemClock: @Sendable () -> Timestamp = {

@@ -10,7 +10,8 @@ extension Event {
     public static let jsonFields = ["job", "type", "at", "node", "holder", "reason", "index", "attempt", "data"]
 
     /// Decodes one line of the ingest format (a JSON object with the event-model fields) and validates it.
-    public init(jsonLine bytes: [UInt8]) throws(EventDecodingError) {
+    /// With `job`, the object may omit its `job` field (it is taken from there) or must repeat it exactly.
+    public init(jsonLine bytes: [UInt8], job impliedJob: String? = nil) throws(EventDecodingError) {
         guard String(validating: bytes, as: UTF8.self) != nil else { throw EventDecodingError("invalid UTF-8") }
         let members: [(key: String, value: JSONScanner.Value)]
         do {
@@ -72,6 +73,12 @@ extension Event {
             default:
                 throw EventDecodingError("unknown field \"\(key)\"")
             }
+        }
+        if let impliedJob {
+            if let job, job != impliedJob {
+                throw EventDecodingError("field \"job\": \"\(job)\" does not match the job in the path, \"\(impliedJob)\"")
+            }
+            job = impliedJob
         }
         guard let job else { throw EventDecodingError("missing field \"job\"") }
         guard let type else { throw EventDecodingError("missing field \"type\"") }

@@ -147,3 +147,16 @@ import Testing
         #expect(window.split(separator: "\n").count == 2 && window.contains("b-job"))
     }
 }
+
+@Suite struct EmbeddingExampleTests {
+    @Test func theReadmeExampleRunsAndSaysWhatTheReadmeSays() throws {
+        let out = try run(builtExecutable("EmbeddingExample"), [])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout == """
+            worker stops: scan-3 is cancelled
+            stale write refused: version conflict on job scan-3: expected version 1, actual version 3
+            resumable: []
+
+            """)
+    }
+}

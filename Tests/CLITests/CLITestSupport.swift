@@ -19,6 +19,7 @@ struct CLI {
     }
 
     /// Runs and requires exit 0, returning stdout.
+    @discardableResult
     func ok(_ args: [String], stdin: String? = nil) throws -> String {
         let out = try run(args, stdin: stdin)
         #expect(out.status == 0, "logbook \(args.joined(separator: " ")) failed: \(out.stderr)")

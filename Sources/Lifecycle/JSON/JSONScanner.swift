@@ -46,6 +46,37 @@ public enum JSONScanner {
         return reader.pos == bytes.count && (!checkUTF8 || String(validating: bytes, as: UTF8.self) != nil)
     }
 
+    /// The raw bytes of each element of the JSON array in `bytes` (each validated as JSON).
+    public static func arrayElements(of bytes: [UInt8]) throws(Failure) -> [[UInt8]] {
+        var reader = Reader(bytes: bytes)
+        reader.skipSpace()
+        guard reader.peek == UInt8(ascii: "[") else { throw reader.fail("expected a JSON array") }
+        reader.pos += 1
+        var elements: [[UInt8]] = []
+        reader.skipSpace()
+        if reader.peek == UInt8(ascii: "]") {
+            reader.pos += 1
+        } else {
+            while true {
+                reader.skipSpace()
+                let start = reader.pos
+                try reader.skipValue(depth: 1)
+                elements.append(Array(bytes[start..<reader.pos]))
+                reader.skipSpace()
+                if reader.peek == UInt8(ascii: ",") {
+                    reader.pos += 1
+                    continue
+                }
+                guard reader.peek == UInt8(ascii: "]") else { throw reader.fail("expected ',' or ']'") }
+                reader.pos += 1
+                break
+            }
+        }
+        reader.skipSpace()
+        guard reader.pos == bytes.count else { throw reader.fail("unexpected text after the array") }
+        return elements
+    }
+
     /// The members of the JSON object in `bytes`, in order. Duplicate keys are an error.
     public static func members(of bytes: [UInt8]) throws(Failure) -> [(key: String, value: Value)] {
         var reader = Reader(bytes: bytes)

@@ -1,9 +1,9 @@
-import Logbook
+import Lifecycle
 
 extension JobState {
     /// The job-state object of the CLI contract: every field always present (null when unset), in a
     /// fixed order, so output is byte-identical for equal states.
-    var json: String {
+    public var json: String {
         func time(_ t: Timestamp?) -> String { t.map { JSONText.quoted($0.rfc3339) } ?? "null" }
         func number<T: BinaryInteger>(_ v: T?) -> String { v.map { String($0) } ?? "null" }
         let anomalyList = anomalies.map { a in

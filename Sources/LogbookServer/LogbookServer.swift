@@ -1,0 +1,69 @@
+import Hummingbird
+import Logbook
+import Logging
+import ServiceLifecycle
+
+/// `logbook serve`: the HTTP API, the reaper and an orderly shutdown, as one service group.
+///
+/// On SIGTERM/SIGINT: the HTTP server stops accepting and finishes in-flight requests (so every
+/// acknowledged append is durable), the reaper stops, then the journal keeper optionally interrupts
+/// this node's running jobs, writes a snapshot and closes the journal.
+public enum LogbookServer {
+    public static func run(journalPath: String, configuration: ServerConfiguration, logger: Logger) async throws {
+        let logbook = try Logbook.open(at: journalPath)
+        logger.info(
+            "journal open",
+            metadata: ["path": "\(journalPath)", "snapshotSeq": "\(logbook.openReport.snapshotSeq.map(String.init) ?? "none")",
+                       "eventsFolded": "\(logbook.openReport.eventsFolded)",
+                       "ms": "\(Int(logbook.openReport.milliseconds))"])
+        let metrics = ServerMetrics()
+        metrics.observe(logbook)
+        let routes = Routes(logbook: logbook, configuration: configuration, metrics: metrics)
+        let app = Application(
+            router: routes.router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logbook"),
+            logger: logger)
+        let reaper = Reaper(
+            logbook: logbook, leaseMicroseconds: configuration.leaseMicroseconds, interval: configuration.reapInterval,
+            logger: logger)
+        let keeper = JournalKeeper(logbook: logbook, interruptNode: configuration.interruptRunningOnShutdown, logger: logger)
+        // Services shut down in reverse order: the HTTP server first, the journal keeper last.
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: keeper), .init(service: reaper), .init(service: app)],
+                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Owns the journal's end of life: waits for graceful shutdown, then interrupts this node's running
+/// jobs (when asked), writes a snapshot and closes the journal.
+struct JournalKeeper: Service {
+    let logbook: Logbook
+    let interruptNode: String?
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        if let node = interruptNode {
+            for state in logbook.jobs(JobQuery(statuses: [.running], node: node)) {
+                let event = Event(
+                    job: state.job, type: .interrupted, node: node, reason: "shutdown",
+                    attempt: state.attempt > 0 ? state.attempt : nil)
+                do {
+                    _ = try await logbook.append(event, expectedVersion: state.version)
+                    logger.notice("interrupted running job at shutdown", metadata: ["job": "\(state.job)"])
+                } catch {
+                    logger.info("left job alone at shutdown", metadata: ["job": "\(state.job)", "reason": "\(error)"])
+                }
+            }
+        }
+        do {
+            let seq = try await logbook.snapshot()
+            logger.info("snapshot written at shutdown", metadata: ["seq": "\(seq)"])
+        } catch {
+            logger.error("snapshot at shutdown failed", metadata: ["error": "\(error)"])
+        }
+        logbook.close()
+        logger.info("journal closed")
+    }
+}

@@ -1,0 +1,21 @@
+import Logbook
+
+/// How `logbook serve` runs. Every field has a default; the CLI fills them from flags or the environment.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// A running job silent for longer than this is interrupted by the reaper (microseconds).
+    public var leaseMicroseconds: Int64 = 90_000_000
+    /// How often the reaper looks (default: a third of the lease, at least one second).
+    public var reapIntervalMicroseconds: Int64?
+    /// Request bodies larger than this are refused with 413.
+    public var maxBodyBytes = 1 << 20
+    /// On graceful shutdown, append `interrupted` (reason `shutdown`) for this node's running jobs.
+    public var interruptRunningOnShutdown: String?
+
+    public init() {}
+
+    var reapInterval: Duration {
+        .microseconds(max(reapIntervalMicroseconds ?? leaseMicroseconds / 3, 1_000_000))
+    }
+}

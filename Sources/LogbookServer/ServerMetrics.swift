@@ -1,0 +1,60 @@
+import Logbook
+import Prometheus
+
+/// The service's Prometheus metrics. Counters are fed as events commit; gauges are read from the
+/// projections at scrape time.
+public final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let appended: [EventType: Counter]
+    private let appendLatency: DurationHistogram
+    private let groupSizes: ValueHistogram
+    private let jobsByStatus: [JobStatus: Gauge]
+    private let anomalies: Gauge
+    private let lastSeq: Gauge
+
+    public init() {
+        var appended: [EventType: Counter] = [:]
+        for type in EventType.allCases {
+            appended[type] = registry.makeCounter(
+                name: "logbook_events_appended_total", labels: [("type", type.name)],
+                help: "Events appended, by type")
+        }
+        self.appended = appended
+        appendLatency = registry.makeDurationHistogram(
+            name: "logbook_append_duration_seconds",
+            buckets: [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                      .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .seconds(1)],
+            help: "Time from receiving an append request to its events being durable")
+        groupSizes = registry.makeValueHistogram(
+            name: "logbook_group_commit_events", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 10_000],
+            help: "Events per group commit (one transaction, one fsync)")
+        var jobs: [JobStatus: Gauge] = [:]
+        for status in JobStatus.allCases {
+            jobs[status] = registry.makeGauge(
+                name: "logbook_jobs", labels: [("status", status.name)], help: "Jobs by status")
+        }
+        jobsByStatus = jobs
+        anomalies = registry.makeGauge(name: "logbook_anomalies", help: "Events the fold ignored, all jobs")
+        lastSeq = registry.makeGauge(name: "logbook_last_seq", help: "The last seq folded into the projections")
+    }
+
+    /// Starts counting what `logbook` commits.
+    public func observe(_ logbook: Logbook) {
+        logbook.journal.observeCommits { [appended] events in
+            for e in events { appended[e.event.type]?.increment() }
+        }
+        logbook.journal.observeGroupCommits { [groupSizes] n in groupSizes.record(Double(n)) }
+    }
+
+    func recordAppend(_ duration: Duration) { appendLatency.record(duration) }
+
+    /// The exposition text, with gauges refreshed from the projections.
+    public func render(_ logbook: Logbook) -> String {
+        let projections = logbook.currentProjections
+        let counts = projections.statusCounts
+        for (status, gauge) in jobsByStatus { gauge.set(to: Double(counts[status] ?? 0)) }
+        anomalies.set(to: Double(projections.anomalyTotal))
+        lastSeq.set(to: Double(projections.coveredSeq))
+        return registry.emitToString()
+    }
+}

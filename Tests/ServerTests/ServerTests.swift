@@ -1,0 +1,195 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logbook
+import Logging
+import NIOCore
+@testable import LogbookServer
+import TestSupport
+import Testing
+
+/// Endpoint tests through Hummingbird's router test framework, on a real journal in a temp dir.
+@Suite struct ServerTests {
+    func withServer(
+        maxBodyBytes: Int = 1 << 20, _ body: @Sendable (any TestClientProtocol, Logbook) async throws -> Void
+    ) async throws {
+        let dir = TemporaryDirectory("server")
+        defer { dir.cleanup() }
+        var options = Logbook.Options()
+        options.durability = .noSync
+        let logbook = try Logbook.open(at: dir.file("s.journal"), options: options)
+        defer { logbook.close() }
+        var config = ServerConfiguration()
+        config.maxBodyBytes = maxBodyBytes
+        let metrics = ServerMetrics()
+        metrics.observe(logbook)
+        let routes = Routes(logbook: logbook, configuration: config, metrics: metrics)
+        let app = Application(router: routes.router())
+        try await app.test(.router) { client in try await body(client, logbook) }
+    }
+
+    func post(_ client: any TestClientProtocol, _ job: String, _ json: String, ifMatch: String? = nil) async throws
+        -> (HTTPResponse.Status, String)
+    {
+        var headers = HTTPFields()
+        if let ifMatch { headers[.ifMatch] = ifMatch }
+        return try await client.execute(
+            uri: "/jobs/\(job)/events", method: .post, headers: headers, body: ByteBuffer(string: json)
+        ) { ($0.status, String(buffer: $0.body)) }
+    }
+
+    func get(_ client: any TestClientProtocol, _ uri: String) async throws -> (HTTPResponse.Status, String) {
+        try await client.execute(uri: uri, method: .get) { ($0.status, String(buffer: $0.body)) }
+    }
+
+    @Test func appendAnswers201WithSeqsAndStateAfterDurability() async throws {
+        try await withServer { client, logbook in
+            let (status, body) = try await post(client, "scan-3", #"{"type":"started","node":"n1","attempt":1}"#)
+            #expect(status == .created)
+            #expect(body.hasPrefix(#"{"seqs":[1],"state":{"job":"scan-3","status":"running""#))
+            let (batch, batchBody) = try await post(client, "scan-3", #"[{"type":"cancelled"},{"type":"heartbeat","attempt":1}]"#)
+            #expect(batch == .created)
+            #expect(batchBody.contains(#""seqs":[2,3]"#))
+            #expect(batchBody.contains(#""status":"cancelled""#), "the worker's heartbeat learns of the cancel")
+            #expect(try logbook.journal.lastSeq() == 3)
+        }
+    }
+
+    @Test func versionConflictIs409WithTheCurrentVersion() async throws {
+        try await withServer { client, logbook in
+            _ = try await post(client, "j", #"{"type":"created"}"#)
+            let (ok, _) = try await post(client, "j", #"{"type":"started"}"#, ifMatch: "1")
+            #expect(ok == .created)
+            let (status, body) = try await post(client, "j", #"{"type":"interrupted","reason":"requeue"}"#, ifMatch: "\"1\"")
+            #expect(status == .conflict)
+            #expect(body.contains(#""currentVersion":2"#))
+            #expect(try logbook.journal.lastSeq() == 2, "nothing stored")
+            let (bad, badBody) = try await post(client, "j", #"{"type":"heartbeat"}"#, ifMatch: "soon")
+            #expect(bad == .badRequest && badBody.contains("If-Match"))
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"type":"exploded"}"#, #"field \"type\": unknown event type \"exploded\""#),
+        (#"{"type":"refAcquired"}"#, #"field \"holder\": required for refAcquired"#),
+        (#"{"job":"other","type":"created"}"#, "does not match the job in the path"),
+        (#"[{"type":"created"},{"type":"progress","index":-3}]"#, #"event 2: field \"index\""#),
+        (#"{"type":"created""#, "invalid JSON"),
+        ("[]", "the array holds no events"),
+    ])
+    func badEventsAre400NamingTheField(json: String, message: String) async throws {
+        try await withServer { client, logbook in
+            let (status, body) = try await post(client, "j", json)
+            #expect(status == .badRequest)
+            #expect(body.contains(message), "\(body)")
+            #expect(try logbook.journal.lastSeq() == 0)
+        }
+    }
+
+    @Test func oversizedBodyIs413() async throws {
+        try await withServer(maxBodyBytes: 1000) { client, logbook in
+            let big = #"{"type":"progress","data":{"pad":""# + String(repeating: "x", count: 2000) + #""}}"#
+            let (status, _) = try await post(client, "j", big)
+            #expect(status == .contentTooLarge)
+            #expect(try logbook.journal.lastSeq() == 0)
+        }
+    }
+
+    @Test func queriesAndTimelineAnd404() async throws {
+        try await withServer { client, _ in
+            _ = try await post(client, "a", #"[{"type":"started","node":"n1","at":"2026-06-01T10:00:00Z"}]"#)
+            _ = try await post(client, "b", #"[{"type":"started","node":"n2","at":"2026-06-01T10:00:00Z"},{"type":"interrupted"}]"#)
+            #expect(try await get(client, "/jobs/nope").0 == .notFound)
+            #expect(try await get(client, "/jobs/nope/timeline").0 == .notFound)
+            let (ok, state) = try await get(client, "/jobs/a")
+            #expect(ok == .ok && state.contains(#""status":"running""#))
+            let (_, timeline) = try await get(client, "/jobs/b/timeline")
+            #expect(timeline.hasPrefix(#"[{"event":{"seq":2"#) && timeline.contains(#""status":"interrupted""#))
+            #expect(try await get(client, "/jobs?resumable=true").1.contains(#""job":"b""#))
+            #expect(!(try await get(client, "/jobs?resumable=true").1.contains(#""job":"a""#)))
+            #expect(try await get(client, "/jobs?status=running&node=n1").1.contains(#""job":"a""#))
+            #expect(try await get(client, "/jobs?status=completed").1 == "[]\n")
+            let silent = try await get(client, "/jobs?silentFor=5m&now=2026-06-01T10:06:00Z")
+            #expect(silent.1.contains(#""job":"a""#))
+            #expect(try await get(client, "/jobs?silentFor=5m&now=2026-06-01T10:04:00Z").1 == "[]\n")
+            #expect(try await get(client, "/jobs?stalledFor=5m&now=2026-06-01T10:06:00Z").1.contains(#""job":"a""#))
+            #expect(try await get(client, "/jobs?silentFor=soon").0 == .badRequest)
+            #expect(try await get(client, "/jobs?status=sleeping").0 == .badRequest)
+        }
+    }
+
+    @Test func healthAndMetrics() async throws {
+        try await withServer { client, _ in
+            _ = try await post(client, "a", #"[{"type":"started"},{"type":"heartbeat"},{"type":"cancelled"},{"type":"heartbeat"}]"#)
+            let (status, health) = try await get(client, "/healthz")
+            #expect(status == .ok && health.contains(#""lastSeq":4"#))
+            let (_, metrics) = try await get(client, "/metrics")
+            #expect(metrics.contains(#"logbook_events_appended_total{type="heartbeat"} 2"#))
+            #expect(metrics.contains(#"logbook_jobs{status="cancelled"} 1"#))
+            #expect(metrics.contains("logbook_anomalies 1"))
+            #expect(metrics.contains("logbook_append_duration_seconds_count 1"))
+            #expect(metrics.contains("logbook_group_commit_events_count 1"))
+        }
+    }
+
+    @Test func serverSentEventsDeliverAnAppendedEvent() async throws {
+        try await withServer { client, logbook in
+            _ = try await post(client, "a", #"{"type":"created"}"#)
+            async let stream = get(client, "/events?after=1&limit=1")
+            try await Task.sleep(for: .milliseconds(100))
+            _ = try await post(client, "a", #"{"type":"started","node":"n9"}"#)
+            let (status, body) = try await stream
+            #expect(status == .ok)
+            #expect(body.hasPrefix("id: 2\nevent: started\ndata: {\"seq\":2,\"version\":2,\"job\":\"a\",\"type\":\"started\""))
+            // A reconnect resumes after the last id it saw.
+            _ = try await post(client, "a", #"{"type":"heartbeat"}"#)
+            var headers = HTTPFields()
+            headers[.lastEventID] = "2"
+            let resumed = try await client.execute(uri: "/events?limit=1", method: .get, headers: headers) { String(buffer: $0.body) }
+            #expect(resumed.hasPrefix("id: 3\nevent: heartbeat"))
+            #expect(try logbook.journal.lastSeq() == 3)
+        }
+    }
+}
+
+@Suite struct ReaperTests {
+    @Test func reapsASilentJobAndLeavesAFreshOneAlone() async throws {
+        let dir = TemporaryDirectory("reaper")
+        defer { dir.cleanup() }
+        var options = Logbook.Options()
+        options.durability = .noSync
+        let logbook = try Logbook.open(at: dir.file("r.journal"), options: options)
+        defer { logbook.close() }
+        let t0 = Timestamp(rfc3339: "2026-06-01T10:00:00Z")!
+        _ = try await logbook.append([
+            Event(job: "silent", type: .started, at: t0, node: "n1", attempt: 1),
+            Event(job: "fresh", type: .started, at: t0, node: "n1", attempt: 1),
+            Event(job: "fresh", type: .heartbeat, at: t0.adding(microseconds: 80_000_000), attempt: 1),
+        ])
+        let reaper = Reaper(logbook: logbook, leaseMicroseconds: 60_000_000, interval: .seconds(1), logger: Logger(label: "test"))
+        let reaped = await reaper.reapOnce(now: t0.adding(microseconds: 100_000_000))
+        #expect(reaped == ["silent"])
+        #expect(logbook.state(of: "silent")?.status == .interrupted)
+        #expect(logbook.state(of: "silent")?.anomalyCount == 0)
+        #expect(logbook.state(of: "fresh")?.status == .running)
+    }
+
+    @Test func aJobThatHeartbeatsAfterTheReaperReadItIsLeftAlone() async throws {
+        let dir = TemporaryDirectory("reaper")
+        defer { dir.cleanup() }
+        var options = Logbook.Options()
+        options.durability = .noSync
+        let logbook = try Logbook.open(at: dir.file("r.journal"), options: options)
+        defer { logbook.close() }
+        let t0 = Timestamp(rfc3339: "2026-06-01T10:00:00Z")!
+        _ = try await logbook.append(Event(job: "j", type: .started, at: t0, node: "n1", attempt: 1))
+        let reaper = Reaper(logbook: logbook, leaseMicroseconds: 60_000_000, interval: .seconds(1), logger: Logger(label: "test"))
+        let seen = logbook.jobs(JobQuery(silentFor: 60_000_000, now: t0.adding(microseconds: 120_000_000)))
+        #expect(seen.map(\.job) == ["j"])
+        // The worker heartbeats between the reaper's read and its write (the HA requeue race).
+        _ = try await logbook.append(Event(job: "j", type: .heartbeat, at: t0.adding(microseconds: 119_000_000), attempt: 1))
+        #expect(await reaper.reap(seen).isEmpty)
+        #expect(logbook.state(of: "j")?.status == .running)
+        #expect(try logbook.journal.lastSeq() == 2, "the stale interrupt was not stored")
+    }
+}
