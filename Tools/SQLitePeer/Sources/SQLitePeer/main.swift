@@ -65,6 +65,8 @@ do {
         try db.execute(sql: "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF")
     }
     let queue = try DatabaseQueue(path: base + "/batched.sqlite", configuration: configuration)
+    // GRDB sets synchronous=NORMAL when it enables WAL, after prepareDatabase: set ours afterwards.
+    try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous=OFF") }
     try queue.write(makeSchema)
     var versions: [String: Int] = [:]  // like Logbook's writer cache
     var elapsed = 0.0
@@ -107,6 +109,9 @@ do {
         try db.execute(sql: "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
     }
     let pool = try DatabasePool(path: base + "/durable.sqlite", configuration: configuration)
+    // GRDB sets synchronous=NORMAL (no fsync per commit in WAL mode) after prepareDatabase; a durable
+    // peer needs FULL on its one writer connection, set afterwards.
+    try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous=FULL") }
     try pool.write(makeSchema)
     let writer = DurableWriter(pool: pool)
     let insert = writer.insert
