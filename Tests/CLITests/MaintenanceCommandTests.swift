@@ -72,3 +72,24 @@ import Testing
         #expect(out.stderr.contains("corrupt record at seq 6: checksum mismatch"), "\(out.stderr)")
     }
 }
+
+@Suite struct ReadWhileAppendingTests {
+    @Test func readingCommandsWorkWhileAnotherProcessAppends() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let child = try ChildProcess(builtExecutable("logbook-crash-harness"), [cli.journal, "--threads", "2", "--batch", "3"])
+        defer { child.kill9() }
+        #expect(child.waitForLine { $0 == "ready" })
+        var last = 0
+        for _ in 0..<5 {
+            usleep(40_000)
+            let count = try cli.eventCount()
+            #expect(count >= last && count % 3 == 0, "a consistent prefix of whole batches: \(count)")
+            last = count
+            #expect(try cli.run(["jobs", "--json"]).status == 0)
+            #expect(try cli.run(["status", "job-0-0", "--json"]).status == 0 || count == 0)
+        }
+        #expect(last > 0)
+        #expect(try cli.run(["verify"]).stdout.hasPrefix("sound:"))
+    }
+}

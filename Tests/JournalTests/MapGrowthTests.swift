@@ -27,3 +27,27 @@ import Testing
         #expect(last.event.data == payload)
     }
 }
+
+@Suite struct CrossProcessGrowthTests {
+    @Test func aReaderProcessAdoptsTheMapAnotherProcessGrew() async throws {
+        let dir = TemporaryDirectory("resized")
+        defer { dir.cleanup() }
+        let path = dir.file("grow.journal")
+        var options = Journal.Options()
+        options.initialMapSize = 1 << 20
+        options.durability = .noSync
+        let writer = try Journal.open(at: path, options: options)
+        defer { writer.close() }
+        try await writer.append(Event(job: "seed", type: .created))
+        let reader = try ChildProcess(builtExecutable("logbook-crash-harness"), [path, "--read", "--map-size", "1048576"])
+        defer { reader.kill9() }
+        #expect(reader.waitForLine { $0 == "seen 1" })
+        let payload = "{\"pad\":\"" + String(repeating: "y", count: 64 << 10) + "\"}"
+        for batch in 0..<25 {
+            try await writer.append((0..<20).map { AppendItem(Event(job: "big-\(batch)", type: .progress, index: UInt64($0), data: payload)) })
+        }
+        #expect(writer.mapGrowths > 0 && writer.mapSize > 16 << 20, "the writer grew the map")
+        #expect(reader.waitForLine { $0 == "seen 501" }, "the reader saw every event: \(reader.outputLines.suffix(3))")
+        #expect(!reader.outputLines.contains { $0.hasPrefix("error") }, "\(reader.outputLines.filter { $0.hasPrefix("error") })")
+    }
+}

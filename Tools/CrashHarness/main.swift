@@ -3,6 +3,11 @@
 // moment knows exactly which events were acknowledged (durable) before the kill.
 //
 //   logbook-crash-harness PATH [--batch N] [--threads K] [--count N]
+//
+// Reader mode: opens PATH read-only (with a map of --map-size bytes) and, every 5 ms, scans the
+// whole journal checking every CRC, printing "seen N" whenever the count changes, or "error: …".
+//
+//   logbook-crash-harness PATH --read [--map-size BYTES]
 import Journal
 import Lifecycle
 
@@ -39,6 +44,10 @@ enum Harness {
             guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
             return v
         }
+        if args.contains("--read") {
+            read(path: args[1], mapSize: option("--map-size", 1 << 30))
+            return
+        }
         let threads = option("--threads", 4)
         let config = Config(path: args[1], batch: option("--batch", 5), count: option("--count", Int.max))
         let journal: Journal
@@ -61,6 +70,38 @@ enum Harness {
         }
         for w in workers { pthread_join(w, nil) }
         journal.close()
+    }
+}
+
+/// Reader mode: a second process following a journal that another process writes (and grows).
+func read(path: String, mapSize: Int) {
+    var options = Journal.Options()
+    options.readOnly = true
+    options.initialMapSize = mapSize
+    let journal: Journal
+    do {
+        journal = try Journal.open(at: path, options: options)
+    } catch {
+        Harness.emit("error: \(error)")
+        exit(1)
+    }
+    var last = -1
+    while true {
+        do {
+            var n = 0
+            try journal.scan { _ in
+                n += 1
+                return true
+            }
+            if n != last {
+                Harness.emit("seen \(n)")
+                last = n
+            }
+        } catch {
+            Harness.emit("error: \(error)")
+            exit(1)
+        }
+        usleep(5_000)
     }
 }
 
