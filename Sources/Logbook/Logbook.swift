@@ -92,9 +92,14 @@ public final class Logbook: Sendable {
         var delivered: [RecordedEvent] = []
         let due = projections.withLock { p -> Bool in
             // Another process may have appended since our last batch: fold its events first.
-            if first.seq > p.coveredSeq + 1, let missed = try? journal.events(from: p.coveredSeq + 1, through: first.seq - 1) {
-                for e in missed { p.apply(e) }
-                delivered = missed
+            if first.seq > p.coveredSeq + 1 {
+                do {
+                    let missed = try journal.events(from: p.coveredSeq + 1, through: first.seq - 1)
+                    for e in missed { p.apply(e) }
+                    delivered = missed
+                } catch {
+                    options.warn("could not fold events appended by another process: \(error); reopen to rebuild")
+                }
             }
             for e in events where e.seq > p.coveredSeq { p.apply(e) }
             return autoSnapshot.withLock { $0.count(events.count + delivered.count, every: options.snapshotEvery) }

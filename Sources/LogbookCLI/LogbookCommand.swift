@@ -6,8 +6,8 @@ struct LogbookCommand: AsyncParsableCommand {
         commandName: "logbook",
         abstract: "An append-only journal of job lifecycles: record events, replay and explain jobs, keep the journal sound.",
         discussion: """
-            The journal is PATH (--journal), else $LOGBOOK_JOURNAL, else ./logbook.journal.
-            Writing commands create it; reading commands open it read-only and work while another
+            The journal is PATH (--journal), else $LOGBOOK_JOURNAL, else ./logbook.journal. \
+            Writing commands create it; reading commands open it read-only and work while another \
             process (a service) appends. Durations: 90s, 30m, 1h, 2d. Times: RFC 3339.
 
             Exit codes: 0 success, 1 error, 3 version conflict, 64 usage error.

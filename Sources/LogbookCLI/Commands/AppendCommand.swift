@@ -6,7 +6,7 @@ struct AppendCommand: AsyncParsableCommand {
         commandName: "append",
         abstract: "Append one event and print its seq.",
         discussion: """
-            With --expect-version V the event is stored only if the job's version (events ever appended
+            With --expect-version V the event is stored only if the job's version (events ever appended \
             to it) is V; otherwise the exit code is 3 and nothing is stored.
 
             Example:

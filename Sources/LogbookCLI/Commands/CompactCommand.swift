@@ -6,10 +6,10 @@ struct CompactCommand: AsyncParsableCommand {
         commandName: "compact",
         abstract: "Rewrite the journal compactly (and optionally drop superseded heartbeats), then swap it in atomically.",
         discussion: """
-            Needs the journal to itself: refuses while another process (a service, a reader) has it open.
-            --drop-superseded-heartbeats drops every applied heartbeat followed by a later applied
-            heartbeat in the same attempt of the same job. Nothing is renumbered: seqs, versions,
-            decidedBy and anomaly seqs stay valid, and every job's state is identical before and after;
+            Needs the journal to itself: refuses while another process (a service, a reader) has it open. \
+            --drop-superseded-heartbeats drops every applied heartbeat followed by a later applied \
+            heartbeat in the same attempt of the same job. Nothing is renumbered: seqs, versions, \
+            decidedBy and anomaly seqs stay valid, and every job's state is identical before and after; \
             only time travel into the dropped range can differ. A fresh snapshot is written.
 
             Example:

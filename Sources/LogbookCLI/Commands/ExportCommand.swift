@@ -6,8 +6,8 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Print events as JSON Lines in the ingest format (a whole journal or an incident bundle).",
         discussion: """
-            Without filters: every event in seq order. With --job: the full history of those jobs. With
-            --since / --until: the full history of every job with an event in that window. Ingesting the
+            Without filters: every event in seq order. With --job: the full history of those jobs. With \
+            --since / --until: the full history of every job with an event in that window. Ingesting the \
             output into a new journal reproduces every job's state (seqs and versions are assigned anew).
 
             Example:

@@ -7,8 +7,8 @@ struct IngestCommand: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Append events from a JSON Lines file, all or none.",
         discussion: """
-            One event per line with the event-model fields: job, type, at, node, holder, reason, index,
-            attempt, data. Any bad line fails the whole file ("line N: <problem>"), and nothing is stored.
+            One event per line with the event-model fields: job, type, at, node, holder, reason, index, \
+            attempt, data. Any bad line fails the whole file ("line N: <problem>"), and nothing is stored. \
             Blank lines are skipped. The file is appended in one transaction.
 
             Example:

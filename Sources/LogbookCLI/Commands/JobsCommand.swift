@@ -10,8 +10,8 @@ struct JobsCommand: AsyncParsableCommand {
         commandName: "jobs",
         abstract: "List jobs matching every given filter.",
         discussion: """
-            Filters combine with AND. --silent-for: running with no start, heartbeat or progress in the
-            current attempt for that long. --stalled-for: running with no start or progress in the
+            Filters combine with AND. --silent-for: running with no start, heartbeat or progress in the \
+            current attempt for that long. --stalled-for: running with no start or progress in the \
             current attempt for that long (heartbeats do not count). --now defaults to the current time.
 
             Example:

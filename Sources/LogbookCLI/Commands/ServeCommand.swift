@@ -12,14 +12,14 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the journal over HTTP: append, query, live tail, metrics, with a lease reaper.",
         discussion: """
-            Every flag can also come from the environment: LOGBOOK_HOST, LOGBOOK_PORT, LOGBOOK_LEASE,
-            LOGBOOK_INTERRUPT_RUNNING_ON_SHUTDOWN, LOGBOOK_MAX_BODY_BYTES (a flag wins). SIGTERM or
-            SIGINT shuts down gracefully: in-flight appends finish, a snapshot is written, the journal
+            Every flag can also come from the environment: LOGBOOK_HOST, LOGBOOK_PORT, LOGBOOK_LEASE, \
+            LOGBOOK_INTERRUPT_RUNNING_ON_SHUTDOWN, LOGBOOK_MAX_BODY_BYTES (a flag wins). SIGTERM or \
+            SIGINT shuts down gracefully: in-flight appends finish, a snapshot is written, the journal \
             closes. Endpoints: docs/service.md.
 
             Example:
               logbook --journal jobs.journal serve --port 8080 --lease 90s
-              curl -X POST localhost:8080/jobs/scan-3/events -d '{"type":"started","node":"n1"}'
+              curl -X POST localhost:8080/jobs/j/events -d '{"type":"started"}'
             """
     )
 
