@@ -33,21 +33,23 @@ extension Journal {
     }
 
     func readMetaU32(_ txn: borrowing Transaction, _ name: String) throws -> UInt32? {
-        let value = try name.utf8CString.withUnsafeBytes { key in
-            try txn.get(meta, key: UnsafeRawBufferPointer(rebasing: key.dropLast()))
-        }
-        guard let value else { return nil }
-        guard value.count == 4 else { throw JournalError.notAJournal(path: path, detail: "bad \(name) record") }
-        return value.loadUnaligned(as: UInt32.self).littleEndian
+        try readMeta(txn, name, as: UInt32.self).map { UInt32(littleEndian: $0) }
     }
 
     func readMetaU64(_ txn: borrowing Transaction, _ name: String) throws -> UInt64? {
+        try readMeta(txn, name, as: UInt64.self).map { UInt64(littleEndian: $0) }
+    }
+
+    /// A fixed-size little-endian integer stored under `name` in `meta`, or nil when absent.
+    private func readMeta<T: FixedWidthInteger>(_ txn: borrowing Transaction, _ name: String, as: T.Type) throws -> T? {
         let value = try name.utf8CString.withUnsafeBytes { key in
             try txn.get(meta, key: UnsafeRawBufferPointer(rebasing: key.dropLast()))
         }
         guard let value else { return nil }
-        guard value.count == 8 else { throw JournalError.notAJournal(path: path, detail: "bad \(name) record") }
-        return value.loadUnaligned(as: UInt64.self).littleEndian
+        guard value.count == MemoryLayout<T>.size else {
+            throw JournalError.notAJournal(path: path, detail: "bad \(name) record")
+        }
+        return value.loadUnaligned(as: T.self)
     }
 
     func putMeta(_ txn: borrowing Transaction, _ name: String, u64 value: UInt64, width: Int) throws {

@@ -74,26 +74,27 @@ public final class Environment: @unchecked Sendable {
 
     // MARK: Transactions
 
-    /// Runs `body` in a read-only snapshot of the database.
-    public func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+    /// Begins a transaction with the resize lock held shared, adopting a map another process grew
+    /// (`MDB_MAP_RESIZED`) on the way. The caller ends the transaction, then unlocks.
+    private func begin(readOnly: Bool) throws(LMDBError) -> TxnHandle {
         while true {
             resizeLock.lockShared()
-            let (rc, txn) = C.txnBegin(handle, readOnly: true)
-            if rc == C.mapResized {
-                resizeLock.unlock()
-                try adoptForeignMapSize()
-                continue
-            }
-            guard rc == 0, let txn else {
-                resizeLock.unlock()
-                throw LMDBError(code: rc)
-            }
-            defer {
-                C.txnAbort(txn)
-                resizeLock.unlock()
-            }
-            return try body(Transaction(handle: txn, isReadOnly: true))
+            let (rc, txn) = C.txnBegin(handle, readOnly: readOnly)
+            if rc == 0, let txn { return txn }
+            resizeLock.unlock()
+            guard rc == C.mapResized else { throw LMDBError(code: rc) }
+            try adoptForeignMapSize()
         }
+    }
+
+    /// Runs `body` in a read-only snapshot of the database.
+    public func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+        let txn = try begin(readOnly: true)
+        defer {
+            C.txnAbort(txn)
+            resizeLock.unlock()
+        }
+        return try body(Transaction(handle: txn, isReadOnly: true))
     }
 
     /// Runs `body` in a write transaction and commits it. Any error from `body` aborts it.
@@ -102,17 +103,7 @@ public final class Environment: @unchecked Sendable {
     /// LMDB serialises writers across processes; callers in one process should also use one thread.
     public func write<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
         while true {
-            resizeLock.lockShared()
-            let (rc, txn) = C.txnBegin(handle, readOnly: false)
-            if rc == C.mapResized {
-                resizeLock.unlock()
-                try adoptForeignMapSize()
-                continue
-            }
-            guard rc == 0, let txn else {
-                resizeLock.unlock()
-                throw LMDBError(code: rc)
-            }
+            let txn = try begin(readOnly: false)
             let result: R
             do {
                 result = try body(Transaction(handle: txn, isReadOnly: false))

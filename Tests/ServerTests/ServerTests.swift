@@ -153,43 +153,46 @@ import Testing
 }
 
 @Suite struct ReaperTests {
-    @Test func reapsASilentJobAndLeavesAFreshOneAlone() async throws {
+    static let t0 = Timestamp(seconds: 1_780_308_000)  // 2026-06-01T10:00:00Z
+
+    /// A logbook with `events` appended and a reaper with a 60 s lease over it.
+    func withReaper(_ events: [Event], _ body: (Logbook, Reaper) async throws -> Void) async throws {
         let dir = TemporaryDirectory("reaper")
         defer { dir.cleanup() }
         var options = Logbook.Options()
         options.durability = .noSync
         let logbook = try Logbook.open(at: dir.file("r.journal"), options: options)
         defer { logbook.close() }
-        let t0 = Timestamp(rfc3339: "2026-06-01T10:00:00Z")!
-        _ = try await logbook.append([
-            Event(job: "silent", type: .started, at: t0, node: "n1", attempt: 1),
-            Event(job: "fresh", type: .started, at: t0, node: "n1", attempt: 1),
-            Event(job: "fresh", type: .heartbeat, at: t0.adding(microseconds: 80_000_000), attempt: 1),
-        ])
+        _ = try await logbook.append(events)
         let reaper = Reaper(logbook: logbook, leaseMicroseconds: 60_000_000, interval: .seconds(1), logger: Logger(label: "test"))
-        let reaped = await reaper.reapOnce(now: t0.adding(microseconds: 100_000_000))
-        #expect(reaped == ["silent"])
-        #expect(logbook.state(of: "silent")?.status == .interrupted)
-        #expect(logbook.state(of: "silent")?.anomalyCount == 0)
-        #expect(logbook.state(of: "fresh")?.status == .running)
+        try await body(logbook, reaper)
+    }
+
+    func at(_ seconds: Int64) -> Timestamp { Self.t0.adding(microseconds: seconds * 1_000_000) }
+
+    @Test func reapsASilentJobAndLeavesAFreshOneAlone() async throws {
+        try await withReaper([
+            Event(job: "silent", type: .started, at: at(0), node: "n1", attempt: 1),
+            Event(job: "fresh", type: .started, at: at(0), node: "n1", attempt: 1),
+            Event(job: "fresh", type: .heartbeat, at: at(80), attempt: 1),
+        ]) { logbook, reaper in
+            let reaped = await reaper.reapOnce(now: at(100))
+            #expect(reaped == ["silent"])
+            #expect(logbook.state(of: "silent")?.status == .interrupted)
+            #expect(logbook.state(of: "silent")?.anomalyCount == 0)
+            #expect(logbook.state(of: "fresh")?.status == .running)
+        }
     }
 
     @Test func aJobThatHeartbeatsAfterTheReaperReadItIsLeftAlone() async throws {
-        let dir = TemporaryDirectory("reaper")
-        defer { dir.cleanup() }
-        var options = Logbook.Options()
-        options.durability = .noSync
-        let logbook = try Logbook.open(at: dir.file("r.journal"), options: options)
-        defer { logbook.close() }
-        let t0 = Timestamp(rfc3339: "2026-06-01T10:00:00Z")!
-        _ = try await logbook.append(Event(job: "j", type: .started, at: t0, node: "n1", attempt: 1))
-        let reaper = Reaper(logbook: logbook, leaseMicroseconds: 60_000_000, interval: .seconds(1), logger: Logger(label: "test"))
-        let seen = logbook.jobs(JobQuery(silentFor: 60_000_000, now: t0.adding(microseconds: 120_000_000)))
-        #expect(seen.map(\.job) == ["j"])
-        // The worker heartbeats between the reaper's read and its write (the HA requeue race).
-        _ = try await logbook.append(Event(job: "j", type: .heartbeat, at: t0.adding(microseconds: 119_000_000), attempt: 1))
-        #expect(await reaper.reap(seen).isEmpty)
-        #expect(logbook.state(of: "j")?.status == .running)
-        #expect(try logbook.journal.lastSeq() == 2, "the stale interrupt was not stored")
+        try await withReaper([Event(job: "j", type: .started, at: at(0), node: "n1", attempt: 1)]) { logbook, reaper in
+            let seen = logbook.jobs(JobQuery(silentFor: 60_000_000, now: at(120)))
+            #expect(seen.map(\.job) == ["j"])
+            // The worker heartbeats between the reaper's read and its write (the HA requeue race).
+            _ = try await logbook.append(Event(job: "j", type: .heartbeat, at: at(119), attempt: 1))
+            #expect(await reaper.reap(seen).isEmpty)
+            #expect(logbook.state(of: "j")?.status == .running)
+            #expect(try logbook.journal.lastSeq() == 2, "the stale interrupt was not stored")
+        }
     }
 }
