@@ -17,6 +17,8 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
     case notAJournal(path: String, detail: String)
     /// Another process has the journal open and the operation needs it alone.
     case inUse(path: String)
+    /// Another process holds the journal alone (a compaction is running).
+    case busy(path: String)
     case readOnly
     case closed
     case lmdb(LMDBError)
@@ -33,6 +35,7 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notFound(let path): "no journal at \(path)"
         case .notAJournal(let path, let detail): "\(path) is not a Logbook journal: \(detail)"
         case .inUse(let path): "journal \(path) is open in another process; stop it and retry"
+        case .busy(let path): "journal \(path) is being compacted by another process; retry when it finishes"
         case .readOnly: "the journal is open read-only"
         case .closed: "the journal is closed"
         case .lmdb(let error): error.description

@@ -25,7 +25,7 @@ final class OwnersLock: @unchecked Sendable {
             let e = errno
             Glibc.close(fd)
             fd = -1
-            if e == EWOULDBLOCK { throw .inUse(path: journalPath) }
+            if e == EWOULDBLOCK { throw exclusive ? .inUse(path: journalPath) : .busy(path: journalPath) }
             throw .io(path: path, errno: e, detail: String(cString: strerror(e)))
         }
     }
