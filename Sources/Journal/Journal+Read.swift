@@ -96,9 +96,16 @@ extension Journal {
     ) throws {
         var next = max(from, 1)
         while next <= through {
-            var lowest = UnsafeRawPointer(bitPattern: UInt.max)!
-            var highest = UnsafeRawPointer(bitPattern: 1)!
-            defer { if highest > lowest { env.releaseResidentPages(from: lowest, through: highest) } }
+            // The span of the map this chunk touched, released from our resident set afterwards.
+            var lowest = UInt.max
+            var highest: UInt = 0
+            defer {
+                if highest > lowest, let from = UnsafeRawPointer(bitPattern: lowest),
+                    let through = UnsafeRawPointer(bitPattern: highest)
+                {
+                    env.releaseResidentPages(from: from, through: through)
+                }
+            }
             let (resume, stopped): (UInt64?, Bool) = try env.read { txn in
                 try txn.withCursor(log) { c in
                     var entry = try StorageKeys.withSeqKey(next) { k in try c.get(.setRange, key: k) }
@@ -109,8 +116,8 @@ extension Journal {
                         }
                         if seq > through { return (nil, false) }
                         if let start = v.baseAddress {
-                            lowest = min(lowest, start)
-                            highest = max(highest, start + v.count)
+                            lowest = min(lowest, UInt(bitPattern: start))
+                            highest = max(highest, UInt(bitPattern: start + v.count))
                         }
                         if try !body(seq, v) { return (nil, true) }
                         n += 1

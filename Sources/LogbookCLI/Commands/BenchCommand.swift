@@ -90,12 +90,11 @@ struct BenchCommand: AsyncParsableCommand {
         logOptions.readOnly = true
         logOptions.snapshotEvery = nil
         let memBefore = ProcessMemory.now().anonymous
-        var logbook: Logbook? = try Logbook.open(at: path, options: logOptions)
-        let replayMs = logbook!.openReport.milliseconds
-        let jobs = logbook!.currentProjections.jobCount
-        let memAfter = ProcessMemory.now().anonymous
-        logbook!.close()
-        logbook = nil
+        let (replayMs, jobs, memAfter) = try {
+            let replayed = try Logbook.open(at: path, options: logOptions)
+            defer { replayed.close() }  // and released at the end of this closure
+            return (replayed.openReport.milliseconds, replayed.currentProjections.jobCount, ProcessMemory.now().anonymous)
+        }()
         note("replay_eps", Double(events) / (replayMs / 1000))
         note("open_without_snapshot_ms", replayMs)
         note("projection_bytes_per_job", Double(memAfter - memBefore) / Double(max(jobs, 1)))
