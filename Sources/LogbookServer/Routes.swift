@@ -203,7 +203,17 @@ public struct Routes: Sendable {
             } catch {}
             frameSink.finish()
         }
-        frameSink.onTermination = { _ in pump.cancel() }
+        // An SSE comment every 15 s keeps idle connections (and proxies in between) from timing out.
+        let keepalive = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(15))
+                frameSink.yield(ByteBuffer(string: ": keepalive\n\n"))
+            }
+        }
+        frameSink.onTermination = { _ in
+            pump.cancel()
+            keepalive.cancel()
+        }
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
