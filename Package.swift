@@ -66,6 +66,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "LogbookServer", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ],

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 @testable import LogbookServer
 import TestSupport
+import ServiceLifecycle
 import Testing
 
 /// Endpoint tests through Hummingbird's router test framework, on a real journal in a temp dir.
@@ -194,5 +195,35 @@ import Testing
             #expect(logbook.state(of: "j")?.status == .running)
             #expect(try logbook.journal.lastSeq() == 2, "the stale interrupt was not stored")
         }
+    }
+}
+
+@Suite struct ShutdownTests {
+    @Test func gracefulShutdownInterruptsTheNodesJobsWritesASnapshotAndCloses() async throws {
+        let dir = TemporaryDirectory("shutdown")
+        defer { dir.cleanup() }
+        let path = dir.file("s.journal")
+        var options = Logbook.Options()
+        options.durability = .noSync
+        let logbook = try Logbook.open(at: path, options: options)
+        _ = try await logbook.append([
+            Event(job: "mine", type: .started, node: "n1", attempt: 1),
+            Event(job: "theirs", type: .started, node: "n2", attempt: 1),
+        ])
+        let logger = Logger(label: "test")
+        let keeper = JournalKeeper(logbook: logbook, interruptNode: "n1", logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: keeper)], logger: logger))
+        async let running: Void = group.run()
+        try await Task.sleep(for: .milliseconds(50))
+        await group.triggerGracefulShutdown()
+        try await running
+        await #expect(throws: JournalError.closed) { try await logbook.append(Event(job: "late", type: .created)) }
+        // A restart sees the shutdown's work: the snapshot covers it and the node's job is resumable.
+        let reopened = try Logbook.open(at: path, options: options)
+        defer { reopened.close() }
+        #expect(reopened.openReport.snapshotSeq == 3)
+        #expect(reopened.openReport.eventsFolded == 0)
+        #expect(reopened.state(of: "mine")?.status == .interrupted)
+        #expect(reopened.state(of: "theirs")?.status == .running)
     }
 }
