@@ -127,6 +127,13 @@ public final class Journal: Sendable {
     public var mapGrowths: Int { env.growthCount.load(ordering: .relaxed) }
     public var staleReadersCleared: Int { env.staleReadersCleared }
 
+    /// Clears reader slots left by dead processes (also done at open); returns how many. A slot a
+    /// killed reader left behind would otherwise pin old pages, so the file could only grow.
+    @discardableResult
+    public func clearStaleReaders() throws(JournalError) -> Int {
+        do { return try env.clearStaleReaders() } catch { throw .lmdb(error) }
+    }
+
     /// Group commits so far and the events they made durable (their ratio is the mean group size).
     public var commitStatistics: (commits: Int, events: Int) {
         writer.withLock { w in

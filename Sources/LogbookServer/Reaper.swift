@@ -30,6 +30,10 @@ public struct Reaper: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             _ = await reapOnce()
+            // A reader process killed mid-read (a CLI command, say) leaves a slot that pins old pages.
+            if let cleared = try? logbook.journal.clearStaleReaders(), cleared > 0 {
+                logger.notice("cleared reader slots left by dead processes", metadata: ["count": "\(cleared)"])
+            }
         }
     }
 

@@ -86,3 +86,23 @@ import Testing
         #expect(last > 0)
     }
 }
+
+@Suite struct StaleReaderTests {
+    @Test func aReaderSlotLeftByAKilledProcessIsCleared() async throws {
+        let dir = TemporaryDirectory("stale")
+        defer { dir.cleanup() }
+        let path = dir.file("stale.journal")
+        // This process keeps the journal open throughout, as a service would; otherwise the next
+        // opener, alone, would simply reset LMDB's reader table.
+        let journal = try Journal.open(at: path)
+        defer { journal.close() }
+        try await journal.append(Event(job: "a", type: .created))
+        let holder = try ChildProcess(builtExecutable("logbook-crash-harness"), [path, "--hold-read"])
+        #expect(holder.waitForLine { $0 == "holding" })
+        holder.kill9()
+        #expect(try journal.clearStaleReaders() == 1)
+        #expect(try journal.clearStaleReaders() == 0)
+        try await journal.append(Event(job: "a", type: .started))
+        #expect(try journal.lastSeq() == 2)
+    }
+}

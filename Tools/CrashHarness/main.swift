@@ -8,6 +8,11 @@
 // whole journal checking every CRC, printing "seen N" whenever the count changes, or "error: …".
 //
 //   logbook-crash-harness PATH --read [--map-size BYTES]
+//
+// Hold mode: opens PATH read-only, starts a scan and stops inside it ("holding"), keeping a read
+// transaction (and its reader slot) open until killed. For the stale-reader test.
+//
+//   logbook-crash-harness PATH --hold-read
 import Journal
 import Lifecycle
 
@@ -44,6 +49,10 @@ enum Harness {
             guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
             return v
         }
+        if args.contains("--hold-read") {
+            holdRead(path: args[1])
+            return
+        }
         if args.contains("--read") {
             read(path: args[1], mapSize: option("--map-size", 1 << 30))
             return
@@ -70,6 +79,22 @@ enum Harness {
         }
         for w in workers { pthread_join(w, nil) }
         journal.close()
+    }
+}
+
+/// Hold mode: a reader that dies (kill -9) inside a read transaction, leaving its slot behind.
+func holdRead(path: String) {
+    var options = Journal.Options()
+    options.readOnly = true
+    do {
+        let journal = try Journal.open(at: path, options: options)
+        try journal.scan { _ in
+            Harness.emit("holding")
+            while true { sleep(1) }
+        }
+    } catch {
+        Harness.emit("error: \(error)")
+        exit(1)
     }
 }
 
