@@ -12,7 +12,10 @@ extension Journal {
     /// Checks every record's CRC and format, and the per-job index against the log: every record has
     /// exactly its (version, seq) entry under its job, versions grow with seqs, and no entry points
     /// nowhere. Throws the first problem (naming the seq or job). One read snapshot throughout.
-    public func verify(progress: (Int) -> Void = { _ in }) throws(JournalError) -> VerifyReport {
+    /// `visit` sees every record, decoded and checked, in seq order, so callers can fold in the same pass.
+    public func verify(progress: (Int) -> Void = { _ in }, visit: (RecordedEvent) -> Void = { _ in })
+        throws(JournalError) -> VerifyReport
+    {
         do {
             return try env.read { txn in
                 let indexEntries = try txn.count(jobs)
@@ -41,6 +44,7 @@ extension Journal {
                             if !found {
                                 throw JournalError.corruptIndex(job: job, detail: "no index entry for seq \(seq) (version \(e.version))")
                             }
+                            visit(e)
                             records += 1
                             if records % 65_536 == 0 { progress(records) }
                             entry = try logCursor.get(.next)

@@ -33,6 +33,13 @@ public final class Journal: Sendable {
         public var clock: @Sendable () -> Timestamp = Journal.systemClock
 
         public init() {}
+
+        /// Options for a reader beside a possibly running writer.
+        public static var forReading: Options {
+            var options = Options()
+            options.readOnly = true
+            return options
+        }
     }
 
     public let path: String
@@ -119,10 +126,7 @@ public final class Journal: Sendable {
     }
 
     /// Environment figures for `stats`.
-    public var fileSize: Int {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_size) : 0
-    }
+    public var fileSize: Int { Journal.size(of: path) }
     public var mapSize: Int { env.mapSize }
     public var mapGrowths: Int { env.growthCount.load(ordering: .relaxed) }
     public var staleReadersCleared: Int { env.staleReadersCleared }

@@ -13,28 +13,26 @@ extension Logbook {
     /// Checks every record's CRC, the per-job index against the log, and that the newest snapshot
     /// (advanced by the log tail) equals a full replay. Throws the first problem found.
     public static func verify(at path: String, progress: (Int) -> Void = { _ in }) throws -> VerifyReport {
-        var options = Journal.Options()
-        options.readOnly = true
-        let journal = try Journal.open(at: path, options: options)
+        let journal = try Journal.open(at: path, options: .forReading)
         defer { journal.close() }
-        let report = try journal.verify(progress: progress)
+        // Decode the snapshot first, so one pass over the log checks every record and folds both the
+        // full replay and the snapshot's tail.
+        var fromSnapshot: Projections?
+        let snapshot = try journal.latestSnapshot()
+        if let (seq, bytes) = snapshot {
+            do {
+                fromSnapshot = try SnapshotCodec.decode(bytes)
+            } catch {
+                throw SnapshotMismatch(detail: "snapshot at seq \(seq): \(error)")
+            }
+        }
         var full = Projections()
-        try journal.scan { e in
+        let report = try journal.verify(progress: progress) { e in
             full.apply(e)
-            return true
+            if let covered = fromSnapshot?.coveredSeq, e.seq > covered { fromSnapshot?.apply(e) }
         }
-        guard let (seq, bytes) = try journal.latestSnapshot() else {
+        guard let seq = snapshot?.seq, let fromSnapshot else {
             return VerifyReport(records: report.records, jobs: report.jobs, snapshotSeq: nil)
-        }
-        var fromSnapshot: Projections
-        do {
-            fromSnapshot = try SnapshotCodec.decode(bytes)
-        } catch {
-            throw SnapshotMismatch(detail: "snapshot at seq \(seq): \(error)")
-        }
-        try journal.scan(from: fromSnapshot.coveredSeq + 1) { e in
-            fromSnapshot.apply(e)
-            return true
         }
         if fromSnapshot != full {
             let jobs = Set(full.states.keys).union(fromSnapshot.states.keys).sorted()

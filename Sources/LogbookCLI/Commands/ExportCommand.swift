@@ -25,9 +25,7 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let since = try self.since.map { try parseTime($0, option: "--since") }
         let until = try self.until.map { try parseTime($0, option: "--until") }
-        var options = Journal.Options()
-        options.readOnly = true
-        let journal = try Journal.open(at: global.journalPath, options: options)
+        let journal = try Journal.open(at: global.journalPath, options: .forReading)
         defer { journal.close() }
         if jobs.isEmpty && since == nil && until == nil {
             var buffer = ""

@@ -16,10 +16,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        var options = Journal.Options()
-        options.readOnly = true
         let total = try {
-            let j = try Journal.open(at: global.journalPath, options: options)
+            let j = try Journal.open(at: global.journalPath, options: .forReading)
             defer { j.close() }
             return try j.eventCount()
         }()
