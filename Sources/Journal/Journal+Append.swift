@@ -53,6 +53,7 @@ extension Journal {
     }
 
     static func validate(_ items: [AppendItem]) throws(JournalError) {
+        if items.isEmpty { throw .emptyBatch }
         for (i, item) in items.enumerated() {
             do throws(EventValidationError) {
                 try item.event.validate()
@@ -73,7 +74,7 @@ extension Journal {
         var seq = try lastAssignedSeq(txn)
         // The writer's cache of job versions holds only if nobody else appended since our last commit.
         let cacheValid = cache.lastSeq == seq
-        var versions: [String: UInt64] = [:]
+        var versions: [ExactID: UInt64] = [:]
         var results: [Result<[RecordedEvent], JournalError>] = []
         results.reserveCapacity(batches.count)
         var indexEntries: [(job: String, entry: StorageKeys.IndexEntry)] = []
@@ -83,21 +84,21 @@ extension Journal {
         try txn.withCursor(jobs) { index in
             for batch in batches {
                 // Check every expectation before writing anything of this batch, assigning versions.
-                var next: [String: UInt64] = [:]
+                var next: [ExactID: UInt64] = [:]
                 var assigned: [UInt64] = []
                 assigned.reserveCapacity(batch.count)
                 var conflict: JournalError?
                 for item in batch {
-                    let job = item.event.job
+                    let job = ExactID(item.event.job)
                     let current: UInt64
                     if let v = next[job] {
                         current = v
                     } else {
                         current = try versions[job] ?? (cacheValid ? cache.versions[job] : nil)
-                            ?? currentVersion(of: job, cursor: index)
+                            ?? currentVersion(of: job.string, cursor: index)
                     }
                     if let expected = item.expectedVersion, expected != current {
-                        conflict = .versionConflict(job: job, expected: expected, actual: current)
+                        conflict = .versionConflict(job: job.string, expected: expected, actual: current)
                         break
                     }
                     next[job] = current + 1
@@ -133,7 +134,7 @@ extension Journal {
             if a.prefix != b.prefix { return a.prefix < b.prefix }
             let x = indexEntries[a.at]
             let y = indexEntries[b.at]
-            if x.job == y.job { return x.entry.version < y.entry.version }
+            if x.job.hasSameBytes(as: y.job) { return x.entry.version < y.entry.version }
             return x.job.utf8.lexicographicallyPrecedes(y.job.utf8)
         }
         for (_, at) in order {
@@ -166,7 +167,7 @@ extension Journal {
 /// What one group commit wrote: each batch's outcome, and the job versions it set (for the cache).
 struct GroupWrite {
     var results: [Result<[RecordedEvent], JournalError>]
-    var versions: [String: UInt64]
+    var versions: [ExactID: UInt64]
     var cacheWasValid: Bool
     var lastSeq: UInt64
 }
@@ -176,7 +177,7 @@ struct GroupWrite {
 struct VersionCache {
     static let maxJobs = 2_000_000
     var lastSeq: UInt64 = .max
-    var versions: [String: UInt64] = [:]
+    var versions: [ExactID: UInt64] = [:]
 
     mutating func absorb(_ write: GroupWrite) {
         if !write.cacheWasValid || versions.count > VersionCache.maxJobs { versions.removeAll(keepingCapacity: true) }

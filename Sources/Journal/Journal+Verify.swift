@@ -20,7 +20,7 @@ extension Journal {
             return try env.read { txn in
                 let indexEntries = try txn.count(jobs)
                 var records = 0
-                var lastVersion: [String: UInt64] = [:]
+                var lastVersion: [ExactID: UInt64] = [:]
                 try txn.withCursor(log) { logCursor in
                     try txn.withCursor(jobs) { index in
                         var entry = try logCursor.get(.first)
@@ -30,11 +30,11 @@ extension Journal {
                             }
                             let e = try RecordFormat.decode(seq: seq, bytes: v)
                             let job = e.event.job
-                            if let previous = lastVersion[job], previous >= e.version {
+                            if let previous = lastVersion[ExactID(job)], previous >= e.version {
                                 throw JournalError.corruptIndex(
                                     job: job, detail: "seq \(seq) has version \(e.version) after version \(previous)")
                             }
-                            lastVersion[job] = e.version
+                            lastVersion[ExactID(job)] = e.version
                             var jobKey = job
                             let found = try jobKey.withUTF8 { key in
                                 try StorageKeys.IndexEntry(version: e.version, seq: seq).withBytes { value in

@@ -7,6 +7,8 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
     case versionConflict(job: String, expected: UInt64, actual: UInt64)
     /// Event number `index` (from 0) of a batch failed validation; nothing was stored.
     case invalidEvent(index: Int, EventValidationError)
+    /// A batch with no events: there is nothing to store and no state to answer with.
+    case emptyBatch
     /// A stored record failed its checksum or could not be parsed.
     case corruptRecord(seq: UInt64, detail: String)
     /// A stored record, snapshot or journal was written by an unknown (newer) format.
@@ -29,6 +31,7 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .versionConflict(let job, let expected, let actual):
             "version conflict on job \(job): expected version \(expected), actual version \(actual)"
         case .invalidEvent(let index, let error): "event \(index + 1): \(error)"
+        case .emptyBatch: "an append needs at least one event"
         case .corruptRecord(let seq, let detail): "corrupt record at seq \(seq): \(detail)"
         case .unknownFormat(let what, let version): "\(what) has unknown format version \(version)"
         case .corruptIndex(let job, let detail): "corrupt per-job index for job \(job): \(detail)"

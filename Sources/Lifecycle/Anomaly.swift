@@ -9,4 +9,8 @@ public struct Anomaly: Sendable, Hashable {
         self.type = type
         self.message = message
     }
+
+    public static func == (a: Anomaly, b: Anomaly) -> Bool {
+        a.seq == b.seq && a.type == b.type && a.message.hasSameBytes(as: b.message)
+    }
 }

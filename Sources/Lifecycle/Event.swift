@@ -29,6 +29,14 @@ public struct Event: Sendable, Hashable {
         self.attempt = attempt
         self.data = data
     }
+
+    /// Byte equality of every text field: two events whose ids are canonically equivalent but
+    /// differently encoded are different events (see `ExactID`).
+    public static func == (a: Event, b: Event) -> Bool {
+        a.job.hasSameBytes(as: b.job) && a.type == b.type && a.at == b.at && a.node.hasSameBytes(as: b.node)
+            && a.holder.hasSameBytes(as: b.holder) && a.reason.hasSameBytes(as: b.reason) && a.index == b.index
+            && a.attempt == b.attempt && a.data.hasSameBytes(as: b.data)
+    }
 }
 
 /// An event as the journal stored it.

@@ -54,7 +54,7 @@ public enum Fold {
             if let i = insertionIndex(of: holder, in: state.refs) { state.refs.insert(holder, at: i) }
         case .refReleased:  // R14, R15
             let holder = e.holder ?? ""
-            state.refs.removeAll { $0 == holder }
+            state.refs.removeAll { $0.hasSameBytes(as: holder) }  // ids are bytes (ExactID)
             if state.refs.isEmpty {
                 state.status = .cancelled
                 state.decidedBy = recorded.seq
@@ -97,7 +97,7 @@ public enum Fold {
         case .heartbeat, .progress:
             if state.status != .running { return "\(type) while \(state.status.name): ignored" }  // R7
         case .refReleased:
-            if !state.refs.contains(e.holder ?? "") {  // R16
+            if !state.refs.contains(where: { $0.hasSameBytes(as: e.holder ?? "") }) {  // R16
                 return "refReleased by \(e.holder ?? "?"), who holds no ref: ignored"
             }
         case .finalized:
@@ -114,7 +114,7 @@ public enum Fold {
         var hi = refs.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if refs[mid] == holder { return nil }
+            if refs[mid].hasSameBytes(as: holder) { return nil }
             if refs[mid].utf8.lexicographicallyPrecedes(holder.utf8) { lo = mid + 1 } else { hi = mid }
         }
         return lo

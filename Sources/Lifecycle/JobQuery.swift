@@ -34,7 +34,7 @@ public struct JobQuery: Sendable, Hashable {
         if !statuses.isEmpty && !statuses.contains(state.status) { return false }
         if resumable && state.status != .interrupted { return false }
         if unfinalized && !state.awaitsFinalization { return false }
-        if let node, state.node != node { return false }
+        if let node, !state.node.hasSameBytes(as: node) { return false }
         let now = self.now ?? Timestamp(microseconds: 0)
         if let silentFor {
             guard state.status == .running, let last = state.lastSignOfLife, last <= now.adding(microseconds: -silentFor)

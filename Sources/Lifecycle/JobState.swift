@@ -33,6 +33,17 @@ public struct JobState: Sendable, Hashable {
 
     public init(job: String) { self.job = job }
 
+    /// Byte equality of ids and texts (see `ExactID`); the synthesized hash stays consistent with it.
+    public static func == (a: JobState, b: JobState) -> Bool {
+        a.job.hasSameBytes(as: b.job) && a.status == b.status && a.finalized == b.finalized
+            && a.refs.count == b.refs.count && zip(a.refs, b.refs).allSatisfy { $0.hasSameBytes(as: $1) }
+            && a.version == b.version && a.attempt == b.attempt && a.node.hasSameBytes(as: b.node)
+            && a.createdAt == b.createdAt && a.attemptStartedAt == b.attemptStartedAt
+            && a.lastHeartbeatAt == b.lastHeartbeatAt && a.lastProgressAt == b.lastProgressAt && a.index == b.index
+            && a.decidedBy == b.decidedBy && a.decidedReason.hasSameBytes(as: b.decidedReason)
+            && a.anomalies == b.anomalies && a.anomalyCount == b.anomalyCount
+    }
+
     public var terminal: Bool { status.isTerminal }
 
     /// The latest sign of life in the current attempt: start, heartbeat or progress.

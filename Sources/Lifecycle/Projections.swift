@@ -4,14 +4,14 @@
 /// after a full replay or a snapshot load). Both paths must give equal projections; a property test
 /// checks it. A value type: copying it for a snapshot is O(1) until the next write.
 public struct Projections: Sendable, Hashable {
-    public private(set) var states: [String: JobState] = [:]
+    public private(set) var states: [ExactID: JobState] = [:]
     /// The last seq folded in.
     public private(set) var coveredSeq: UInt64 = 0
     /// Anomalies seen across all jobs (for metrics).
     public private(set) var anomalyTotal = 0
-    private var byStatus: [JobStatus: Set<String>] = [:]
-    private var unfinalized: Set<String> = []
-    private var byNode: [String: Set<String>] = [:]
+    private var byStatus: [JobStatus: Set<ExactID>] = [:]
+    private var unfinalized: Set<ExactID> = []
+    private var byNode: [ExactID: Set<ExactID>] = [:]
     private var silence = TimeIndex()
     private var stall = TimeIndex()
 
@@ -20,33 +20,33 @@ public struct Projections: Sendable, Hashable {
     /// Builds the indexes for `states` in one pass.
     /// Folds `event` into `states` in place, without touching any index (for bulk replays that build
     /// the indexes once at the end with `init(states:coveredSeq:)`).
-    public static func fold(_ event: RecordedEvent, into states: inout [String: JobState]) {
-        let job = event.event.job
+    public static func fold(_ event: RecordedEvent, into states: inout [ExactID: JobState]) {
+        let job = ExactID(event.event.job)
         if let i = states.index(forKey: job) {
             Fold.apply(event, to: &states.values[i])
         } else {
-            var state = JobState(job: job)
+            var state = JobState(job: job.string)
             Fold.apply(event, to: &state)
             states[job] = state
         }
     }
 
-    public init(states: [String: JobState], coveredSeq: UInt64) {
+    public init(states: [ExactID: JobState], coveredSeq: UInt64) {
         self.states = states
         self.coveredSeq = coveredSeq
-        var byStatus: [JobStatus: [String]] = [:]
-        var byNode: [String: [String]] = [:]
-        var unfinalized: [String] = []
-        var silence: [(job: String, time: Timestamp)] = []
-        var stall: [(job: String, time: Timestamp)] = []
-        for s in states.values {
+        var byStatus: [JobStatus: [ExactID]] = [:]
+        var byNode: [ExactID: [ExactID]] = [:]
+        var unfinalized: [ExactID] = []
+        var silence: [(job: ExactID, time: Timestamp)] = []
+        var stall: [(job: ExactID, time: Timestamp)] = []
+        for (job, s) in states {
             anomalyTotal += s.anomalyCount
-            byStatus[s.status, default: []].append(s.job)
-            if let node = s.node { byNode[node, default: []].append(s.job) }
-            if s.awaitsFinalization { unfinalized.append(s.job) }
+            byStatus[s.status, default: []].append(job)
+            if let node = s.node { byNode[ExactID(node), default: []].append(job) }
+            if s.awaitsFinalization { unfinalized.append(job) }
             if s.status == .running {
-                if let t = s.lastSignOfLife { silence.append((s.job, t)) }
-                if let t = s.lastSignOfProgress { stall.append((s.job, t)) }
+                if let t = s.lastSignOfLife { silence.append((job, t)) }
+                if let t = s.lastSignOfProgress { stall.append((job, t)) }
             }
         }
         self.byStatus = byStatus.mapValues { Set($0) }
@@ -58,12 +58,12 @@ public struct Projections: Sendable, Hashable {
 
     public var jobCount: Int { states.count }
 
-    public func state(of job: String) -> JobState? { states[job] }
+    public func state(of job: String) -> JobState? { states[ExactID(job)] }
 
     /// Folds one event in, in place. Events must arrive in seq order.
     @discardableResult
     public mutating func apply(_ event: RecordedEvent) -> Fold.Effect {
-        let job = event.event.job
+        let job = ExactID(event.event.job)
         coveredSeq = event.seq
         var before: IndexKey?
         var after: IndexKey?
@@ -71,7 +71,7 @@ public struct Projections: Sendable, Hashable {
         if let i = states.index(forKey: job) {
             effect = Projections.update(&states.values[i], event, &before, &after)  // in place, no copy
         } else {
-            var state = JobState(job: job)
+            var state = JobState(job: job.string)
             effect = Projections.update(&state, event, &before, &after)
             states[job] = state
         }
@@ -96,7 +96,7 @@ public struct Projections: Sendable, Hashable {
 
     /// Jobs matching `query`, sorted by job id (byte order).
     public func jobs(_ query: JobQuery) -> [JobState] {
-        var candidates: [String]
+        var candidates: [ExactID]
         let now = query.now ?? Timestamp(microseconds: 0)
         if let silentFor = query.silentFor {
             candidates = silence.jobs(atOrBefore: now.adding(microseconds: -silentFor)) { states[$0]?.lastSignOfLife }
@@ -107,14 +107,14 @@ public struct Projections: Sendable, Hashable {
         } else if query.unfinalized {
             candidates = Array(unfinalized)
         } else if let node = query.node {
-            candidates = Array(byNode[node] ?? [])
+            candidates = Array(byNode[ExactID(node)] ?? [])
         } else if !query.statuses.isEmpty {
             candidates = query.statuses.flatMap { byStatus[$0] ?? [] }
         } else {
             candidates = Array(states.keys)
         }
         var result = candidates.compactMap { states[$0] }.filter(query.matches)
-        result.sort { $0.job.utf8.lexicographicallyPrecedes($1.job.utf8) }
+        result.sort { ExactID($0.job) < ExactID($1.job) }
         return result
     }
 
@@ -125,18 +125,18 @@ public struct Projections: Sendable, Hashable {
 
     /// The parts of a job state the indexes are keyed on.
     struct IndexKey: Equatable {
-        var job: String
+        var job: ExactID
         var status: JobStatus
         var awaitsFinalization: Bool
-        var node: String?
+        var node: ExactID?
         var lastSignOfLife: Timestamp?
         var lastSignOfProgress: Timestamp?
 
         init(_ s: JobState) {
-            job = s.job
+            job = ExactID(s.job)
             status = s.status
             awaitsFinalization = s.awaitsFinalization
-            node = s.node
+            node = s.node.map { ExactID($0) }
             lastSignOfLife = s.lastSignOfLife
             lastSignOfProgress = s.lastSignOfProgress
         }
@@ -169,7 +169,7 @@ public struct Projections: Sendable, Hashable {
         }
     }
 
-    private static func remove<K: Hashable>(_ job: String, from index: inout [K: Set<String>], key: K) {
+    private static func remove<K: Hashable>(_ job: ExactID, from index: inout [K: Set<ExactID>], key: K) {
         index[key]?.remove(job)
         if index[key]?.isEmpty == true { index[key] = nil }
     }

@@ -4,7 +4,7 @@
 /// Jobs sit in one-second buckets; a sorted array holds the bucket keys. Times mostly grow, so a
 /// new bucket usually lands at the end of that array.
 struct TimeIndex: Sendable, Hashable {
-    private var buckets: [Int64: Set<String>] = [:]
+    private var buckets: [Int64: Set<ExactID>] = [:]
     private var keys: [Int64] = []
 
     private static func bucket(_ t: Timestamp) -> Int64 {
@@ -17,15 +17,15 @@ struct TimeIndex: Sendable, Hashable {
 
     /// Builds the index in one pass, sorting the bucket keys once (inserting them one by one into
     /// the sorted array would cost O(buckets²) when the entries come in no particular order).
-    init(_ entries: [(job: String, time: Timestamp)]) {
-        var grouped: [Int64: [String]] = [:]
+    init(_ entries: [(job: ExactID, time: Timestamp)]) {
+        var grouped: [Int64: [ExactID]] = [:]
         for (job, t) in entries { grouped[TimeIndex.bucket(t), default: []].append(job) }
         buckets.reserveCapacity(grouped.count)
         for (key, jobs) in grouped { buckets[key] = Set(jobs) }
         keys = grouped.keys.sorted()
     }
 
-    mutating func insert(_ job: String, at t: Timestamp) {
+    mutating func insert(_ job: ExactID, at t: Timestamp) {
         let b = TimeIndex.bucket(t)
         if buckets[b] == nil {
             let i = position(of: b)
@@ -34,7 +34,7 @@ struct TimeIndex: Sendable, Hashable {
         buckets[b, default: []].insert(job)
     }
 
-    mutating func remove(_ job: String, at t: Timestamp) {
+    mutating func remove(_ job: ExactID, at t: Timestamp) {
         let b = TimeIndex.bucket(t)
         guard var set = buckets[b] else { return }
         set.remove(job)
@@ -48,9 +48,9 @@ struct TimeIndex: Sendable, Hashable {
     }
 
     /// Jobs whose time is at or before `limit`; `time(job)` gives a job's exact time for the boundary bucket.
-    func jobs(atOrBefore limit: Timestamp, time: (String) -> Timestamp?) -> [String] {
+    func jobs(atOrBefore limit: Timestamp, time: (ExactID) -> Timestamp?) -> [ExactID] {
         let last = TimeIndex.bucket(limit)
-        var result: [String] = []
+        var result: [ExactID] = []
         for key in keys {
             if key > last { break }
             guard let set = buckets[key] else { continue }

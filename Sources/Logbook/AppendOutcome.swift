@@ -2,13 +2,17 @@
 /// this batch (so a worker's heartbeat learns at once that its job was cancelled).
 public struct AppendOutcome: Sendable, Hashable {
     public var events: [RecordedEvent]
-    public var states: [String: JobState]
+    /// Keyed by the job's exact bytes (see `ExactID`); `state(of:)` looks one up by its id.
+    public var states: [ExactID: JobState]
 
-    /// The state of the job of the batch's last event.
+    /// The state of the job of the batch's last event (a new, pending state for an empty batch).
     public var state: JobState {
-        let job = events[events.count - 1].event.job
-        return states[job] ?? JobState(job: job)
+        guard let last = events.last else { return JobState(job: "") }
+        return state(of: last.event.job)
     }
+
+    /// The state of `job` right after this batch.
+    public func state(of job: String) -> JobState { states[ExactID(job)] ?? JobState(job: job) }
 
     public var seqs: [UInt64] { events.map(\.seq) }
 }

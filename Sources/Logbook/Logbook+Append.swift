@@ -4,17 +4,18 @@ import Lifecycle
 extension Logbook {
     /// Appends a batch atomically (all or none); answers once it is durable, with each touched
     /// job's state right after the batch. An expected version that does not hold rejects the whole
-    /// batch with `JournalError.versionConflict`, and nothing is stored.
+    /// batch with `JournalError.versionConflict`, and nothing is stored. An empty batch is refused
+    /// (`JournalError.emptyBatch`).
     public func append(_ items: [AppendItem]) async throws(JournalError) -> AppendOutcome {
-        guard !items.isEmpty else { return AppendOutcome(events: [], states: [:]) }
-        let jobs = Set(items.map(\.event.job))
+        if items.isEmpty { throw .emptyBatch }
+        let jobs = Set(items.map { ExactID($0.event.job) })
         let result: Result<AppendOutcome, JournalError> = await withCheckedContinuation { continuation in
             journal.submitAppend(items) { result in
                 // On the writer thread: this batch has just been folded in, no later one yet.
                 continuation.resume(
                     returning: result.map { events in
                         let states = self.projections.withLock { p in
-                            Dictionary(uniqueKeysWithValues: jobs.compactMap { job in p.state(of: job).map { (job, $0) } })
+                            Dictionary(uniqueKeysWithValues: jobs.compactMap { job in p.states[job].map { (job, $0) } })
                         }
                         return AppendOutcome(events: events, states: states)
                     })

@@ -36,7 +36,7 @@ extension Logbook {
         }
         if fromSnapshot != full {
             let jobs = Set(full.states.keys).union(fromSnapshot.states.keys).sorted()
-            let differing = jobs.first { full.state(of: $0) != fromSnapshot.state(of: $0) }
+            let differing = jobs.first { full.states[$0] != fromSnapshot.states[$0] }
             throw SnapshotMismatch(
                 detail: "snapshot at seq \(seq) disagrees with a full replay"
                     + (differing.map { " for job \($0)" } ?? " in its indexes"))
@@ -53,22 +53,33 @@ extension Logbook {
     ///
     /// With `dropSupersededHeartbeats`, every heartbeat the fold applied that is followed by a later
     /// applied heartbeat in the same attempt of the same job is dropped. Anomalous heartbeats are
-    /// always kept and never count as the later one. No seq or version changes, so every job state is
-    /// identical before and after; only time travel into the dropped range can differ.
+    /// always kept and never count as the later one. A heartbeat is also kept when the job's next
+    /// event is stamped earlier than it (clocks out of order): time travel by clock stops at the first
+    /// event later than T, so dropping it would let later events into some `--at` prefix. No seq or
+    /// version changes, so every job state is identical before and after, and `state(of:asOf:)` is
+    /// identical for every time except in `lastHeartbeatAt` (a property test checks both).
     public static func compact(
         at path: String, dropSupersededHeartbeats: Bool, dryRun: Bool
     ) throws -> Journal.CompactionReport {
         try Journal.compact(at: path, dryRun: dryRun) { journal in
             var projections = Projections()
-            var lastApplied: [String: (attempt: UInt32, seq: UInt64)] = [:]
+            // Per job: its last applied heartbeat, and whether the job's next event is stamped no earlier.
+            var lastApplied: [ExactID: (attempt: UInt32, seq: UInt64, at: Timestamp, nextInOrder: Bool?)] = [:]
             var drop: [UInt64] = []
             try journal.scan { e in
                 let effect = projections.apply(e)
-                guard dropSupersededHeartbeats, e.event.type == .heartbeat, effect == .applied else { return true }
-                let job = e.event.job
-                let attempt = projections.state(of: job)?.attempt ?? 0
-                if let previous = lastApplied[job], previous.attempt == attempt { drop.append(previous.seq) }
-                lastApplied[job] = (attempt, e.seq)
+                guard dropSupersededHeartbeats else { return true }
+                let job = ExactID(e.event.job)
+                if var previous = lastApplied[job], previous.nextInOrder == nil {
+                    previous.nextInOrder = e.at >= previous.at
+                    lastApplied[job] = previous
+                }
+                guard e.event.type == .heartbeat, effect == .applied else { return true }
+                let attempt = projections.states[job]?.attempt ?? 0
+                if let previous = lastApplied[job], previous.attempt == attempt, previous.nextInOrder == true {
+                    drop.append(previous.seq)
+                }
+                lastApplied[job] = (attempt, e.seq, e.at, nil)
                 return true
             }
             return Journal.CompactionPlan(

@@ -35,7 +35,7 @@ extension Logbook {
             }
         } else {
             // A full replay: fold the states alone, then build the indexes once.
-            var states: [String: JobState] = [:]
+            var states: [ExactID: JobState] = [:]
             var last: UInt64 = 0
             try journal.scan(includeData: false) { event in
                 Projections.fold(event, into: &states)

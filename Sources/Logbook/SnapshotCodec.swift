@@ -47,11 +47,11 @@ enum SnapshotCodec {
         guard stored == computed else { throw .damaged("checksum mismatch") }
         r.limit = bytes.count - 4
         guard r.u16() != nil, let covered = r.u64(), let count = r.u32() else { throw .damaged("bad header") }
-        var states: [String: JobState] = [:]
+        var states: [ExactID: JobState] = [:]
         states.reserveCapacity(Int(count))
         for _ in 0..<count {
             guard let state = decodeState(&r) else { throw .damaged("job state \(states.count + 1) is truncated") }
-            states[state.job] = state
+            states[ExactID(state.job)] = state
         }
         guard r.offset == r.limit else { throw .damaged("unexpected trailing bytes") }
         return Projections(states: states, coveredSeq: covered)

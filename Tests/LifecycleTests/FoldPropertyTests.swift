@@ -28,7 +28,7 @@ let eventSeeds = Gen.int(in: 0...1_000_000).array(of: 0...80)
             for e in recorded { b.apply(e) }
             #expect(a == b)
             for (job, state) in a.states {
-                #expect(Fold.state(of: job, recorded.filter { $0.event.job == job }) == state)
+                #expect(Fold.state(of: job.string, recorded.filter { ExactID($0.event.job) == job }) == state)
             }
         }
     }
@@ -61,9 +61,9 @@ let eventSeeds = Gen.int(in: 0...1_000_000).array(of: 0...80)
                 incremental.apply(e)
                 // At every step the indexes equal ones built in one pass from freshly folded states.
                 let prefix = recorded[...i]
-                var states: [String: JobState] = [:]
-                for job in Set(prefix.map(\.event.job)) {
-                    states[job] = Fold.state(of: job, prefix.filter { $0.event.job == job })
+                var states: [ExactID: JobState] = [:]
+                for job in Set(prefix.map { ExactID($0.event.job) }) {
+                    states[job] = Fold.state(of: job.string, prefix.filter { ExactID($0.event.job) == job })
                 }
                 #expect(incremental == Projections(states: states, coveredSeq: e.seq))
             }
@@ -83,7 +83,7 @@ let eventSeeds = Gen.int(in: 0...1_000_000).array(of: 0...80)
                 JobQuery(stalledFor: span, now: now), JobQuery(node: "node-a", silentFor: span, now: now),
             ]
             for q in queries {
-                let expected = projections.states.values.filter(q.matches).map(\.job).sorted()
+                let expected = projections.states.values.filter(q.matches).map { ExactID($0.job) }.sorted().map(\.string)
                 #expect(projections.jobs(q).map(\.job) == expected, "\(q)")
             }
         }

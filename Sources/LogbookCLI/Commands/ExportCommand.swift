@@ -40,18 +40,18 @@ struct ExportCommand: AsyncParsableCommand {
             Terminal.write(buffer)
             return
         }
-        var selected = Set(jobs)
+        var selected = Set(jobs.map { ExactID($0) })  // a job is its bytes
         if since != nil || until != nil {
             try journal.scan { e in
                 if let since, e.at < since { return true }
                 if let until, e.at > until { return true }
-                selected.insert(e.event.job)
+                selected.insert(ExactID(e.event.job))
                 return true
             }
         }
         // Whole histories, merged back into log order.
         var events: [RecordedEvent] = []
-        for job in selected { events.append(contentsOf: try journal.events(ofJob: job)) }
+        for job in selected { events.append(contentsOf: try journal.events(ofJob: job.string)) }
         events.sort { $0.seq < $1.seq }
         Terminal.write(events.map { $0.event.jsonLine + "\n" }.joined())
     }

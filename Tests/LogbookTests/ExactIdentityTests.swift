@@ -1,0 +1,93 @@
+import Logbook
+import PropertyBased
+import TestSupport
+import Testing
+
+/// A job, a holder and a node are their UTF-8 bytes: canonically equivalent but differently encoded
+/// ids (NFC `é` and NFD `e` + U+0301) stay apart end to end, in memory as on disk.
+@Suite struct ExactIdentityTests {
+    /// Pieces with two or more encodings that Swift's `==` calls equal.
+    static let equivalentPieces: [(String, String)] = [
+        ("\u{E9}", "e\u{301}"),  // é
+        ("\u{C5}", "\u{212B}"),  // Å and the Angstrom sign
+        ("\u{C5}", "A\u{30A}"),
+        ("\u{1E69}", "s\u{323}\u{307}"),  // ṩ
+        ("\u{AC00}", "\u{1100}\u{1161}"),  // 가 and its conjoining jamo
+        ("\u{F4}", "o\u{302}"),  // ô
+    ]
+
+    /// Two ids from the same random pieces: `==` holds, the bytes differ.
+    static func equivalentPair(_ picks: [Int], _ plain: Int) -> (String, String) {
+        var a = "j\(plain)-"
+        var b = a
+        for (i, n) in picks.enumerated() {
+            let (x, y) = equivalentPieces[n % equivalentPieces.count]
+            // At least one piece differs; the others may match byte for byte.
+            if i == 0 || n % 3 != 0 { a += x; b += y } else { a += x; b += x }
+        }
+        return (a, b)
+    }
+
+    @Test func canonicallyEquivalentJobsAndHoldersStaySeparateEndToEnd() async throws {
+        await propertyCheck(count: 40, input: Gen.int(in: 0...1000).array(of: 1...4), Gen.int(in: 0...99)) { picks, plain in
+            let (nfc, nfd) = ExactIdentityTests.equivalentPair(picks, plain)
+            #expect(nfc == nfd && !nfc.hasSameBytes(as: nfd), "the generator must make equal-but-different ids")
+            let dir = TemporaryDirectory()
+            defer { dir.cleanup() }
+            let path = dir.file("ids.journal")
+            do {
+                let logbook = try Logbook.open(at: path, options: testOptions())
+                // One batch touching both: each job gets its own versions.
+                let batch = try await logbook.append([
+                    e(nfc, .started, at: 1, node: nfc), e(nfd, .created, at: 2), e(nfd, .cancelled, at: 3),
+                    e(nfc, .refAcquired, at: 4, holder: nfc), e(nfc, .refReleased, at: 5, holder: nfd),
+                ])
+                #expect(batch.events.map(\.version) == [1, 1, 2, 2, 3])
+                #expect(batch.state(of: nfc).status == .running)
+                #expect(batch.state(of: nfd).status == .cancelled)
+                // The release by the other holder is an anomaly, not the last release.
+                #expect(batch.state(of: nfc).refs == [nfc])
+                #expect(batch.state(of: nfc).anomalyCount == 1)
+                try check(logbook, nfc, nfd)
+                _ = try await logbook.snapshot()
+                _ = try await logbook.append(e(nfd, .finalized, at: 6))
+                logbook.close()
+            }
+            // Reopened from the snapshot plus tail, and by a full replay of a read-only opener.
+            for readOnly in [false, true] {
+                let reopened = try Logbook.open(at: path, options: testOptions(readOnly: readOnly))
+                defer { reopened.close() }
+                try check(reopened, nfc, nfd)
+                #expect(reopened.state(of: nfd)?.finalized == true)
+                #expect(reopened.state(of: nfc)?.finalized == false)
+            }
+            let report = try Logbook.verify(at: path)
+            #expect(report.jobs == 2)
+            #expect(report.snapshotSeq == 5)
+        }
+    }
+
+    private func check(_ logbook: Logbook, _ nfc: String, _ nfd: String) throws {
+        #expect(logbook.state(of: nfc)?.status == .running)
+        #expect(logbook.state(of: nfc)?.job.hasSameBytes(as: nfc) == true)
+        #expect(logbook.state(of: nfd)?.status == .cancelled)
+        #expect(logbook.state(of: nfd)?.job.hasSameBytes(as: nfd) == true)
+        #expect(logbook.jobs().count == 2)
+        #expect(logbook.jobs(JobQuery(node: nfc)).map(\.job) == [nfc])
+        #expect(logbook.jobs(JobQuery(node: nfd)).isEmpty)
+        #expect(try logbook.history(of: nfd).map(\.event.seq).prefix(2) == [2, 3])
+        #expect(try logbook.state(of: nfc, throughSeq: 3)?.status == .running)
+        #expect(try logbook.state(of: nfd, throughSeq: 3)?.status == .cancelled)
+    }
+
+    @Test func exactIDComparesBytesWhereStringComparesCanonically() {
+        let nfc = "caf\u{E9}"
+        let nfd = "cafe\u{301}"
+        #expect(nfc == nfd)
+        #expect(ExactID(nfc) != ExactID(nfd))
+        #expect(Set([ExactID(nfc), ExactID(nfd)]).count == 2)
+        #expect(ExactID(nfd) < ExactID(nfc))  // "e" (0x65) sorts before 0xC3
+        #expect(Event(job: nfc, type: .created) != Event(job: nfd, type: .created))
+        #expect(JobState(job: nfc) != JobState(job: nfd))
+    }
+}
