@@ -31,12 +31,24 @@ extension Journal {
     /// Crash safety: the new file is built beside the old one (`<path>.compacting`), fsynced, then
     /// renamed over it, and the directory fsynced. A kill at any moment leaves the old journal or the
     /// new one, never a mix; a leftover temporary file is removed by the next compaction.
+    ///
+    /// The file keeps what an operator set: its owner, group and mode are copied to the new file
+    /// before the swap. A symbolic link is resolved first and its target compacted (so the link
+    /// stays a link, and the target's other openers are seen).
     public static func compact(
-        at path: String, dryRun: Bool = false, plan: (Journal) throws -> CompactionPlan
+        at givenPath: String, dryRun: Bool = false, plan: (Journal) throws -> CompactionPlan
     ) throws -> CompactionReport {
+        guard access(givenPath, F_OK) == 0, let resolved = realpath(givenPath, nil) else {
+            throw JournalError.notFound(path: givenPath)
+        }
+        let path = String(cString: resolved)
+        free(resolved)
+        var original = stat()
+        guard stat(path, &original) == 0 else {
+            throw JournalError.io(path: path, errno: errno, detail: String(cString: strerror(errno)))
+        }
         let exclusive = try OwnersLock(journalPath: path, exclusive: true)
         defer { exclusive.release() }
-        guard access(path, F_OK) == 0 else { throw JournalError.notFound(path: path) }
         let stage1 = path + ".compacting-1"
         let stage2 = path + ".compacting"
         for leftover in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { unlink(leftover) }
@@ -96,6 +108,7 @@ extension Journal {
         if dryRun {
             return CompactionReport(bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: true)
         }
+        try Journal.keepOwnership(of: original, on: stage2)
         try Journal.fsync(path: stage2, directory: false)
         guard rename(stage2, path) == 0 else {
             throw JournalError.io(path: path, errno: errno, detail: "cannot replace the journal: \(String(cString: strerror(errno)))")
@@ -113,6 +126,20 @@ extension Journal {
         committer?.shutdown()
         if options.durability == .noSync && !options.readOnly { try? env.sync() }
         env.close()
+    }
+
+    /// Gives `path` the owner, group and permission bits of `original`.
+    static func keepOwnership(of original: stat, on path: String) throws(JournalError) {
+        var now = stat()
+        guard stat(path, &now) == 0 else { throw .io(path: path, errno: errno, detail: String(cString: strerror(errno))) }
+        if now.st_uid != original.st_uid || now.st_gid != original.st_gid {
+            guard chown(path, original.st_uid, original.st_gid) == 0 else {
+                throw .io(path: path, errno: errno, detail: "cannot keep the journal's owner: \(String(cString: strerror(errno)))")
+            }
+        }
+        guard chmod(path, original.st_mode & 0o7777) == 0 else {
+            throw .io(path: path, errno: errno, detail: "cannot keep the journal's mode: \(String(cString: strerror(errno)))")
+        }
     }
 
     static func size(of path: String) -> Int {

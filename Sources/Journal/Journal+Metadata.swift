@@ -76,7 +76,7 @@ extension Journal {
 
     static func wrap(_ error: any Error) -> JournalError {
         if let e = error as? JournalError { return e }
-        if let e = error as? LMDBError { return .lmdb(e) }
+        if let e = error as? LMDBError { return e == .environmentClosed ? .closed : .lmdb(e) }
         return .io(path: "", errno: 0, detail: "\(error)")
     }
 }

@@ -22,6 +22,9 @@ public final class Journal: Sendable {
     public struct Options: Sendable {
         public var durability: Durability = .durable
         public var readOnly = false
+        /// Create the journal when it is missing (writable opens only). Reading and maintenance
+        /// commands pass false, so a typo never leaves an empty journal behind.
+        public var create = true
         /// Initial map size; the map grows by itself.
         public var initialMapSize = 1 << 30
         /// Most events one group commit puts in one transaction.
@@ -31,6 +34,11 @@ public final class Journal: Sendable {
         public var maxGroupDelayMicroseconds = 200
         /// The clock that stamps append times (injectable for tests).
         public var clock: @Sendable () -> Timestamp = Journal.systemClock
+        /// Where warnings go (default: standard error).
+        public var warn: @Sendable (String) -> Void = { message in
+            let line = Array("logbook: warning: \(message)\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        }
 
         public init() {}
 
@@ -50,6 +58,10 @@ public final class Journal: Sendable {
     let meta: Database
     let snapshots: Database
     let owners: OwnersLock
+    /// True when a read-only journal was opened without LMDB's lock file, because this user may not
+    /// open it (evidence in a read-only directory, another user's copy). Consistent only if no process
+    /// writes that file meanwhile.
+    public let openedWithoutLock: Bool
     let writer: Mutex<GroupCommitter?>
     /// Called on the writer thread after each commit, with every event it made durable, in seq order.
     /// Observers of group sizes (see `observeGroupCommits`).
@@ -65,14 +77,29 @@ public final class Journal: Sendable {
     init(path: String, options: Options, owners existing: OwnersLock? = nil) throws(JournalError) {
         self.path = path
         self.options = options
-        if options.readOnly && access(path, F_OK) != 0 { throw .notFound(path: path) }
-        if let existing { owners = existing } else { owners = try OwnersLock(journalPath: path, exclusive: false) }
+        if (options.readOnly || !options.create) && access(path, F_OK) != 0 { throw .notFound(path: path) }
+        if let existing {
+            owners = existing
+        } else {
+            owners = try OwnersLock(journalPath: path, exclusive: false, required: !options.readOnly)
+        }
         var envOptions = Environment.Options(path: path)
         envOptions.mapSize = options.initialMapSize
         envOptions.readOnly = options.readOnly
         envOptions.noSync = options.durability == .noSync
         do {
-            env = try Environment(envOptions)
+            do {
+                env = try Environment(envOptions)
+                openedWithoutLock = false
+            } catch let error where options.readOnly && (error.code == EACCES || error.code == EROFS) {
+                // LMDB could not open (or create) its lock file: read the copy without one.
+                envOptions.noLock = true
+                env = try Environment(envOptions)
+                openedWithoutLock = true
+                options.warn(
+                    "reading \(path) without LMDB's lock file (this user cannot open it): "
+                        + "the answers are consistent only if no process writes this journal meanwhile")
+            }
         } catch {
             if error == .invalidFile || error == .versionMismatch {
                 throw .notAJournal(path: path, detail: error.message)
@@ -106,6 +133,12 @@ public final class Journal: Sendable {
     public func close() {
         closeKeepingOwners()
         owners.release()
+    }
+
+    /// Claims this journal for one service: a second claim, by any process, fails with
+    /// `alreadyServed` while this journal stays open. Readers and appenders are not affected.
+    public func claimService() throws(JournalError) {
+        try owners.claimService(journalPath: path)
     }
 
     /// Registers `observer` to see every committed batch, in seq order, on the writer thread, just

@@ -21,6 +21,8 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
     case inUse(path: String)
     /// Another process holds the journal alone (a compaction is running).
     case busy(path: String)
+    /// Another process serves this journal (`logbook serve`); only one service may own a journal.
+    case alreadyServed(path: String)
     case readOnly
     case closed
     case lmdb(LMDBError)
@@ -39,6 +41,9 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notAJournal(let path, let detail): "\(path) is not a Logbook journal: \(detail)"
         case .inUse(let path): "journal \(path) is open in another process; stop it and retry"
         case .busy(let path): "journal \(path) is being compacted by another process; retry when it finishes"
+        case .alreadyServed(let path):
+            "journal \(path) is already served by another process; only one service may own a journal "
+                + "(CLI reads and appends work beside it)"
         case .readOnly: "the journal is open read-only"
         case .closed: "the journal is closed"
         case .lmdb(let error): error.description

@@ -7,14 +7,22 @@ import Glibc
 /// without waiting. `flock` locks vanish with their process, so a kill -9 never leaves one behind.
 final class OwnersLock: @unchecked Sendable {
     private var fd: Int32
+    /// Whether this opener holds the shared lock (false for a reader of a copy it cannot lock).
+    var held: Bool { fd >= 0 }
 
     static func path(for journalPath: String) -> String { journalPath + "-owners" }
 
-    init(journalPath: String, exclusive: Bool) throws(JournalError) {
+    /// `required: false` (readers only): where the owners file can neither be opened nor created
+    /// (a read-only directory, another user's copy), read without it.
+    init(journalPath: String, exclusive: Bool, required: Bool = true) throws(JournalError) {
+        fd = -1
         let path = OwnersLock.path(for: journalPath)
         fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0, errno == EACCES || errno == EROFS {
             fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)  // a read-only medium: readers still lock
+        }
+        if fd < 0, !required, errno == ENOENT || errno == EACCES || errno == EROFS {
+            return  // a reader of a copy it cannot write beside: nobody else can open it to write either
         }
         guard fd >= 0 else {
             let e = errno
@@ -27,6 +35,23 @@ final class OwnersLock: @unchecked Sendable {
             fd = -1
             if e == EWOULDBLOCK { throw exclusive ? .inUse(path: journalPath) : .busy(path: journalPath) }
             throw .io(path: path, errno: e, detail: String(cString: strerror(e)))
+        }
+    }
+
+    /// Claims the right to serve the journal: an open-file-description write lock on byte 0 of the
+    /// owners file, which a second service cannot take while this one lives (it vanishes with the
+    /// process, like the `flock`). Independent of the shared `flock` every opener holds.
+    func claimService(journalPath: String) throws(JournalError) {
+        var lock = Glibc.flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 0
+        lock.l_len = 1
+        let fOFDSetLock: Int32 = 37  // F_OFD_SETLK (Linux 3.15+), not exported to Swift by Glibc
+        if fcntl(fd, fOFDSetLock, &lock) != 0 {
+            let e = errno
+            if e == EAGAIN || e == EACCES { throw .alreadyServed(path: journalPath) }
+            throw .io(path: OwnersLock.path(for: journalPath), errno: e, detail: String(cString: strerror(e)))
         }
     }
 

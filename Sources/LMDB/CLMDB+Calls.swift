@@ -12,6 +12,7 @@ enum C {
     static let noSync = UInt32(MDB_NOSYNC)
     static let readOnly = UInt32(MDB_RDONLY)
     static let noTLS = UInt32(MDB_NOTLS)
+    static let noLock = UInt32(MDB_NOLOCK)
     static let noReadahead = UInt32(MDB_NORDAHEAD)
     // Database flags.
     static let create = UInt32(MDB_CREATE)

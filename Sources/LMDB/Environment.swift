@@ -25,6 +25,9 @@ public final class Environment: @unchecked Sendable {
         public var readOnly: Bool = false
         /// Skip fsync at commit (`MDB_NOSYNC`): fast, and a crash may lose recent commits.
         public var noSync: Bool = false
+        /// No lock file (`MDB_NOLOCK`): only for a read-only copy that no process writes, such as
+        /// evidence on a read-only medium or in a directory this user cannot write.
+        public var noLock: Bool = false
 
         public init(path: String) { self.path = path }
     }
@@ -51,6 +54,7 @@ public final class Environment: @unchecked Sendable {
             var flags = C.noSubdir | C.noTLS
             if options.readOnly { flags |= C.readOnly }
             if options.noSync { flags |= C.noSync }
+            if options.noLock { flags |= C.noLock }
             try LMDBError.check(C.envOpen(env, options.path, flags, 0o644))
             // A process killed while it held a read transaction leaves its slot behind; it would pin
             // old pages forever. Clear such slots now.
@@ -67,7 +71,11 @@ public final class Environment: @unchecked Sendable {
     deinit { close() }
 
     /// Closes the environment. Idempotent. No transaction may be live.
+    /// Waits for this process's live transactions to end (they hold the resize lock shared), so a
+    /// reader on another thread never touches a closed environment: it gets `environmentClosed`.
     public func close() {
+        resizeLock.lockExclusive()
+        defer { resizeLock.unlock() }
         if closed.exchange(true, ordering: .acquiringAndReleasing) { return }
         C.envClose(handle)
     }
@@ -79,6 +87,10 @@ public final class Environment: @unchecked Sendable {
     private func begin(readOnly: Bool) throws(LMDBError) -> TxnHandle {
         while true {
             resizeLock.lockShared()
+            if closed.load(ordering: .acquiring) {
+                resizeLock.unlock()
+                throw .environmentClosed
+            }
             let (rc, txn) = C.txnBegin(handle, readOnly: readOnly)
             if rc == 0, let txn { return txn }
             resizeLock.unlock()

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An LMDB return code (or an errno from the environment) with its readable message.
 ///
 /// Named codes cover the cases callers branch on; every other code still carries LMDB's message.
@@ -22,6 +26,9 @@ public struct LMDBError: Error, Equatable, Sendable, CustomStringConvertible {
     public static let badValueSize = LMDBError(code: C.badValueSize)
     public static let transactionFull = LMDBError(code: C.txnFull)
     public static let incompatible = LMDBError(code: C.incompatible)
+
+    /// The environment was closed (by another thread) before this transaction could begin.
+    public static let environmentClosed = LMDBError(code: EBADF)
 
     public static func == (a: LMDBError, b: LMDBError) -> Bool { a.code == b.code }
 

@@ -3,89 +3,121 @@ import Lifecycle
 import Synchronization
 
 extension Logbook {
-    /// Every event with seq > `seq`, first those already stored, then live as they are committed.
-    /// The stream never skips or repeats a seq; it ends when the logbook closes.
-    public func follow(after seq: UInt64) -> AsyncThrowingStream<RecordedEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<RecordedEvent, any Error>.makeStream()
-        let id = followers.withLock { $0.register(continuation, after: seq) }
-        continuation.onTermination = { [weak self] _ in self?.followers.withLock { $0.remove(id) } }
-        Task.detached { [weak self] in
-            guard let self else { return }
-            // Backfill from the log in chunks; live events arriving meanwhile are buffered.
-            var cursor = seq
-            do {
-                while true {
-                    let chunk = try self.journal.events(from: cursor + 1, limit: 4096)
-                    guard !chunk.isEmpty else { break }
-                    for e in chunk { continuation.yield(e) }
-                    cursor = chunk[chunk.count - 1].seq
-                    if self.followers.withLock({ $0.catchUp(id, backfilledThrough: cursor) }) { return }
+    /// Every event with seq > `seq`, first those already stored, then live as they are committed, by
+    /// this process or (once the foreign-append watcher has seen them) by another one. The sequence
+    /// never skips or repeats a seq; it ends when the logbook closes or the iterating task is cancelled.
+    ///
+    /// Pull-based: the iterator reads the log in chunks when its consumer asks, and waits for the
+    /// next commit when it has caught up. A consumer that stops reading costs one chunk of memory,
+    /// never a growing buffer; a slow one simply reads further behind.
+    public func follow(after seq: UInt64) -> LiveEvents { LiveEvents(logbook: self, after: seq) }
+}
+
+/// The events of a journal from a seq on, live (see `Logbook.follow(after:)`).
+public struct LiveEvents: AsyncSequence, Sendable {
+    public typealias Element = RecordedEvent
+    let logbook: Logbook
+    let after: UInt64
+    /// Events read from the log at a time.
+    static let chunk = 1024
+
+    public func makeAsyncIterator() -> Iterator { Iterator(logbook: logbook, cursor: after) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let logbook: Logbook
+        /// The last seq handed out (or the starting point).
+        public private(set) var cursor: UInt64
+        var buffer: [RecordedEvent] = []
+        var next = 0
+
+        init(logbook: Logbook, cursor: UInt64) {
+            self.logbook = logbook
+            self.cursor = cursor
+        }
+
+        public mutating func next() async throws -> RecordedEvent? {
+            while true {
+                if next < buffer.count {
+                    let e = buffer[next]
+                    next += 1
+                    cursor = e.seq
+                    return e
                 }
-                _ = self.followers.withLock { $0.catchUp(id, backfilledThrough: cursor, final: true) }
-            } catch {
-                continuation.finish(throwing: error)
+                // UInt64.max is a valid "after": nothing can ever follow it.
+                if Task.isCancelled || cursor == .max { return nil }
+                buffer = try logbook.journal.events(from: cursor + 1, limit: LiveEvents.chunk)
+                next = 0
+                if !buffer.isEmpty { continue }
+                guard await logbook.commits.wait(past: cursor) else { return nil }
             }
         }
-        return stream
     }
 }
 
-/// Live followers. Each is either backfilling from the log (live events are buffered) or live.
-struct FollowerRegistry: Sendable {
-    struct Follower: Sendable {
-        var continuation: AsyncThrowingStream<RecordedEvent, any Error>.Continuation
-        var cursor: UInt64
-        var backfilling = true
-        var buffer: [RecordedEvent] = []
+/// The highest seq this logbook knows to be committed, and the followers waiting for more.
+final class CommitSignal: Sendable {
+    private struct State {
+        var lastSeq: UInt64
+        var closed = false
+        var nextID = 0
+        var waiters: [Int: (after: UInt64, continuation: CheckedContinuation<Bool, Never>)] = [:]
+        var cancelledEarly: Set<Int> = []
     }
 
-    private var followers: [Int: Follower] = [:]
-    private var nextID = 0
+    private let state: Mutex<State>
 
-    mutating func register(_ c: AsyncThrowingStream<RecordedEvent, any Error>.Continuation, after seq: UInt64) -> Int {
-        nextID += 1
-        followers[nextID] = Follower(continuation: c, cursor: seq)
-        return nextID
-    }
+    init(lastSeq: UInt64) { state = Mutex(State(lastSeq: lastSeq)) }
 
-    mutating func remove(_ id: Int) { followers[id] = nil }
-
-    /// Records backfill progress. If the buffered live events continue from there (or `final`), they
-    /// are flushed, the follower goes live and this returns true.
-    mutating func catchUp(_ id: Int, backfilledThrough seq: UInt64, final: Bool = false) -> Bool {
-        guard var f = followers[id] else { return true }
-        f.cursor = max(f.cursor, seq)
-        let joins = f.buffer.first.map { $0.seq <= f.cursor + 1 } ?? false
-        guard final || joins else {
-            followers[id] = f
-            return false
+    /// Waits until a seq beyond `seq` is committed (true), the logbook closes (false) or the task is
+    /// cancelled (true: the caller sees `Task.isCancelled`).
+    func wait(past seq: UInt64) async -> Bool {
+        let id = state.withLock { s in
+            s.nextID += 1
+            return s.nextID
         }
-        for e in f.buffer where e.seq > f.cursor {
-            f.continuation.yield(e)
-            f.cursor = e.seq
-        }
-        f.buffer = []
-        f.backfilling = false
-        followers[id] = f
-        return true
-    }
-
-    mutating func deliver(_ events: [RecordedEvent]) {
-        for (id, var f) in followers {
-            if f.backfilling {
-                f.buffer.append(contentsOf: events)
-            } else {
-                for e in events where e.seq > f.cursor {
-                    f.continuation.yield(e)
-                    f.cursor = e.seq
+        // After the handler returns, onCancel can no longer run: forget an early cancellation then.
+        defer { state.withLock { _ = $0.cancelledEarly.remove(id) } }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                let now: Bool? = state.withLock { s in
+                    if s.closed { return false }
+                    if s.lastSeq > seq || s.cancelledEarly.contains(id) { return true }
+                    s.waiters[id] = (seq, c)
+                    return nil
                 }
+                if let now { c.resume(returning: now) }
             }
-            followers[id] = f
+        } onCancel: {
+            let c = state.withLock { s -> CheckedContinuation<Bool, Never>? in
+                if let w = s.waiters.removeValue(forKey: id) { return w.continuation }
+                s.cancelledEarly.insert(id)
+                return nil
+            }
+            c?.resume(returning: true)
         }
     }
 
-    mutating func finishAll() {
-        for f in followers.values { f.continuation.finish() }
-        followers = [:]
+    /// Records that everything through `seq` is committed and wakes the followers it concerns.
+    func publish(_ seq: UInt64) {
+        let woken = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+            guard seq > s.lastSeq else { return [] }
+            s.lastSeq = seq
+            let due = s.waiters.filter { $0.value.after < seq }
+            for id in due.keys { s.waiters[id] = nil }
+            return due.values.map(\.continuation)
+        }
+        for c in woken { c.resume(returning: true) }
     }
+
+    /// Ends every wait, now and later.
+    func close() {
+        let all = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+            s.closed = true
+            defer { s.waiters = [:] }
+            return s.waiters.values.map(\.continuation)
+        }
+        for c in all { c.resume(returning: false) }
+    }
+
+    var waiting: Int { state.withLock { $0.waiters.count } }
 }

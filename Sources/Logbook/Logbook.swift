@@ -20,16 +20,20 @@ public final class Logbook: Sendable {
         public var durability: Journal.Durability = .durable
         /// Open read-only: no appends, no snapshots; works while another process appends.
         public var readOnly = false
+        /// Create the journal when it is missing (writable opens only). Default: true.
+        public var create = true
         /// Write a snapshot automatically after this many events (nil: only on demand).
         public var snapshotEvery: Int? = 100_000
         public var initialMapSize = 1 << 30
         /// The clock that stamps append times.
         public var clock: @Sendable () -> Timestamp = Journal.systemClock
+        /// How often to look for events appended by other processes (a CLI `append` beside a service,
+        /// another writer) and fold them in, so queries, followers and the reaper see them. LMDB has no
+        /// change notifications, so this polls the log's last seq: one short read transaction per tick.
+        /// Default: 250 ms; nil: only at this logbook's own appends and at `refresh()`.
+        public var foreignAppendPollInterval: Duration? = .milliseconds(250)
         /// Where warnings go (a snapshot that could not be used, a failed automatic snapshot).
-        public var warn: @Sendable (String) -> Void = { message in
-            let line = Array("logbook: warning: \(message)\n".utf8)
-            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        }
+        public var warn: @Sendable (String) -> Void = Journal.Options().warn
 
         public init() {}
     }
@@ -49,8 +53,13 @@ public final class Logbook: Sendable {
     public let options: Options
     public let openReport: OpenReport
     let projections: Mutex<Projections>
-    let followers = Mutex(FollowerRegistry())
+    /// The last seq folded in, and the followers waiting for the next.
+    let commits: CommitSignal
     let autoSnapshot = Mutex(AutoSnapshotState())
+    /// The task that folds other processes' appends in (see `Options.foreignAppendPollInterval`).
+    let watcher = Mutex<Task<Void, Never>?>(nil)
+    /// Whether the watcher already warned about a failed fold (it warns once, not every tick).
+    let watcherWarned = Atomic<Bool>(false)
 
     public static func open(at path: String, options: Options = Options()) throws(JournalError) -> Logbook {
         try Logbook(path: path, options: options)
@@ -61,13 +70,16 @@ public final class Logbook: Sendable {
         var journalOptions = Journal.Options()
         journalOptions.durability = options.durability
         journalOptions.readOnly = options.readOnly
+        journalOptions.create = options.create
         journalOptions.initialMapSize = options.initialMapSize
         journalOptions.clock = options.clock
+        journalOptions.warn = options.warn
         journal = try Journal.open(at: path, options: journalOptions)
         self.options = options
         do {
             let (loaded, report) = try Logbook.rebuild(journal, warn: options.warn)
             projections = Mutex(loaded)
+            commits = CommitSignal(lastSeq: loaded.coveredSeq)
             var r = report
             r.milliseconds = Logbook.monotonicMilliseconds() - started
             openReport = r
@@ -78,46 +90,88 @@ public final class Logbook: Sendable {
         if !options.readOnly {
             journal.observeCommits { [weak self] events in self?.absorb(events) }
         }
+        if let interval = options.foreignAppendPollInterval { startWatcher(every: interval) }
     }
+
+    /// Claims the journal for this logbook's service: a second claim by any process is refused with
+    /// `JournalError.alreadyServed` while this logbook is open. Other readers and appenders are not
+    /// affected (`logbook serve` claims; CLI commands beside it do not).
+    public func claimService() throws(JournalError) { try journal.claimService() }
 
     /// Stops appends (pending ones finish), ends live followers and closes the journal. Idempotent.
     public func close() {
+        watcher.withLock { $0?.cancel() }
         journal.close()
-        followers.withLock { $0.finishAll() }
+        commits.close()
     }
 
     /// Called on the writer thread with each committed batch, in seq order.
     private func absorb(_ events: [RecordedEvent]) {
         guard let first = events.first else { return }
-        var delivered: [RecordedEvent] = []
+        var foreign = 0
         let due = projections.withLock { p -> Bool in
             // Another process may have appended since our last batch: fold its events first.
             if first.seq > p.coveredSeq + 1 {
                 do {
                     let missed = try journal.events(from: p.coveredSeq + 1, through: first.seq - 1)
                     for e in missed { p.apply(e) }
-                    delivered = missed
+                    foreign = missed.count
                 } catch {
                     options.warn("could not fold events appended by another process: \(error); reopen to rebuild")
                 }
             }
             for e in events where e.seq > p.coveredSeq { p.apply(e) }
-            return autoSnapshot.withLock { $0.count(events.count + delivered.count, every: options.snapshotEvery) }
+            return autoSnapshot.withLock { $0.count(events.count + foreign, every: options.snapshotEvery) }
         }
-        delivered.append(contentsOf: events)
-        followers.withLock { $0.deliver(delivered) }
+        commits.publish(events[events.count - 1].seq)
         if due { startAutomaticSnapshot() }
     }
 
-    /// Folds events appended by other processes since the projections were last brought up to date
-    /// (for read-only logbooks that live long, such as a dashboard).
-    public func refresh() throws(JournalError) {
-        let covered = projections.withLock { $0.coveredSeq }
-        let tail = try journal.events(from: covered + 1)
-        guard !tail.isEmpty else { return }
-        projections.withLock { p in
-            for e in tail where e.seq > p.coveredSeq { p.apply(e) }
+    /// Folds events appended by other processes since the projections were last brought up to date,
+    /// and wakes followers. The watcher calls it every `foreignAppendPollInterval`; call it yourself
+    /// to see another process's appends at once. Returns how many events it folded.
+    @discardableResult
+    public func refresh() throws(JournalError) -> Int {
+        var folded = 0
+        while true {
+            // Read outside the lock, in chunks, so queries never wait on a long read; apply only what
+            // is still new (this logbook's own writer may have folded some meanwhile).
+            let covered = projections.withLock { $0.coveredSeq }
+            let tail = try journal.events(from: covered + 1, limit: 65_536)
+            guard let last = tail.last else { break }
+            let applied = projections.withLock { p in
+                var n = 0
+                for e in tail where e.seq > p.coveredSeq {
+                    p.apply(e)
+                    n += 1
+                }
+                return n
+            }
+            folded += applied
+            commits.publish(last.seq)
         }
+        if folded > 0, !options.readOnly, autoSnapshot.withLock({ $0.count(folded, every: options.snapshotEvery) }) {
+            startAutomaticSnapshot()
+        }
+        return folded
+    }
+
+    private func startWatcher(every interval: Duration) {
+        let task = Task.detached { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                do throws(JournalError) {
+                    try self.refresh()
+                } catch {
+                    if case .closed = error { return }
+                    if !self.watcherWarned.exchange(true, ordering: .relaxed) {
+                        self.options.warn("could not fold events appended by another process: \(error)")
+                    }
+                }
+            }
+        }
+        watcher.withLock { $0 = task }
     }
 
     static func monotonicMilliseconds() -> Double {

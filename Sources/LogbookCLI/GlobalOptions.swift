@@ -20,13 +20,17 @@ struct GlobalOptions: ParsableArguments {
     func openForReading() throws -> Logbook {
         var options = Logbook.Options()
         options.readOnly = true
+        options.foreignAppendPollInterval = nil
         return try Logbook.open(at: journalPath, options: options)
     }
 
-    /// Opens (creating) the journal for writing.
-    func openForWriting(snapshotEvery: Int? = 100_000) throws -> Logbook {
+    /// Opens the journal for writing; only commands that add events (`ingest`, `append`, `serve`)
+    /// create a missing one, so maintenance on a mistyped path fails instead of making an empty journal.
+    func openForWriting(snapshotEvery: Int? = 100_000, create: Bool) throws -> Logbook {
         var options = Logbook.Options()
         options.snapshotEvery = snapshotEvery
+        options.create = create
+        options.foreignAppendPollInterval = nil  // a short-lived command folds what it needs at open
         return try Logbook.open(at: journalPath, options: options)
     }
 }

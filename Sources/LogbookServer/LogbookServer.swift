@@ -10,7 +10,14 @@ import ServiceLifecycle
 /// this node's running jobs, writes a snapshot and closes the journal.
 public enum LogbookServer {
     public static func run(journalPath: String, configuration: ServerConfiguration, logger: Logger) async throws {
+        if configuration.port != 0 { try PortProbe.check(host: configuration.host, port: configuration.port) }
         let logbook = try Logbook.open(at: journalPath)
+        do {
+            try logbook.claimService()
+        } catch {
+            logbook.close()
+            throw error
+        }
         logger.info(
             "journal open",
             metadata: ["path": "\(journalPath)", "snapshotSeq": "\(logbook.openReport.snapshotSeq.map(String.init) ?? "none")",

@@ -4,19 +4,39 @@ import Testing
 
 /// kill -9 during `ingest` and `compact`: all or nothing, old or new, never a mix.
 @Suite(.serialized) struct CLICrashTests {
+    /// Deterministic where it must be: a kill before the input ends stores nothing, a kill after the
+    /// acknowledgement keeps everything; kills in between (the commit) must give one or the other.
     @Test func killDuringIngestStoresAllOrNothing() throws {
         let cli = CLI()
         defer { cli.cleanup() }
-        let lines = (0..<60_000).map { #"{"job":"job-\#($0 % 500)","type":"heartbeat","index":\#($0)}"# }.joined(separator: "\n")
-        let file = try cli.write("big.jsonl", lines + "\n")
-        var seen: Set<Int> = []
+        try cli.ok(["append", "--job", "seed", "--type", "created"])  // the journal exists before any kill
+        let n = 60_000
+        let lines = (0..<n).map { #"{"job":"job-\#($0 % 500)","type":"heartbeat","index":\#($0)}"# }.joined(separator: "\n") + "\n"
+        func ingest() throws -> ChildProcess {
+            try ChildProcess(builtExecutable("logbook"), ["--journal", cli.journal, "ingest", "-"])
+        }
+        // Killed while it still reads its input: it cannot have committed anything.
+        let reading = try ingest()
+        reading.send(String(lines.prefix(lines.utf8.count / 2)))
+        reading.kill9()
+        #expect(try cli.eventCount() == 1, "nothing of an unfinished input is stored")
+        // Killed after it acknowledged: everything stays.
+        let acknowledged = try ingest()
+        acknowledged.send(lines)
+        acknowledged.closeInput()
+        #expect(acknowledged.waitForLine(timeout: 300) { $0.hasPrefix("appended \(n) events") })
+        acknowledged.kill9()
+        #expect(try cli.eventCount() == 1 + n, "an acknowledged ingest is all there")
+        // Killed at moments between end of input and acknowledgement: all or nothing, each time.
         for round in 0..<5 {
-            let child = try ChildProcess(builtExecutable("logbook"), ["--journal", cli.journal, "ingest", file])
-            usleep(UInt32(50_000 + round * 200_000))
+            let before = try cli.eventCount()
+            let child = try ingest()
+            child.send(lines)
+            child.closeInput()
+            usleep(UInt32(round * 40_000))
             child.kill9()
-            let count = try cli.eventCount()
-            #expect(count % 60_000 == 0, "round \(round): \(count) events is a partial ingest")
-            seen.insert(count)
+            let added = try cli.eventCount() - before
+            #expect(added == 0 || added == n, "round \(round): \(added) events is a partial ingest")
         }
         #expect(try cli.ok(["verify"]).hasPrefix("sound:"))
     }

@@ -84,11 +84,14 @@ public final class ChildProcess: @unchecked Sendable {
     private var buffer = Data()
     private var lines: [String] = []
 
+    private let input = Pipe()
+
     public init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
+        process.standardInput = input
         process.standardError = FileHandle.nullDevice
         out.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let chunk = handle.availableData
@@ -103,6 +106,12 @@ public final class ChildProcess: @unchecked Sendable {
         }
         try process.run()
     }
+
+    /// Writes to the child's standard input (it blocks while the pipe is full and the child does not read).
+    public func send(_ text: String) { input.fileHandleForWriting.write(Data(text.utf8)) }
+
+    /// Closes the child's standard input: it reads end of file.
+    public func closeInput() { try? input.fileHandleForWriting.close() }
 
     /// Complete lines printed so far.
     public var outputLines: [String] { lock.withLock { lines } }

@@ -16,7 +16,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let logbook = try global.openForWriting(snapshotEvery: nil)
+        let logbook = try global.openForWriting(snapshotEvery: nil, create: false)
         defer { logbook.close() }
         let seq = try await logbook.snapshot()
         Terminal.line("snapshot covers seq \(seq) (\(logbook.currentProjections.jobCount) jobs)")
