@@ -40,8 +40,11 @@ extension Duration {
     }
 
     /// Whole microseconds (what Logbook's clocks count in).
+    /// Saturates at Int64's range (a duration of more than ±292,000 years).
     public var wholeMicroseconds: Int64 {
         let (s, a) = components
-        return s * 1_000_000 + a / 1_000_000_000_000
+        let (m, o1) = s.multipliedReportingOverflow(by: 1_000_000)
+        let (sum, o2) = m.addingReportingOverflow(a / 1_000_000_000_000)
+        return o1 || o2 ? (s < 0 ? .min : .max) : sum
     }
 }

@@ -37,12 +37,12 @@ public struct JobQuery: Sendable, Hashable {
         if let node, !state.node.hasSameBytes(as: node) { return false }
         let now = self.now ?? Timestamp(microseconds: 0)
         if let silentFor {
-            guard state.status == .running, let last = state.lastSignOfLife, last <= now.adding(microseconds: -silentFor)
+            guard state.status == .running, let last = state.lastSignOfLife, last <= now.subtracting(microseconds: silentFor)
             else { return false }
         }
         if let stalledFor {
             guard state.status == .running, let last = state.lastSignOfProgress,
-                last <= now.adding(microseconds: -stalledFor)
+                last <= now.subtracting(microseconds: stalledFor)
             else { return false }
         }
         return true

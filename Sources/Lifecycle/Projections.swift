@@ -99,9 +99,9 @@ public struct Projections: Sendable, Hashable {
         var candidates: [ExactID]
         let now = query.now ?? Timestamp(microseconds: 0)
         if let silentFor = query.silentFor {
-            candidates = silence.jobs(atOrBefore: now.adding(microseconds: -silentFor)) { states[$0]?.lastSignOfLife }
+            candidates = silence.jobs(atOrBefore: now.subtracting(microseconds: silentFor)) { states[$0]?.lastSignOfLife }
         } else if let stalledFor = query.stalledFor {
-            candidates = stall.jobs(atOrBefore: now.adding(microseconds: -stalledFor)) { states[$0]?.lastSignOfProgress }
+            candidates = stall.jobs(atOrBefore: now.subtracting(microseconds: stalledFor)) { states[$0]?.lastSignOfProgress }
         } else if query.resumable {
             candidates = Array(byStatus[.interrupted] ?? [])
         } else if query.unfinalized {

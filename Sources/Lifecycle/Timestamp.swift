@@ -7,12 +7,25 @@ public struct Timestamp: Hashable, Comparable, Sendable {
 
     public init(microseconds: Int64) { self.microseconds = microseconds }
 
-    public init(seconds: Int64) { self.microseconds = seconds * 1_000_000 }
+    /// Whole seconds; saturates at the representable range (about ±292,000 years) instead of trapping.
+    public init(seconds: Int64) {
+        let (m, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        self.microseconds = overflow ? (seconds < 0 ? .min : .max) : m
+    }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
 
+    /// Saturating: times at the ends of the range stay there rather than wrapping or trapping, so a
+    /// client's huge duration ("silent for 100000000d") gives an answer, never a crash.
     public func adding(microseconds delta: Int64) -> Timestamp {
-        Timestamp(microseconds: microseconds &+ delta)
+        let (sum, overflow) = microseconds.addingReportingOverflow(delta)
+        return Timestamp(microseconds: overflow ? (delta < 0 ? .min : .max) : sum)
+    }
+
+    /// `self - delta`, saturating like `adding`.
+    public func subtracting(microseconds delta: Int64) -> Timestamp {
+        let (difference, overflow) = microseconds.subtractingReportingOverflow(delta)
+        return Timestamp(microseconds: overflow ? (delta > 0 ? .min : .max) : difference)
     }
 }
 

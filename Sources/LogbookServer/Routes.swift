@@ -21,19 +21,29 @@ public struct Routes: Sendable {
         self.clock = clock
     }
 
+    /// The endpoints, for 405's `Allow` and for the OpenAPI test. Path segments starting with `:` are parameters.
+    static let table: [(method: HTTPRequest.Method, path: String)] = [
+        (.post, "jobs/:id/events"), (.get, "jobs/:id"), (.get, "jobs/:id/timeline"), (.get, "jobs"), (.get, "events"),
+        (.get, "healthz"), (.get, "metrics"),
+    ]
+
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        // First, so it wraps every route and the not-found responder: refusals become JSON answers.
+        router.add(middleware: APIErrorMiddleware(table: Routes.table))
         router.post("jobs/:id/events") { request, context in try await self.appendEvents(request, context) }
-        router.get("jobs/:id") { _, context in try self.jobState(context) }
-        router.get("jobs/:id/timeline") { _, context in try self.timeline(context) }
-        router.get("jobs") { request, _ in self.jobs(request) }
-        router.get("events") { request, _ in self.eventStream(request) }
-        router.get("healthz") { _, _ in
-            JSONResponses.response(.ok, JSONText.object([
+        router.get("jobs/:id") { request, context in try self.jobState(request, context) }
+        router.get("jobs/:id/timeline") { request, context in try self.timeline(request, context) }
+        router.get("jobs") { request, _ in try self.jobs(request) }
+        router.get("events") { request, _ in try self.eventStream(request) }
+        router.get("healthz") { request, _ in
+            _ = try Routes.query(request, allowed: [])
+            return JSONResponses.response(.ok, JSONText.object([
                 ("status", JSONText.quoted("ok")), ("lastSeq", String(self.logbook.currentProjections.coveredSeq)),
             ]))
         }
-        router.get("metrics") { _, _ in
+        router.get("metrics") { request, _ in
+            _ = try Routes.query(request, allowed: [])
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(
@@ -46,7 +56,9 @@ public struct Routes: Sendable {
 
     func appendEvents(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let started = ContinuousClock.now
-        let job = try context.parameters.require("id")
+        let job = try Routes.job(context)
+        _ = try Routes.query(request, allowed: [])
+        let expected = try HTTPInput.ifMatch(request.headers[values: .ifMatch])
         var request = request
         let body: ByteBuffer
         do {
@@ -62,13 +74,7 @@ public struct Routes: Sendable {
             return JSONResponses.error(.badRequest, error.message)
         }
         var items = events.map { AppendItem($0) }
-        if let ifMatch = request.headers[.ifMatch] {
-            let digits = String(ifMatch.filter { $0 != "\"" && $0 != " " }.replacing("W/", with: ""))
-            guard let version = UInt64(digits) else {
-                return JSONResponses.error(.badRequest, "If-Match: expected a version number, got \"\(ifMatch)\"")
-            }
-            items[0].expectedVersion = version
-        }
+        items[0].expectedVersion = expected
         let outcome: AppendOutcome
         do {
             outcome = try await logbook.append(items)
@@ -122,81 +128,108 @@ public struct Routes: Sendable {
 
     // MARK: GET /jobs/{id}, /jobs/{id}/timeline, /jobs
 
-    func jobState(_ context: BasicRequestContext) throws -> Response {
-        let job = try context.parameters.require("id")
+    /// The job id of the path, percent-decoded (`/jobs/caf%C3%A9` is job `café`).
+    static func job(_ context: BasicRequestContext) throws(BadRequest) -> String {
+        guard let raw = context.parameters.get("id") else { throw BadRequest("the path names no job") }
+        return try HTTPInput.percentDecoded(Substring(raw), what: "job id in the path")
+    }
+
+    /// The request's query parameters, checked against the endpoint's.
+    static func query(
+        _ request: Request, allowed: [String], repeatable: Set<String> = []
+    ) throws(BadRequest) -> [(name: String, value: String)] {
+        try HTTPInput.query(Substring(request.uri.query ?? ""), allowed: allowed, repeatable: repeatable)
+    }
+
+    func jobState(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let job = try Routes.job(context)
+        _ = try Routes.query(request, allowed: [])
         guard let state = logbook.state(of: job) else { return JSONResponses.error(.notFound, "no such job: \(job)") }
         return JSONResponses.response(.ok, state.json)
     }
 
-    func timeline(_ context: BasicRequestContext) throws -> Response {
-        let job = try context.parameters.require("id")
+    func timeline(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let job = try Routes.job(context)
+        _ = try Routes.query(request, allowed: [])
         let entries = try logbook.history(of: job)
         guard !entries.isEmpty else { return JSONResponses.error(.notFound, "no such job: \(job)") }
         return JSONResponses.response(.ok, "[" + entries.map(JSONResponses.timeline).joined(separator: ",") + "]")
     }
 
-    func jobs(_ request: Request) -> Response {
-        let params = request.uri.queryParameters
+    static let jobsParameters = ["status", "resumable", "unfinalized", "node", "silentFor", "stalledFor", "now"]
+
+    func jobs(_ request: Request) throws -> Response {
         var query = JobQuery()
-        for value in params.getAll("status") {
-            for name in value.split(separator: ",") {
-                guard let status = JobStatus(name: String(name)) else {
-                    return JSONResponses.error(.badRequest, "status: unknown status \"\(name)\"")
+        query.now = clock()
+        for (name, value) in try Routes.query(request, allowed: Routes.jobsParameters, repeatable: ["status"]) {
+            switch name {
+            case "status":
+                for status in value.split(separator: ",", omittingEmptySubsequences: false) {
+                    guard let s = JobStatus(name: String(status)) else {
+                        let known = JobStatus.allCases.map(\.name).joined(separator: ", ")
+                        throw BadRequest("status: unknown status \"\(status)\" (known: \(known))")
+                    }
+                    query.statuses.insert(s)
                 }
-                query.statuses.insert(status)
+            case "resumable", "unfinalized":
+                let flag: Bool
+                switch value {
+                case "", "true", "1": flag = true
+                case "false", "0": flag = false
+                default: throw BadRequest("\(name): expected true or false, got \"\(value)\"")
+                }
+                if name == "resumable" { query.resumable = flag } else { query.unfinalized = flag }
+            case "node":
+                guard !value.isEmpty else { throw BadRequest("node: must not be empty") }
+                query.node = value
+            case "silentFor", "stalledFor":
+                guard let duration = Duration(logbookText: value) else {
+                    throw BadRequest("\(name): not a duration: \"\(value)\" (examples: 90s, 30m, 1h)")
+                }
+                if name == "silentFor" { query.silentFor = duration.wholeMicroseconds } else {
+                    query.stalledFor = duration.wholeMicroseconds
+                }
+            default:  // now
+                guard let now = Timestamp(rfc3339: value) else {
+                    throw BadRequest("now: not an RFC 3339 time: \"\(value)\"")
+                }
+                query.now = now
             }
-        }
-        func flag(_ name: String) -> Bool? {
-            guard let v = params.get(name) else { return false }
-            switch v {
-            case "", "true", "1": return true
-            case "false", "0": return false
-            default: return nil
-            }
-        }
-        guard let resumable = flag("resumable") else { return JSONResponses.error(.badRequest, "resumable: expected true or false") }
-        guard let unfinalized = flag("unfinalized") else {
-            return JSONResponses.error(.badRequest, "unfinalized: expected true or false")
-        }
-        query.resumable = resumable
-        query.unfinalized = unfinalized
-        query.node = params.get("node")
-        for (name, keyPath) in [("silentFor", \JobQuery.silentFor), ("stalledFor", \JobQuery.stalledFor)] {
-            guard let text = params.get(name) else { continue }
-            guard let duration = Duration(logbookText: text) else {
-                return JSONResponses.error(.badRequest, "\(name): not a duration: \"\(text)\" (examples: 90s, 30m, 1h)")
-            }
-            query[keyPath: keyPath] = duration.wholeMicroseconds
-        }
-        if let text = params.get("now") {
-            guard let now = Timestamp(rfc3339: text) else {
-                return JSONResponses.error(.badRequest, "now: not an RFC 3339 time: \"\(text)\"")
-            }
-            query.now = now
-        } else {
-            query.now = clock()
         }
         return JSONResponses.response(.ok, "[" + logbook.jobs(query).map(\.json).joined(separator: ",") + "]")
     }
 
     // MARK: GET /events?after=SEQ (Server-Sent Events)
 
-    func eventStream(_ request: Request) -> Response {
-        let params = request.uri.queryParameters
+    func eventStream(_ request: Request) throws -> Response {
+        var after: UInt64?
+        var limit: Int?
+        for (name, value) in try Routes.query(request, allowed: ["after", "limit"]) {
+            if name == "after" { after = try HTTPInput.seq(value, what: "after") } else {
+                limit = try HTTPInput.positive(value, what: "limit")
+            }
+        }
         // A reconnecting EventSource sends the last id it saw; `after` wins when both are given.
-        let lastEventID: UInt64? = request.headers[.lastEventID].flatMap { UInt64($0) }
-        let after: UInt64 = params.get("after").flatMap { UInt64($0) } ?? lastEventID ?? 0
-        let limit = params.get("limit").flatMap(Int.init)
-        let stream = logbook.follow(after: after)
+        let lastEventIDs = request.headers[values: .lastEventID]
+        if lastEventIDs.count > 1 { throw BadRequest("Last-Event-ID: give it once, not \(lastEventIDs.count) times") }
+        let lastEventID = try lastEventIDs.first.map { try HTTPInput.seq($0, what: "Last-Event-ID") }
+        let stream = logbook.follow(after: after ?? lastEventID ?? 0)
         // A pump turns events into SSE frames; the response writes frames until the pump ends (a limit,
         // the logbook closing) or graceful shutdown finishes the frame stream, so shutdown never waits
-        // on a follower.
-        let (frames, frameSink) = AsyncStream<ByteBuffer>.makeStream()
+        // on a follower. The frames waiting for a client are bounded: one that falls further behind is
+        // disconnected (its stream ends; it resumes with Last-Event-ID), so a stalled client holds
+        // at most `maxFollowerLag` frames, never a growing buffer.
+        let (frames, frameSink) = AsyncStream<ByteBuffer>.makeStream(
+            bufferingPolicy: .bufferingOldest(configuration.maxFollowerLag))
+        let metrics = self.metrics
         let pump = Task {
             var sent = 0
             do {
                 for try await event in stream {
-                    frameSink.yield(ByteBuffer(string: Routes.sseFrame(event)))
+                    if case .dropped = frameSink.yield(ByteBuffer(string: Routes.sseFrame(event))) {
+                        metrics.recordSlowFollowerDisconnected()
+                        break
+                    }
                     sent += 1
                     if let limit, sent >= limit { break }
                 }

@@ -11,6 +11,7 @@ public final class ServerMetrics: Sendable {
     private let jobsByStatus: [JobStatus: Gauge]
     private let anomalies: Gauge
     private let lastSeq: Gauge
+    private let slowFollowers: Counter
 
     public init() {
         var appended: [EventType: Counter] = [:]
@@ -36,6 +37,9 @@ public final class ServerMetrics: Sendable {
         jobsByStatus = jobs
         anomalies = registry.makeGauge(name: "logbook_anomalies", help: "Events the fold ignored, all jobs")
         lastSeq = registry.makeGauge(name: "logbook_last_seq", help: "The last seq folded into the projections")
+        slowFollowers = registry.makeCounter(
+            name: "logbook_sse_followers_disconnected_total",
+            help: "SSE clients disconnected for falling too far behind (they resume with Last-Event-ID)")
     }
 
     /// Starts counting what `logbook` commits.
@@ -47,6 +51,8 @@ public final class ServerMetrics: Sendable {
     }
 
     func recordAppend(_ duration: Duration) { appendLatency.record(duration) }
+
+    func recordSlowFollowerDisconnected() { slowFollowers.increment() }
 
     /// The exposition text, with gauges refreshed from the projections.
     public func render(_ logbook: Logbook) -> String {

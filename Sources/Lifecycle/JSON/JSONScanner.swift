@@ -84,6 +84,8 @@ public enum JSONScanner {
         guard reader.peek == UInt8(ascii: "{") else { throw reader.fail("expected a JSON object") }
         reader.pos += 1
         var result: [(key: String, value: Value)] = []
+        // Keys seen so far, by their bytes: a set, so checking duplicates stays linear in the body.
+        var seen: Set<ExactID> = []
         reader.skipSpace()
         if reader.peek == UInt8(ascii: "}") {
             reader.pos += 1
@@ -93,7 +95,7 @@ public enum JSONScanner {
                 guard reader.peek == UInt8(ascii: "\"") else { throw reader.fail("expected a member name") }
                 let keyAt = reader.pos
                 let key = try reader.string()
-                if result.contains(where: { $0.key == key }) {
+                if !seen.insert(ExactID(key)).inserted {
                     throw Failure(offset: keyAt, message: "duplicate member \"\(key)\"")
                 }
                 reader.skipSpace()
