@@ -9,7 +9,8 @@ extension Journal {
         public var indexEntries: Int
     }
 
-    /// Checks every record's CRC and format, and the per-job index against the log: every record has
+    /// Checks every record's CRC and format, that each stored event keeps the event rules (so sound
+    /// means exportable and re-ingestable), and the per-job index against the log: every record has
     /// exactly its (version, seq) entry under its job, versions grow with seqs, and no entry points
     /// nowhere. Throws the first problem (naming the seq or job). One read snapshot throughout.
     /// `visit` sees every record, decoded and checked, in seq order, so callers can fold in the same pass.
@@ -28,7 +29,7 @@ extension Journal {
                             guard let seq = StorageKeys.seq(fromKey: k) else {
                                 throw JournalError.corruptRecord(seq: 0, detail: "a log key of \(k.count) bytes")
                             }
-                            let e = try RecordFormat.decode(seq: seq, bytes: v)
+                            let e = try RecordFormat.decode(seq: seq, bytes: v, strict: true)
                             let job = e.event.job
                             if let previous = lastVersion[ExactID(job)], previous >= e.version {
                                 throw JournalError.corruptIndex(

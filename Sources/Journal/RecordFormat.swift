@@ -77,8 +77,12 @@ enum RecordFormat {
     }
 
     /// Decodes and verifies the record stored under `seq`.
-    static func decode(seq: UInt64, bytes: UnsafeRawBufferPointer, includeData: Bool = true) throws(JournalError)
-        -> RecordedEvent
+    ///
+    /// `strict` (what `verify` uses) also checks what the CRC cannot: the reserved header bytes are 0,
+    /// every text is valid UTF-8, and the event keeps the event rules, so a sound journal is one whose
+    /// every event `export` writes and `ingest` accepts.
+    static func decode(seq: UInt64, bytes: UnsafeRawBufferPointer, includeData: Bool = true, strict: Bool = false)
+        throws(JournalError) -> RecordedEvent
     {
         try verify(seq: seq, bytes: bytes)
         var r = ByteReader(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - crcSize)]))
@@ -90,17 +94,19 @@ enum RecordFormat {
         guard let presenceRaw = r.u16() else { throw corrupt("truncated header") }
         let presence = Presence(rawValue: presenceRaw)
         guard presence.isSubset(of: .known) else { throw corrupt("unknown field flags \(presenceRaw)") }
-        guard let jobLength = r.u16(), r.u16() != nil, let version = r.u64(), let at = r.u64(), let appended = r.u64(),
-            let job = r.text(Int(jobLength))
-        else { throw corrupt("truncated header") }
+        r.strict = strict
+        guard let jobLength = r.u16(), let reserved = r.u16(), let version = r.u64(), let at = r.u64(),
+            let appended = r.u64(), let job = r.text(Int(jobLength))
+        else { throw corrupt(r.invalidUTF8 ? "the job id is not UTF-8" : "truncated header") }
+        if strict && reserved != 0 { throw corrupt("reserved header bytes are \(reserved), not 0") }
         var event = Event(job: job, type: type, at: Timestamp(microseconds: Int64(bitPattern: at)))
-        if presence.contains(.node) { guard let v = r.shortText() else { throw corrupt("truncated node") }; event.node = v }
+        if presence.contains(.node) { guard let v = r.shortText() else { throw corrupt(r.invalidUTF8 ? "the node is not UTF-8" : "truncated node") }; event.node = v }
         if presence.contains(.holder) {
-            guard let v = r.shortText() else { throw corrupt("truncated holder") }
+            guard let v = r.shortText() else { throw corrupt(r.invalidUTF8 ? "the holder is not UTF-8" : "truncated holder") }
             event.holder = v
         }
         if presence.contains(.reason) {
-            guard let v = r.shortText() else { throw corrupt("truncated reason") }
+            guard let v = r.shortText() else { throw corrupt(r.invalidUTF8 ? "the reason is not UTF-8" : "truncated reason") }
             event.reason = v
         }
         if presence.contains(.index) { guard let v = r.u64() else { throw corrupt("truncated index") }; event.index = v }
@@ -110,9 +116,21 @@ enum RecordFormat {
         }
         if presence.contains(.data) {
             guard let n = r.u32(), r.offset + Int(n) <= r.bytes.count else { throw corrupt("truncated data") }
-            if includeData { event.data = r.text(Int(n)) } else { r.offset += Int(n) }
+            if includeData {
+                guard let text = r.text(Int(n)) else { throw corrupt("the data is not UTF-8") }
+                event.data = text
+            } else {
+                r.offset += Int(n)
+            }
         }
         guard r.offset == r.bytes.count else { throw corrupt("\(r.bytes.count - r.offset) unexpected trailing bytes") }
+        if strict {
+            do throws(EventValidationError) {
+                try event.validate()
+            } catch {
+                throw corrupt("the stored event breaks the event rules: \(error)")
+            }
+        }
         return RecordedEvent(
             seq: seq, version: version, appendedAt: Timestamp(microseconds: Int64(bitPattern: appended)), event: event)
     }
@@ -147,6 +165,9 @@ enum RecordFormat {
 struct ByteReader {
     let bytes: UnsafeRawBufferPointer
     var offset = 0
+    /// Refuse text that is not UTF-8 (instead of repairing it with replacement characters).
+    var strict = false
+    private(set) var invalidUTF8 = false
 
     mutating func u8() -> UInt8? {
         guard offset + 1 <= bytes.count else { return nil }
@@ -171,7 +192,13 @@ struct ByteReader {
     mutating func text(_ n: Int) -> String? {
         guard n >= 0, offset + n <= bytes.count else { return nil }
         defer { offset += n }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]), as: UTF8.self)
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
+        guard strict else { return String(decoding: raw, as: UTF8.self) }
+        guard let text = String(validating: raw, as: UTF8.self) else {
+            invalidUTF8 = true
+            return nil
+        }
+        return text
     }
     mutating func shortText() -> String? {
         guard let n = u16() else { return nil }

@@ -78,4 +78,43 @@ import Testing
         try String(repeating: "not lmdb ", count: 2000).write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: JournalError.self) { try Journal.open(at: path) }
     }
+
+    /// Rewrites the record under `seq` with `edit`, then gives it a valid CRC again: damage a CRC
+    /// cannot see, which only `verify`'s rule check can.
+    func forge(path: String, seq: UInt64, _ edit: @escaping @Sendable (inout [UInt8]) -> Void) throws {
+        try tamper(path: path, seq: seq) { bytes in
+            edit(&bytes)
+            var key = seq.bigEndian
+            var body = withUnsafeBytes(of: &key) { Array($0) }
+            body += bytes[..<(bytes.count - 4)]
+            let crc = body.withUnsafeBytes { Journal.checksum($0) }
+            withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((bytes.count - 4)..., with: $0) }
+        }
+    }
+
+    @Test(arguments: [
+        ("reserved bytes set", "reserved header bytes are 1, not 0"),
+        ("refReleased without a holder", "breaks the event rules: holder: required for refReleased"),
+        ("a job id that is not UTF-8", "the job id is not UTF-8"),
+    ])
+    func verifyRefusesARecordWithAValidCRCThatBreaksTheRules(what: String, message: String) async throws {
+        let edit: @Sendable (inout [UInt8]) -> Void =
+            switch what {
+            case "reserved bytes set": { $0[6] = 1 }
+            case "refReleased without a holder": { $0[1] = EventType.refReleased.rawValue }
+            default: { $0[32] = 0xFF }
+            }
+        let (dir, path) = try await journalWithThreeEvents()
+        defer { dir.cleanup() }
+        try forge(path: path, seq: 2, edit)
+        let journal = try Journal.open(at: path)
+        defer { journal.close() }
+        #expect(try journal.event(at: 2) != nil, "\(what): the CRC holds, so plain reads still decode it")
+        #expect {
+            try journal.verify()
+        } throws: { error in
+            guard case .corruptRecord(let seq, let detail) = error as? JournalError else { return false }
+            return seq == 2 && detail.contains(message)
+        }
+    }
 }

@@ -91,3 +91,32 @@ import Testing
         #expect(JobState(job: nfc) != JobState(job: nfd))
     }
 }
+
+/// No public API input traps.
+@Suite struct APIInputEdgeTests {
+    @Test func anEmptyBatchIsRefusedNotATrap() async throws {
+        try await withLogbook { (logbook: Logbook, _: String) async throws -> Void in
+            await #expect(throws: JournalError.emptyBatch) { try await logbook.append([AppendItem]()) }
+            await #expect(throws: JournalError.emptyBatch) { try await logbook.append([Event]()) }
+            await #expect(throws: JournalError.emptyBatch) { try await logbook.journal.append([]) }
+            let last = try logbook.journal.lastSeq()
+            #expect(last == 0)
+        }
+    }
+
+    @Test func extremeTimesAndDurationsSaturate() {
+        #expect(Timestamp(seconds: .max).microseconds == .max)
+        #expect(Timestamp(seconds: .min).microseconds == .min)
+        #expect(Timestamp(microseconds: .max).adding(microseconds: 1).microseconds == .max)
+        #expect(Timestamp(microseconds: .min).subtracting(microseconds: .max).microseconds == .min)
+        #expect(Duration.seconds(Int64.max).wholeMicroseconds == .max)
+    }
+
+    @Test func followingFromTheTopOfTheRangeEndsAtOnce() async throws {
+        try await withLogbook { logbook, _ in
+            _ = try await logbook.append(e("j", .created, at: 0))
+            var iterator = logbook.follow(after: .max).makeAsyncIterator()
+            #expect(try await iterator.next() == nil)
+        }
+    }
+}

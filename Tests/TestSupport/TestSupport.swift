@@ -33,10 +33,12 @@ public struct ProcessOutput: Sendable {
 
 /// Runs `executable` with `arguments`, feeding `stdin`, and waits for it.
 public func run(
-    _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]
+    _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+    currentDirectory: String? = nil
 ) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"

@@ -17,23 +17,24 @@ struct AppendCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "The job id.") var job: String
-    @Option(help: "The event type (created, started, progress, heartbeat, interrupted, resumed, cancelled, completed, failed, refAcquired, refReleased, finalized).")
-    var type: String
-    @Option(help: "When it happened (RFC 3339; default: now).") var at: String?
+    @Option(help: "The event type.") var type: EventType
+    @Option(help: "When it happened (RFC 3339; default: now).") var at: TimeArgument?
     @Option(help: "The worker's node.") var node: String?
     @Option(help: "The ref holder (required for refAcquired / refReleased).") var holder: String?
     @Option(help: "Why.") var reason: String?
-    @Option(help: "Progress position (integer >= 0).") var index: UInt64?
-    @Option(help: "The attempt the writer believes is current (integer >= 1).") var attempt: UInt32?
+    @Option(parsing: .unconditional, help: "Progress position (integer >= 0).", transform: WholeNumber.atLeast(UInt64(0), "index"))
+    var index: UInt64?
+    @Option(parsing: .unconditional, help: "The attempt the writer believes is current (integer >= 1).", transform: WholeNumber.atLeast(UInt32(1), "attempt"))
+    var attempt: UInt32?
     @Option(help: "A JSON object stored verbatim.") var data: String?
-    @Option(name: .customLong("expect-version"), help: "Store only if the job's version is this.") var expectVersion: UInt64?
+    @Option(
+        name: .customLong("expect-version"), parsing: .unconditional, help: "Store only if the job's version is this.",
+        transform: WholeNumber.atLeast(UInt64(0), "expect-version"))
+    var expectVersion: UInt64?
 
     func run() async throws {
-        guard let eventType = EventType(name: type) else {
-            throw ValidationError("--type: unknown event type \"\(type)\"")
-        }
         let event = Event(
-            job: job, type: eventType, at: try at.map { try parseTime($0, option: "--at") }, node: node, holder: holder,
+            job: job, type: type, at: at?.timestamp, node: node, holder: holder,
             reason: reason, index: index, attempt: attempt, data: data)
         do {
             try event.validate()
@@ -46,7 +47,7 @@ struct AppendCommand: AsyncParsableCommand {
             let stored = try await journal.append(event, expectedVersion: expectVersion)
             Terminal.line(String(stored.seq))
         } catch .versionConflict(let job, let expected, let actual) {
-            Terminal.errorLine("Error: version conflict on job \(job): expected version \(expected), actual version \(actual); nothing stored")
+            Terminal.errorLine("Error: version conflict on job \(job.printable): expected version \(expected), actual version \(actual); nothing stored")
             throw ExitCode.versionConflict
         }
     }

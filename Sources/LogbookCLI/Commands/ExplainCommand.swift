@@ -18,7 +18,7 @@ struct ExplainCommand: AsyncParsableCommand {
         let logbook = try global.openForReading()
         defer { logbook.close() }
         let timeline = try logbook.history(of: job)
-        guard let final = timeline.last?.stateAfter else { throw CLIError("no such job: \(job)") }
+        guard let final = timeline.last?.stateAfter else { throw CLIError("no such job: \(job.printable)") }
         Terminal.write(ExplainCommand.explain(final, timeline))
     }
 
@@ -64,6 +64,6 @@ struct ExplainCommand: AsyncParsableCommand {
             out.append("Ignored events (\(ignored.count)), kept in the journal as evidence:")
             for a in ignored { out.append("  seq \(a.seq): \(a.message)") }
         }
-        return out.joined(separator: "\n") + "\n"
+        return out.map(\.printable).joined(separator: "\n") + "\n"
     }
 }

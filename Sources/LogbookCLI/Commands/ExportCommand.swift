@@ -19,12 +19,12 @@ struct ExportCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .customLong("job"), help: "A job to include (repeatable).") var jobs: [String] = []
-    @Option(help: "Include jobs with an event at or after this time (RFC 3339).") var since: String?
-    @Option(help: "Include jobs with an event at or before this time (RFC 3339).") var until: String?
+    @Option(help: "Include jobs with an event at or after this time (RFC 3339).") var since: TimeArgument?
+    @Option(help: "Include jobs with an event at or before this time (RFC 3339).") var until: TimeArgument?
 
     func run() async throws {
-        let since = try self.since.map { try parseTime($0, option: "--since") }
-        let until = try self.until.map { try parseTime($0, option: "--until") }
+        let since = self.since?.timestamp
+        let until = self.until?.timestamp
         let journal = try Journal.open(at: global.journalPath, options: .forReading)
         defer { journal.close() }
         if jobs.isEmpty && since == nil && until == nil {

@@ -9,7 +9,8 @@ struct IngestCommand: AsyncParsableCommand {
         discussion: """
             One event per line with the event-model fields: job, type, at, node, holder, reason, index, \
             attempt, data. Any bad line fails the whole file ("line N: <problem>"), and nothing is stored. \
-            Blank lines are skipped. The file is appended in one transaction.
+            Blank lines and a leading UTF-8 byte-order mark are skipped. The file is appended in one \
+            transaction.
 
             Example:
               logbook --journal jobs.journal ingest incident.jsonl
@@ -52,7 +53,8 @@ enum EventLines {
         var progress = ProgressBar(total: bytes.count > 4 << 20 ? bytes.count : 0, label: "parsing")
         defer { progress.finish() }
         var lineNumber = 0
-        var start = 0
+        // A UTF-8 byte-order mark (what some Windows editors write first) is not part of line 1.
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         while start < bytes.count {
             let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
             lineNumber += 1

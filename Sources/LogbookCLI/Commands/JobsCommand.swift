@@ -23,30 +23,27 @@ struct JobsCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .customLong("status"), help: "Only jobs with this status (repeatable: any of them).")
-    var statuses: [String] = []
+    var statuses: [JobStatus] = []
     @Flag(help: "Only interrupted (resumable) jobs.") var resumable = false
     @Flag(help: "Only terminal jobs whose side effects have not run (not finalized).") var unfinalized = false
     @Option(help: "Only jobs whose current attempt is on this node.") var node: String?
-    @Option(name: .customLong("silent-for"), help: "Only running jobs silent for at least this long.") var silentFor: String?
+    @Option(name: .customLong("silent-for"), help: "Only running jobs silent for at least this long.")
+    var silentFor: DurationArgument?
     @Option(name: .customLong("stalled-for"), help: "Only running jobs without progress for at least this long.")
-    var stalledFor: String?
-    @Option(help: "The time --silent-for and --stalled-for are measured from (RFC 3339; default: now).") var now: String?
+    var stalledFor: DurationArgument?
+    @Option(help: "The time --silent-for and --stalled-for are measured from (RFC 3339; default: now).")
+    var now: TimeArgument?
     @Flag(help: "Print a JSON array of job states sorted by job id.") var json = false
 
     func query() throws -> JobQuery {
         var q = JobQuery()
-        for s in statuses {
-            guard let status = JobStatus(name: s) else {
-                throw ValidationError("--status: unknown status \"\(s)\" (pending, running, interrupted, completed, failed, cancelled)")
-            }
-            q.statuses.insert(status)
-        }
+        q.statuses = Set(statuses)
         q.resumable = resumable
         q.unfinalized = unfinalized
         q.node = node
-        q.silentFor = try silentFor.map { try parseDuration($0, option: "--silent-for") }
-        q.stalledFor = try stalledFor.map { try parseDuration($0, option: "--stalled-for") }
-        q.now = try now.map { try parseTime($0, option: "--now") } ?? Journal.systemClock()
+        q.silentFor = silentFor?.microseconds
+        q.stalledFor = stalledFor?.microseconds
+        q.now = now?.timestamp ?? Journal.systemClock()
         return q
     }
 

@@ -22,7 +22,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let logbook = try global.openForReading()
         defer { logbook.close() }
         let timeline = try logbook.history(of: job)
-        guard !timeline.isEmpty else { throw CLIError("no such job: \(job)") }
+        guard !timeline.isEmpty else { throw CLIError("no such job: \(job.printable)") }
         if json {
             for entry in timeline { Terminal.line(ReplayCommand.json(entry)) }
             return

@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (default 8080).") var port: Int?
-    @Option(help: "Interrupt running jobs silent for longer than this (default 90s).") var lease: String?
+    @Option(help: "Interrupt running jobs silent for longer than this (default 90s).") var lease: DurationArgument?
     @Option(name: .customLong("interrupt-running-on-shutdown"), help: "At shutdown, interrupt this node's running jobs.")
     var interruptRunningOnShutdown: String?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (default 1048576).")
@@ -45,7 +45,11 @@ struct ServeCommand: AsyncParsableCommand {
             guard let p = Int(text), (0...65535).contains(p) else { throw ValidationError("port: not a port number: \(text)") }
             c.port = p
         }
-        if let text = lease ?? Self.env("LOGBOOK_LEASE") { c.leaseMicroseconds = try parseDuration(text, option: "--lease") }
+        if let lease {
+            c.leaseMicroseconds = lease.microseconds
+        } else if let text = Self.env("LOGBOOK_LEASE") {
+            c.leaseMicroseconds = try parseDuration(text, option: "LOGBOOK_LEASE")
+        }
         c.interruptRunningOnShutdown = interruptRunningOnShutdown ?? Self.env("LOGBOOK_INTERRUPT_RUNNING_ON_SHUTDOWN")
         if let text = maxBodyBytes.map(String.init) ?? Self.env("LOGBOOK_MAX_BODY_BYTES") {
             guard let n = Int(text), n > 0 else { throw ValidationError("max-body-bytes: not a positive integer: \(text)") }

@@ -17,7 +17,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The job id.") var job: String
     @Option(name: .customLong("until-seq"), help: "Time travel: fold the job's events up to this seq.") var untilSeq: UInt64?
-    @Option(help: "Time travel: fold the job's events up to this time (RFC 3339).") var at: String?
+    @Option(help: "Time travel: fold the job's events up to this time (RFC 3339).") var at: TimeArgument?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -31,11 +31,11 @@ struct StatusCommand: AsyncParsableCommand {
         if let untilSeq {
             state = try logbook.state(of: job, throughSeq: untilSeq)
         } else if let at {
-            state = try logbook.state(of: job, asOf: try parseTime(at, option: "--at"))
+            state = try logbook.state(of: job, asOf: at.timestamp)
         } else {
             state = logbook.state(of: job)
         }
-        guard let state else { throw CLIError("no such job: \(job)") }
+        guard let state else { throw CLIError("no such job: \(job.printable)") }
         if json {
             Terminal.line(state.json)
         } else {
@@ -60,7 +60,7 @@ struct StatusCommand: AsyncParsableCommand {
         ]
         for a in s.anomalies { lines.append(("", "seq \(a.seq): \(a.message)")) }
         let width = lines.map(\.0.count).max() ?? 0
-        return lines.map { k, v in (k.isEmpty ? "" : k + ":").padding(width + 2) + v }.joined(separator: "\n") + "\n"
+        return lines.map { k, v in (k.isEmpty ? "" : k + ":").padding(width + 2) + v.printable }.joined(separator: "\n") + "\n"
     }
 }
 

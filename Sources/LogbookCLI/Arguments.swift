@@ -1,0 +1,48 @@
+import ArgumentParser
+import Logbook
+
+// Typed command-line values: the parser validates them, `--help` lists the choices from the types
+// themselves (they cannot drift), and a bad value shows that command's usage.
+
+extension EventType: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.name) }
+}
+
+extension JobStatus: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.name) }
+}
+
+/// An RFC 3339 time given on the command line (`2026-06-01T10:00:00Z`, offsets and fractions allowed).
+struct TimeArgument: ExpressibleByArgument, Sendable {
+    var timestamp: Timestamp
+    init?(argument: String) {
+        guard let t = Timestamp(rfc3339: argument) else { return nil }
+        timestamp = t
+    }
+    static var defaultValueDescription: String { "an RFC 3339 time, e.g. 2026-06-01T10:00:00Z" }
+}
+
+/// A duration given on the command line: a whole number and a unit, or several (`90s`, `1h30m`).
+struct DurationArgument: ExpressibleByArgument, Sendable {
+    var microseconds: Int64
+    init?(argument: String) {
+        guard let d = Duration(logbookText: argument) else { return nil }
+        microseconds = d.wholeMicroseconds
+    }
+    static var defaultValueDescription: String { "a duration: ms, s, m, h or d, e.g. 90s, 30m, 1h30m" }
+}
+
+/// Parsers for whole numbers that also accept a leading minus (so `--index -1` is read as a value
+/// and refused with the rule, instead of being taken for an option).
+enum WholeNumber {
+    static func atLeast<T: FixedWidthInteger & Sendable>(_ minimum: T, _ name: String) -> @Sendable (String) throws -> T {
+        { text in
+            guard let n = T(text), n >= minimum else {
+                throw ValidationError("--\(name) must be an integer >= \(minimum), got \"\(text)\"")
+            }
+            return n
+        }
+    }
+}
