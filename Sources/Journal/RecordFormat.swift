@@ -5,6 +5,23 @@ import Lifecycle
 /// Little-endian integers; a 32-byte fixed header, the job id, the optional fields named by the
 /// presence flags in a fixed order, then a CRC32C over the 8-byte big-endian seq followed by every
 /// byte before the CRC. Folding the seq into the checksum catches a record stored under the wrong key.
+extension Journal {
+    /// Decodes one raw record as stored under `seq` (from `mdb_dump`, say, or a fuzzer), checking its
+    /// CRC and format; `strict` also checks what `verify` checks (reserved bytes, UTF-8, event rules).
+    public static func decodeRecord(seq: UInt64, bytes: UnsafeRawBufferPointer, strict: Bool = true)
+        throws(JournalError) -> RecordedEvent
+    {
+        try RecordFormat.decode(seq: seq, bytes: bytes, strict: strict)
+    }
+
+    /// Encodes `event` as the record stored under `seq` (the inverse of `decodeRecord`).
+    public static func encodeRecord(seq: UInt64, version: UInt64, appendedAt: Timestamp, event: Event) -> [UInt8] {
+        var buffer: [UInt8] = []
+        RecordFormat.encode(seq: seq, version: version, appendedAt: appendedAt, event: event, into: &buffer)
+        return buffer
+    }
+}
+
 enum RecordFormat {
     static let version: UInt8 = 1
     static let headerSize = 32

@@ -107,3 +107,28 @@ extension Event {
         ])
     }
 }
+
+extension Event {
+    /// The body of an append request: one event object, or an array of them (at least one). `job`
+    /// comes from elsewhere (the service's path); an event's own `job` must equal it.
+    public static func decodeBody(_ bytes: [UInt8], job: String) throws(EventDecodingError) -> [Event] {
+        let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        guard first == UInt8(ascii: "[") else { return [try Event(jsonLine: bytes, job: job)] }
+        let elements: [[UInt8]]
+        do {
+            elements = try JSONScanner.arrayElements(of: bytes)
+        } catch {
+            throw EventDecodingError(error.description)
+        }
+        guard !elements.isEmpty else { throw EventDecodingError("the array holds no events") }
+        var events: [Event] = []
+        for (i, element) in elements.enumerated() {
+            do {
+                events.append(try Event(jsonLine: element, job: job))
+            } catch {
+                throw EventDecodingError("event \(i + 1): \(error.message)")
+            }
+        }
+        return events
+    }
+}

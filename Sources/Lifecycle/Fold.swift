@@ -78,6 +78,9 @@ public enum Fold {
             let decided = state.decidedBy.map { " at seq \($0)" } ?? ""
             return "\(type) after \(state.status.name)\(decided): ignored"  // R20
         }
+        if e.type.opensAttempt && state.attempt == .max {  // R23: attempts are counted in 32 bits
+            return "\(type) after attempt \(state.attempt), the last one there can be: ignored"
+        }
         if let claimed = e.attempt {
             if e.type.opensAttempt {
                 if claimed != state.attempt + 1 {  // R4

@@ -40,7 +40,7 @@ public struct Projections: Sendable, Hashable {
         var silence: [(job: ExactID, time: Timestamp)] = []
         var stall: [(job: ExactID, time: Timestamp)] = []
         for (job, s) in states {
-            anomalyTotal += s.anomalyCount
+            anomalyTotal = Projections.saturatingSum(anomalyTotal, s.anomalyCount)
             byStatus[s.status, default: []].append(job)
             if let node = s.node { byNode[ExactID(node), default: []].append(job) }
             if s.awaitsFinalization { unfinalized.append(job) }
@@ -57,6 +57,11 @@ public struct Projections: Sendable, Hashable {
     }
 
     public var jobCount: Int { states.count }
+
+    static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
+    }
 
     public func state(of job: String) -> JobState? { states[ExactID(job)] }
 
@@ -76,7 +81,7 @@ public struct Projections: Sendable, Hashable {
             states[job] = state
         }
         guard case .applied = effect else {
-            anomalyTotal += 1
+            anomalyTotal = Projections.saturatingSum(anomalyTotal, 1)
             if before == nil, let after { index(after, previous: nil) }  // a job whose first event is an anomaly
             return effect
         }

@@ -7,6 +7,14 @@ import Lifecycle
 ///
 /// Little-endian; the CRC covers every byte before it. Decoding checks bounds everywhere, so a
 /// damaged snapshot is reported, never trusted and never a crash.
+extension Logbook {
+    /// Decodes a projection snapshot (as `snapshot()` stores it); a damaged one is an error, never a crash.
+    public static func decodeSnapshot(_ bytes: [UInt8]) throws -> Projections { try SnapshotCodec.decode(bytes) }
+
+    /// Encodes `projections` as a snapshot.
+    public static func encodeSnapshot(_ projections: Projections) -> [UInt8] { SnapshotCodec.encode(projections) }
+}
+
 enum SnapshotCodec {
     static let magic: [UInt8] = Array("LBSN".utf8)
     static let formatVersion: UInt16 = 1
@@ -48,7 +56,9 @@ enum SnapshotCodec {
         r.limit = bytes.count - 4
         guard r.u16() != nil, let covered = r.u64(), let count = r.u32() else { throw .damaged("bad header") }
         var states: [ExactID: JobState] = [:]
-        states.reserveCapacity(Int(count))
+        // The count is data: reserve no more than the remaining bytes could hold (a state takes at
+        // least 32 bytes), so a damaged count fails as truncated instead of exhausting memory.
+        states.reserveCapacity(min(Int(count), (r.limit - r.offset) / 32))
         for _ in 0..<count {
             guard let state = decodeState(&r) else { throw .damaged("job state \(states.count + 1) is truncated") }
             states[ExactID(state.job)] = state
@@ -113,7 +123,10 @@ enum SnapshotCodec {
             else { return nil }
             s.anomalies.append(Anomaly(seq: seq, type: type, message: message))
         }
-        guard let total = r.u64() else { return nil }
+        // Counts are data too: each anomaly is an event, so the total lies between the kept ones and the version.
+        guard let total = r.u64(), total >= UInt64(s.anomalies.count), total <= version, total <= UInt64(Int.max),
+            UInt64(attempt) <= version
+        else { return nil }
         s.anomalyCount = Int(total)
         return s
     }

@@ -69,7 +69,7 @@ public struct Routes: Sendable {
         let bytes = Array(body.readableBytesView)
         let events: [Event]
         do {
-            events = try Routes.decodeEvents(bytes, job: job)
+            events = try Event.decodeBody(bytes, job: job)
         } catch {
             return JSONResponses.error(.badRequest, error.message)
         }
@@ -102,28 +102,6 @@ public struct Routes: Sendable {
         default:
             JSONResponses.error(.internalServerError, error.description)
         }
-    }
-
-    /// One event object or an array of them; `job` comes from the path.
-    static func decodeEvents(_ bytes: [UInt8], job: String) throws(EventDecodingError) -> [Event] {
-        let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
-        guard first == UInt8(ascii: "[") else { return [try Event(jsonLine: bytes, job: job)] }
-        let elements: [[UInt8]]
-        do {
-            elements = try JSONScanner.arrayElements(of: bytes)
-        } catch {
-            throw EventDecodingError(error.description)
-        }
-        guard !elements.isEmpty else { throw EventDecodingError("the array holds no events") }
-        var events: [Event] = []
-        for (i, element) in elements.enumerated() {
-            do {
-                events.append(try Event(jsonLine: element, job: job))
-            } catch {
-                throw EventDecodingError("event \(i + 1): \(error.message)")
-            }
-        }
-        return events
     }
 
     // MARK: GET /jobs/{id}, /jobs/{id}/timeline, /jobs

@@ -180,6 +180,20 @@ import Testing
         #expect(never.last.message == "heartbeat while pending: ignored")
     }
 
+    @Test func R23_noAttemptFollowsTheLastOneThereCanBe() {
+        // Only a forged snapshot can carry such a state; the fold must answer, not trap.
+        for claimed in [nil, UInt32.max] as [UInt32?] {
+            var state = JobState(job: "j")
+            state.status = .interrupted
+            state.attempt = .max
+            state.version = 9
+            let e = RecordedEvent(seq: 10, version: 10, appendedAt: Timestamp(seconds: 0), event: ev(.resumed, attempt: claimed))
+            let effect = Fold.apply(e, to: &state)
+            #expect(effect.message == "resumed after attempt 4294967295, the last one there can be: ignored")
+            #expect(state.attempt == .max && state.status == .interrupted)
+        }
+    }
+
     @Test func anomaliesBeyondTheLimitAreCountedNotKept() {
         let events = [ev(.started), ev(.cancelled)] + Array(repeating: ev(.heartbeat), count: 150)
         let (s, _) = fold(events)

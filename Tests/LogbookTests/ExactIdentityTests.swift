@@ -120,3 +120,29 @@ import Testing
         }
     }
 }
+
+/// Found by `Tools/fuzz` (fuzz-snapshot): a snapshot whose CRC holds but whose job count is huge
+/// made open reserve terabytes and abort.
+@Suite struct SnapshotFuzzRegressionTests {
+    @Test func aHugeJobCountIsReportedAsDamagedNotAnAbort() {
+        var bytes = Array("LBSN".utf8) + [1, 0, 0, 0] + [UInt8](repeating: 0, count: 8) + [0xFF, 0xFF, 0xFF, 0xFF]
+        let crc = bytes.withUnsafeBytes { Journal.checksum($0) }
+        withUnsafeBytes(of: crc.littleEndian) { bytes += $0 }
+        #expect(throws: (any Error).self) { try Logbook.decodeSnapshot(bytes) }
+    }
+
+    /// Also found by fuzz-snapshot: an anomaly total beyond Int.max trapped converting it.
+    @Test func countsThatNoJournalCouldHoldAreReportedAsDamaged() throws {
+        var state = JobState(job: "j")
+        state.version = 3
+        state.anomalyCount = 1
+        let good = Logbook.encodeSnapshot(Projections(states: [ExactID("j"): state], coveredSeq: 3))
+        #expect(try Logbook.decodeSnapshot(good).states.count == 1)
+        // The state's last 8 bytes are its anomaly total: make it 2^64 - 1, then the CRC right again.
+        var bad = Array(good.dropLast(4))
+        bad.replaceSubrange((bad.count - 8)..., with: [UInt8](repeating: 0xFF, count: 8))
+        let crc = bad.withUnsafeBytes { Journal.checksum($0) }
+        withUnsafeBytes(of: crc.littleEndian) { bad += $0 }
+        #expect(throws: (any Error).self) { try Logbook.decodeSnapshot(bad) }
+    }
+}
