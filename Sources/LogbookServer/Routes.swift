@@ -29,7 +29,9 @@ public struct Routes: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        // First, so it wraps every route and the not-found responder: refusals become JSON answers.
+        // First, so nothing (not even whether a route exists) is answered without the token.
+        if let token = configuration.bearerToken { router.add(middleware: BearerAuthMiddleware(token: Array(token.utf8))) }
+        // Then around every route and the not-found responder: refusals become JSON answers.
         router.add(middleware: APIErrorMiddleware(table: Routes.table))
         router.post("jobs/:id/events") { request, context in try await self.appendEvents(request, context) }
         router.get("jobs/:id") { request, context in try self.jobState(request, context) }

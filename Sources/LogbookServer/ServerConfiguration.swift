@@ -10,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public var reapIntervalMicroseconds: Int64?
     /// Request bodies larger than this are refused with 413.
     public var maxBodyBytes = 1 << 20
+    /// When set, every endpoint but `/healthz` needs `Authorization: Bearer <token>`.
+    public var bearerToken: String?
     /// Most SSE frames waiting for one client; a client further behind is disconnected (it resumes
     /// with `Last-Event-ID`), so stalled clients never grow the service's memory.
     public var maxFollowerLag = 4096

@@ -63,4 +63,30 @@ import Glibc
         #expect(out.stderr.contains("cannot listen on 127.0.0.1:\(port): the address is already in use"))
         #expect(access(other, F_OK) != 0, "no journal was created")
     }
+
+    @Test func aNonLoopbackHostWithoutATokenRefusesToStart() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let out = try cli.run(["serve", "--host", "0.0.0.0", "--port", String(HTTPProbe.freePort())])
+        #expect(out.status != 0)
+        #expect(out.stderr.contains("--host 0.0.0.0 is reachable from other machines: give --token-file"))
+        #expect(access(cli.journal, F_OK) != 0, "nothing was opened")
+        let empty = try cli.write("empty.token", "\n")
+        let bad = try cli.run(["serve", "--token-file", empty])
+        #expect(bad.status != 0 && bad.stderr.contains("must hold one token"))
+    }
+
+    @Test func aTokenFileGuardsTheRealService() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try cli.ok(["append", "--job", "x", "--type", "created"])
+        let tokenFile = try cli.write("t.token", "tok-123\n")
+        let port = HTTPProbe.freePort()
+        let child = try ChildProcess(
+            builtExecutable("logbook"), ["--journal", cli.journal, "serve", "--port", String(port), "--token-file", tokenFile])
+        defer { child.kill9() }
+        #expect(HTTPProbe.poll(port: port, "/healthz") { $0.status == 200 } != nil)
+        #expect(HTTPProbe.request(port: port, "GET", "/jobs/x")?.status == 401)
+        #expect(HTTPProbe.request(port: port, "GET", "/jobs/x", headers: ["Authorization": "Bearer tok-123"])?.status == 200)
+    }
 }

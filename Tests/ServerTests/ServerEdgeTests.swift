@@ -133,4 +133,34 @@ extension ServerTests {
         let nfcAndNFD = try JSONScanner.members(of: Array("{\"caf\u{E9}\":1,\"cafe\u{301}\":2}".utf8))
         #expect(nfcAndNFD.count == 2)
     }
+
+    @Test func withATokenEveryEndpointButHealthzNeedsItAndGets401WithAChallenge() async throws {
+        try await withServer(token: "s3cret-token") { client, logbook in
+            #expect(try await request(client, .get, "/healthz").0 == .ok)
+            for (uri, method) in [("/jobs", HTTPRequest.Method.get), ("/jobs/j/events", .post), ("/metrics", .get), ("/nope", .get)] {
+                let (status, headers, body) = try await request(client, method, uri, body: #"{"type":"created"}"#)
+                #expect(status == .unauthorized, "\(uri)")
+                #expect(headers[.wwwAuthenticate] == #"Bearer realm="logbook""#, "\(uri)")
+                #expect(body.hasPrefix(#"{"error":"#), "\(uri)")
+            }
+            for wrong in ["Bearer s3cret-toke", "Bearer s3cret-token2", "Basic czNjcmV0LXRva2Vu", "Bearer", "s3cret-token"] {
+                var headers = HTTPFields()
+                headers[.authorization] = wrong
+                let (status, answer, _) = try await request(client, .post, "/jobs/j/events", headers: headers, body: #"{"type":"created"}"#)
+                #expect(status == .unauthorized, "\(wrong)")
+                #expect(answer[.wwwAuthenticate]?.hasPrefix("Bearer") == true, "\(wrong)")
+            }
+            #expect(try logbook.journal.lastSeq() == 0, "nothing stored without the token")
+            var headers = HTTPFields()
+            headers[.authorization] = "bearer s3cret-token"
+            #expect(try await request(client, .post, "/jobs/j/events", headers: headers, body: #"{"type":"created"}"#).0 == .created)
+        }
+    }
+
+    @Test func tokensAreComparedWhole() {
+        #expect(BearerAuthMiddleware.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!BearerAuthMiddleware.constantTimeEqual(Array("abc".utf8), Array("abd".utf8)))
+        #expect(!BearerAuthMiddleware.constantTimeEqual(Array("abc".utf8), Array("abcd".utf8)))
+        #expect(!BearerAuthMiddleware.constantTimeEqual([], Array("a".utf8)))
+    }
 }

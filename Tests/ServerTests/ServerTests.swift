@@ -12,7 +12,8 @@ import Testing
 /// Endpoint tests through Hummingbird's router test framework, on a real journal in a temp dir.
 @Suite struct ServerTests {
     func withServer(
-        maxBodyBytes: Int = 1 << 20, _ body: @Sendable (any TestClientProtocol, Logbook) async throws -> Void
+        maxBodyBytes: Int = 1 << 20, token: String? = nil,
+        _ body: @Sendable (any TestClientProtocol, Logbook) async throws -> Void
     ) async throws {
         let dir = TemporaryDirectory("server")
         defer { dir.cleanup() }
@@ -22,6 +23,7 @@ import Testing
         defer { logbook.close() }
         var config = ServerConfiguration()
         config.maxBodyBytes = maxBodyBytes
+        config.bearerToken = token
         let metrics = ServerMetrics()
         metrics.observe(logbook)
         let routes = Routes(logbook: logbook, configuration: config, metrics: metrics)

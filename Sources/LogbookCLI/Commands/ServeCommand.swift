@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Logbook
 import LogbookServer
@@ -13,7 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve the journal over HTTP: append, query, live tail, metrics, with a lease reaper.",
         discussion: """
             Every flag can also come from the environment: LOGBOOK_HOST, LOGBOOK_PORT, LOGBOOK_LEASE, \
-            LOGBOOK_INTERRUPT_RUNNING_ON_SHUTDOWN, LOGBOOK_MAX_BODY_BYTES (a flag wins). SIGTERM or \
+            LOGBOOK_INTERRUPT_RUNNING_ON_SHUTDOWN, LOGBOOK_MAX_BODY_BYTES, LOGBOOK_TOKEN_FILE (a flag wins). \
+            With a token file, every endpoint but /healthz needs Authorization: Bearer <token>; a host other \
+            than loopback needs a token or --allow-unauthenticated. SIGTERM or \
             SIGINT shuts down gracefully: in-flight appends finish, a snapshot is written, the journal \
             closes. Endpoints: docs/service.md.
 
@@ -31,6 +34,10 @@ struct ServeCommand: AsyncParsableCommand {
     var interruptRunningOnShutdown: String?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (default 1048576).")
     var maxBodyBytes: Int?
+    @Option(name: .customLong("token-file"), help: "A file holding the bearer token every endpoint but /healthz requires.")
+    var tokenFile: String?
+    @Flag(name: .customLong("allow-unauthenticated"), help: "Serve on a non-loopback address without a token.")
+    var allowUnauthenticated = false
 
     private static func env(_ name: String) -> String? {
         guard let value = getenv(name) else { return nil }
@@ -55,7 +62,27 @@ struct ServeCommand: AsyncParsableCommand {
             guard let n = Int(text), n > 0 else { throw ValidationError("max-body-bytes: not a positive integer: \(text)") }
             c.maxBodyBytes = n
         }
+        if let path = tokenFile ?? Self.env("LOGBOOK_TOKEN_FILE") {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("--token-file: cannot read \(path)")
+            }
+            guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("--token-file: \(path) is not UTF-8") }
+            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty, !token.contains(where: \.isWhitespace) else {
+                throw ValidationError("--token-file: \(path) must hold one token without spaces")
+            }
+            c.bearerToken = token
+        }
+        if c.bearerToken == nil, !allowUnauthenticated, !ServeCommand.isLoopback(c.host) {
+            throw ValidationError(
+                "--host \(c.host) is reachable from other machines: give --token-file (or LOGBOOK_TOKEN_FILE), "
+                    + "or --allow-unauthenticated to serve without one")
+        }
         return c
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     func run() async throws {
