@@ -33,7 +33,7 @@ extension Event {
             switch value {
             case .null: return nil
             case .number(let raw):
-                guard let n = Int64(raw), n >= min else {
+                guard let n = Int64(raw) ?? Event.integralValue(raw), n >= min else {
                     throw EventDecodingError("field \"\(key)\": expected an integer >= \(min), got \(raw)")
                 }
                 return n
@@ -131,4 +131,41 @@ extension Event {
         }
         return events
     }
+}
+
+extension Event {
+    /// A JSON number that is an integer written with a fraction or exponent (`5.0`, `1e3`, `2.50e1`):
+    /// JSON Schema counts those as integers, so the API accepts them; nil for a non-integral number
+    /// or one beyond Int64.
+    static func integralValue(_ raw: String) -> Int64? {
+        var text = Substring(raw)
+        let negative = text.first == "-"
+        if negative { text = text.dropFirst() }
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let x = Int(text[text.index(after: e)...].drop { $0 == "+" }), abs(x) <= 40 else { return nil }
+            exponent = x
+            text = text[..<e]
+        }
+        var digits = text
+        if let dot = text.firstIndex(of: ".") {
+            let fraction = text[text.index(after: dot)...]
+            exponent -= fraction.count
+            digits = text[..<dot] + fraction
+        }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigitForJSON) else { return nil }
+        var d = String(digits)
+        while exponent < 0 {
+            guard d.last == "0" else { return nil }  // a nonzero fractional digit
+            d.removeLast()
+            exponent += 1
+        }
+        d += String(repeating: "0", count: exponent)
+        guard let magnitude = Int64(d.isEmpty ? "0" : d) else { return nil }
+        return negative ? -magnitude : magnitude
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigitForJSON: Bool { self >= "0" && self <= "9" }
 }

@@ -24,7 +24,7 @@ public struct Routes: Sendable {
     /// The endpoints, for 405's `Allow` and for the OpenAPI test. Path segments starting with `:` are parameters.
     static let table: [(method: HTTPRequest.Method, path: String)] = [
         (.post, "jobs/:id/events"), (.get, "jobs/:id"), (.get, "jobs/:id/timeline"), (.get, "jobs"), (.get, "events"),
-        (.get, "healthz"), (.get, "metrics"),
+        (.get, "healthz"), (.get, "metrics"), (.get, "openapi.yaml"),
     ]
 
     public func router() -> Router<BasicRequestContext> {
@@ -43,6 +43,12 @@ public struct Routes: Sendable {
             return JSONResponses.response(.ok, JSONText.object([
                 ("status", JSONText.quoted("ok")), ("lastSeq", String(self.logbook.currentProjections.coveredSeq)),
             ]))
+        }
+        router.get("openapi.yaml") { request, _ in
+            _ = try Routes.query(request, allowed: [])
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml + "\n")))
         }
         router.get("metrics") { request, _ in
             _ = try Routes.query(request, allowed: [])

@@ -92,3 +92,19 @@ import Testing
         #expect(throws: EventDecodingError.self) { try Event(jsonLine: Array(#"{"job":"a","type":"created","data":{"x":\#(deep)}}"#.utf8)) }
     }
 }
+
+@Suite struct IntegralJSONNumberTests {
+    @Test(arguments: [("5.0", 5), ("39916799.0", 39916799), ("1e3", 1000), ("2.50e1", 25), ("-0.0", 0), ("1E+2", 100),
+                      ("120e-1", 12)] as [(String, Int64)])
+    func integersWrittenWithAFractionOrExponentAreIntegers(raw: String, value: Int64) throws {
+        let e = try Event(jsonLine: Array(#"{"job":"j","type":"progress","index":\#(raw)}"#.utf8))
+        #expect(e.index == UInt64(value))
+    }
+
+    @Test(arguments: ["5.5", "1e-1", "1e40", "99999999999999999999", "1.5e0"])
+    func otherNumbersAreStillRefused(raw: String) {
+        #expect(throws: EventDecodingError.self) {
+            try Event(jsonLine: Array(#"{"job":"j","type":"progress","index":\#(raw)}"#.utf8))
+        }
+    }
+}

@@ -1,0 +1,291 @@
+// Generated from docs/openapi.yaml by Tools/sync-openapi.sh; do not edit.
+enum OpenAPIDocument {
+    static let yaml = #"""
+openapi: 3.1.0
+info:
+  title: Logbook
+  version: "1"
+  description: >-
+    The HTTP API of `logbook serve` (docs/service.md): an append-only journal of job lifecycle
+    events whose job states are a deterministic fold where terminal events win. Every error body is
+    {"error": "..."} naming the field, parameter or header at fault. With `--token-file`, every
+    endpoint but /healthz needs `Authorization: Bearer <token>` and answers 401 without it.
+servers:
+  - url: http://127.0.0.1:8080
+paths:
+  /jobs/{id}/events:
+    post:
+      operationId: appendEvents
+      summary: Append one event or an atomic batch to a job; answered once durable.
+      parameters:
+        - $ref: "#/components/parameters/JobID"
+        - name: If-Match
+          in: header
+          required: false
+          description: Exactly one version, bare (3) or quoted ("3"); the job's version the first event expects.
+          schema: {type: string, pattern: '^[ \t]*([0-9]{1,19}|"[0-9]{1,19}")[ \t]*$'}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              oneOf:
+                - $ref: "#/components/schemas/EventInput"
+                - type: array
+                  minItems: 1
+                  items: {$ref: "#/components/schemas/EventInput"}
+      responses:
+        "201":
+          description: Stored and durable; the job's state after the batch.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [seqs, state]
+                properties:
+                  seqs: {type: array, items: {$ref: "#/components/schemas/Seq"}}
+                  state: {$ref: "#/components/schemas/JobState"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "409":
+          description: The If-Match version is not the job's current version; nothing was stored.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [error, expectedVersion, currentVersion]
+                properties:
+                  error: {type: string}
+                  expectedVersion: {type: integer, minimum: 0}
+                  currentVersion: {type: integer, minimum: 0}
+        "413": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/Error"}
+  /jobs/{id}:
+    get:
+      operationId: jobState
+      summary: The job's current state.
+      parameters:
+        - $ref: "#/components/parameters/JobID"
+      responses:
+        "200":
+          description: The job's state.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/JobState"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/Error"}
+  /jobs/{id}/timeline:
+    get:
+      operationId: jobTimeline
+      summary: Every event of the job with what the fold did and the state after it.
+      parameters:
+        - $ref: "#/components/parameters/JobID"
+      responses:
+        "200":
+          description: The job's history in log order.
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  type: object
+                  required: [event, anomaly, state]
+                  properties:
+                    event: {$ref: "#/components/schemas/StoredEvent"}
+                    anomaly: {type: [string, "null"]}
+                    state: {$ref: "#/components/schemas/JobState"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/Error"}
+  /jobs:
+    get:
+      operationId: jobs
+      summary: Jobs matching every given filter, sorted by job id (byte order).
+      parameters:
+        - name: status
+          in: query
+          required: false
+          description: Any of these statuses (repeatable, or comma-separated).
+          schema: {type: string, pattern: '^(pending|running|interrupted|completed|failed|cancelled)(,(pending|running|interrupted|completed|failed|cancelled))*$'}
+        - {name: resumable, in: query, required: false, schema: {type: string, enum: ["", "true", "false", "1", "0"]}}
+        - {name: unfinalized, in: query, required: false, schema: {type: string, enum: ["", "true", "false", "1", "0"]}}
+        - {name: node, in: query, required: false, schema: {type: string, minLength: 1}}
+        - {name: silentFor, in: query, required: false, description: "A duration such as 90s, 30m, 1h30m.", schema: {$ref: "#/components/schemas/Duration"}}
+        - {name: stalledFor, in: query, required: false, description: "A duration such as 90s, 30m, 1h30m.", schema: {$ref: "#/components/schemas/Duration"}}
+        - {name: now, in: query, required: false, description: "RFC 3339; default: the server's clock.", schema: {type: string, format: date-time}}
+      responses:
+        "200":
+          description: The matching jobs' states.
+          content:
+            application/json:
+              schema:
+                type: array
+                items: {$ref: "#/components/schemas/JobState"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /events:
+    get:
+      operationId: events
+      summary: Server-Sent Events, one frame per event with seq > after; live until the stream ends.
+      parameters:
+        - {name: after, in: query, required: false, schema: {type: integer, minimum: 0, maximum: 18446744073709551615}}
+        - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000000000}}
+        - {name: Last-Event-ID, in: header, required: false, schema: {type: string, pattern: '^[0-9]{1,19}$'}}
+      responses:
+        "200":
+          description: "Frames: `id: <seq>`, `event: <type>`, `data: <StoredEvent JSON>`."
+          content:
+            text/event-stream:
+              schema: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /healthz:
+    get:
+      operationId: health
+      summary: Liveness, and the last seq folded in. Never needs a token.
+      responses:
+        "200":
+          description: Serving.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [status, lastSeq]
+                properties:
+                  status: {type: string, enum: [ok]}
+                  lastSeq: {$ref: "#/components/schemas/Seq"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+  /metrics:
+    get:
+      operationId: metrics
+      summary: Prometheus metrics (text exposition format).
+      responses:
+        "200":
+          description: The metrics.
+          content:
+            text/plain:
+              schema: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /openapi.yaml:
+    get:
+      operationId: openapi
+      summary: This document.
+      responses:
+        "200":
+          description: The OpenAPI document.
+          content:
+            application/yaml:
+              schema: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+components:
+  parameters:
+    JobID:
+      name: id
+      in: path
+      required: true
+      description: >-
+        The job id, percent-encoded (RFC 3986); ids are compared by their UTF-8 bytes and hold at most
+        256 of them (the schema's 64 characters are the length every id within the limit can have).
+      schema: {type: string, minLength: 1, maxLength: 64}
+  responses:
+    Error:
+      description: Refused; the body says why.
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
+    BadRequest:
+      description: A body, parameter, header or path segment is invalid; the message names it.
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
+    Unauthorized:
+      description: A bearer token is required (serve --token-file) and was missing or wrong.
+      headers:
+        WWW-Authenticate: {schema: {type: string}}
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
+  schemas:
+    Seq: {type: integer, minimum: 0}
+    Duration: {type: string, pattern: '^([0-9]{1,6}(ms|s|m|h|d))+$'}
+    Error:
+      type: object
+      required: [error]
+      properties:
+        error: {type: string}
+    EventType:
+      type: string
+      enum: [created, started, progress, heartbeat, interrupted, resumed, cancelled, completed, failed, refAcquired, refReleased, finalized]
+    EventInput:
+      description: >-
+        An event of the event model (docs/event-model.md). The job comes from the path (a `job` member
+        is accepted when it equals the path's). Text limits are in UTF-8 bytes (node and holder 1024,
+        reason 4096); the schema's lengths in characters keep every valid value within them.
+      type: object
+      required: [type]
+      additionalProperties: false
+      properties:
+        type: {$ref: "#/components/schemas/EventType"}
+        at: {type: string, format: date-time, description: "RFC 3339; default: the append time."}
+        node: {type: string, minLength: 1, maxLength: 256}
+        holder: {type: string, minLength: 1, maxLength: 256}
+        reason: {type: string, minLength: 1, maxLength: 1024}
+        index: {type: integer, minimum: 0, maximum: 9223372036854775807}
+        attempt: {type: integer, minimum: 1, maximum: 4294967295}
+        data: {type: object}
+      if:
+        properties: {type: {enum: [refAcquired, refReleased]}}
+      then:
+        required: [holder]
+    StoredEvent:
+      type: object
+      description: A stored event; optional fields are left out when the event has none.
+      required: [seq, version, job, type, at, appendedAt]
+      properties:
+        seq: {$ref: "#/components/schemas/Seq"}
+        version: {type: integer, minimum: 1}
+        job: {type: string}
+        type: {$ref: "#/components/schemas/EventType"}
+        at: {type: string}
+        appendedAt: {type: string}
+        node: {type: [string, "null"]}
+        holder: {type: [string, "null"]}
+        reason: {type: [string, "null"]}
+        index: {type: [integer, "null"]}
+        attempt: {type: [integer, "null"]}
+        data: {type: [object, "null"]}
+    JobState:
+      type: object
+      required: [job, status, terminal, finalized, refs, version, attempt, node, createdAt, attemptStartedAt,
+                 lastHeartbeatAt, lastProgressAt, index, decidedBy, decidedReason, anomalies, anomalyCount]
+      properties:
+        job: {type: string}
+        status: {type: string, enum: [pending, running, interrupted, completed, failed, cancelled]}
+        terminal: {type: boolean}
+        finalized: {type: boolean}
+        refs: {type: array, items: {type: string}}
+        version: {type: integer, minimum: 0}
+        attempt: {type: integer, minimum: 0}
+        node: {type: [string, "null"]}
+        createdAt: {type: [string, "null"]}
+        attemptStartedAt: {type: [string, "null"]}
+        lastHeartbeatAt: {type: [string, "null"]}
+        lastProgressAt: {type: [string, "null"]}
+        index: {type: [integer, "null"]}
+        decidedBy: {type: [integer, "null"]}
+        decidedReason: {type: [string, "null"]}
+        anomalies:
+          type: array
+          items:
+            type: object
+            required: [seq, type, message]
+            properties:
+              seq: {$ref: "#/components/schemas/Seq"}
+              type: {$ref: "#/components/schemas/EventType"}
+              message: {type: string}
+        anomalyCount: {type: integer, minimum: 0}
+"""#
+}
