@@ -32,6 +32,9 @@ extension Event {
         if type.needsHolder && holder == nil {
             throw EventValidationError(field: "holder", problem: "required for \(type.name)")
         }
+        if let at, !Timestamp.rfc3339Range.contains(at) {
+            throw EventValidationError(field: "at", problem: "must lie between years 0000 and 9999 (what RFC 3339 can write)")
+        }
         if let attempt, attempt < 1 {
             throw EventValidationError(field: "attempt", problem: "must be an integer >= 1")
         }

@@ -8,7 +8,7 @@ struct TimeIndex: Sendable, Hashable {
     private var keys: [Int64] = []
 
     private static func bucket(_ t: Timestamp) -> Int64 {
-        t.microseconds >= 0 ? t.microseconds / 1_000_000 : (t.microseconds - 999_999) / 1_000_000
+        Timestamp.floorDivide(t.microseconds, by: 1_000_000)
     }
 
     var isEmpty: Bool { buckets.isEmpty }

@@ -56,9 +56,9 @@ extension Timestamp {
 
     /// RFC 3339 in UTC with `Z`; fractional seconds appear only when non-zero, as 3 or 6 digits.
     public var rfc3339: String {
-        let secs = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
-        let micros = Int(microseconds - secs * 1_000_000)
-        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let secs = Timestamp.floorDivide(microseconds, by: 1_000_000)
+        let micros = Int(microseconds &- secs &* 1_000_000)  // in 0..<1_000_000, exact for every Int64
+        let days = Timestamp.floorDivide(secs, by: 86_400)
         let secOfDay = Int(secs - days * 86_400)
         let (y, m, d) = Timestamp.civilFromDays(Int(days))
         var out = ""

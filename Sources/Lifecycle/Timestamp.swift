@@ -22,6 +22,16 @@ public struct Timestamp: Hashable, Comparable, Sendable {
         return Timestamp(microseconds: overflow ? (delta < 0 ? .min : .max) : sum)
     }
 
+    /// The times RFC 3339 can write (years 0000 to 9999): an event's `at` must lie here, so every
+    /// stored event can be exported and ingested again.
+    public static let rfc3339Range =
+        Timestamp(microseconds: -62_167_219_200_000_000)...Timestamp(microseconds: 253_402_300_799_999_999)
+
+    /// `value / divisor` rounded towards negative infinity, for any value (no overflow at Int64.min).
+    @inlinable static func floorDivide(_ value: Int64, by divisor: Int64) -> Int64 {
+        value >= 0 ? value / divisor : -((-(value + 1)) / divisor) - 1
+    }
+
     /// `self - delta`, saturating like `adding`.
     public func subtracting(microseconds delta: Int64) -> Timestamp {
         let (difference, overflow) = microseconds.subtractingReportingOverflow(delta)

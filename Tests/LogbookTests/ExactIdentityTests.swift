@@ -146,3 +146,35 @@ import Testing
         #expect(throws: (any Error).self) { try Logbook.decodeSnapshot(bad) }
     }
 }
+
+/// Found by fuzz-snapshot's second 30-minute run: a time near the ends of Int64 overflowed the
+/// time index's bucket arithmetic (and RFC 3339 printing); such a time came in through a snapshot,
+/// and through the library's `append`, which now refuses an `at` RFC 3339 cannot write.
+@Suite struct ExtremeTimeRegressionTests {
+    @Test func theTimeIndexAndPrintingTakeAnyTimestamp() {
+        for micros in [Int64.min, Int64.min + 1, -1, 0, Int64.max] {
+            var state = JobState(job: "j")
+            state.status = .running
+            state.version = 1
+            state.attempt = 1
+            state.attemptStartedAt = Timestamp(microseconds: micros)
+            let projections = Projections(states: [ExactID("j"): state], coveredSeq: 1)
+            #expect(projections.jobs(JobQuery(silentFor: 0, now: Timestamp(microseconds: .max))).count == 1)
+            #expect(!Timestamp(microseconds: micros).rfc3339.isEmpty)
+        }
+        #expect(Timestamp(microseconds: -1).rfc3339 == "1969-12-31T23:59:59.999999Z")
+    }
+
+    @Test func anAppendWhoseTimeRFC3339CannotWriteIsRefused() async throws {
+        try await withLogbook { (logbook: Logbook, _: String) async throws -> Void in
+            for micros in [Int64.min, Timestamp.rfc3339Range.upperBound.microseconds + 1] {
+                await #expect(throws: JournalError.self) {
+                    try await logbook.append(Event(job: "j", type: .created, at: Timestamp(microseconds: micros)))
+                }
+            }
+            let edge = try await logbook.append(Event(job: "j", type: .created, at: Timestamp.rfc3339Range.upperBound))
+            #expect(edge.events[0].at.rfc3339 == "9999-12-31T23:59:59.999999Z")
+            #expect(Timestamp(rfc3339: "0000-01-01T00:00:00Z") == Timestamp.rfc3339Range.lowerBound)
+        }
+    }
+}
