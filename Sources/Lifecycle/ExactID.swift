@@ -27,7 +27,10 @@ public struct ExactID: Sendable, Hashable, Comparable, CustomStringConvertible, 
 extension String {
     /// Whether both strings have the same UTF-8 bytes (stricter than `==`, which is canonical equivalence).
     @inlinable public func hasSameBytes(as other: String) -> Bool {
-        utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8)
+        var a = self
+        var b = other
+        // Native strings are contiguous UTF-8: compare the buffers, not byte by byte through views.
+        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
     }
 }
 

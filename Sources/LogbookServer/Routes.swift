@@ -201,37 +201,33 @@ public struct Routes: Sendable {
         let lastEventID = try lastEventIDs.first.map { try HTTPInput.seq($0, what: "Last-Event-ID") }
         let stream = logbook.follow(after: after ?? lastEventID ?? 0)
         // A pump turns events into SSE frames; the response writes frames until the pump ends (a limit,
-        // the logbook closing) or graceful shutdown finishes the frame stream, so shutdown never waits
-        // on a follower. The frames waiting for a client are bounded: one that falls further behind is
-        // disconnected (its stream ends; it resumes with Last-Event-ID), so a stalled client holds
-        // at most `maxFollowerLag` frames, never a growing buffer.
-        let (frames, frameSink) = AsyncStream<ByteBuffer>.makeStream(
-            bufferingPolicy: .bufferingOldest(configuration.maxFollowerLag))
+        // the logbook closing) or graceful shutdown closes the queue, so shutdown never waits on a
+        // follower. The frames waiting for a client are bounded: one that falls further behind is
+        // disconnected (what waits is dropped and its stream ends; it resumes with Last-Event-ID), so a
+        // stalled client holds at most `maxFollowerLag` frames while it lags, and one frame after.
+        let frames = FrameQueue(capacity: configuration.maxFollowerLag)
         let metrics = self.metrics
         let pump = Task {
             var sent = 0
             do {
                 for try await event in stream {
-                    if case .dropped = frameSink.yield(ByteBuffer(string: Routes.sseFrame(event))) {
+                    guard frames.push(ByteBuffer(string: Routes.sseFrame(event))) else {
                         metrics.recordSlowFollowerDisconnected()
-                        break
+                        frames.close(discarding: true)
+                        return
                     }
                     sent += 1
                     if let limit, sent >= limit { break }
                 }
             } catch {}
-            frameSink.finish()
+            frames.close(discarding: false)
         }
         // An SSE comment every 15 s keeps idle connections (and proxies in between) from timing out.
         let keepalive = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(15))
-                frameSink.yield(ByteBuffer(string: ": keepalive\n\n"))
+                _ = frames.push(ByteBuffer(string: ": keepalive\n\n"))
             }
-        }
-        frameSink.onTermination = { _ in
-            pump.cancel()
-            keepalive.cancel()
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
@@ -239,10 +235,14 @@ public struct Routes: Sendable {
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
+                defer {
+                    pump.cancel()
+                    keepalive.cancel()
+                }
                 try await withGracefulShutdownHandler {
-                    for await frame in frames { try await writer.write(frame) }
+                    while let frame = await frames.next() { try await writer.write(frame) }
                 } onGracefulShutdown: {
-                    frameSink.finish()
+                    frames.close(discarding: true)
                 }
                 try await writer.finish(nil)
             })

@@ -14,7 +14,7 @@ public struct ServerConfiguration: Sendable {
     public var bearerToken: String?
     /// Most SSE frames waiting for one client; a client further behind is disconnected (it resumes
     /// with `Last-Event-ID`), so stalled clients never grow the service's memory.
-    public var maxFollowerLag = 4096
+    public var maxFollowerLag = 512
     /// On graceful shutdown, append `interrupted` (reason `shutdown`) for this node's running jobs.
     public var interruptRunningOnShutdown: String?
 

@@ -5,7 +5,7 @@
 
 Starts the service on a temporary journal (loopback), opens CLIENTS connections to /events?after=0
 that never read a byte (tiny receive buffers), posts batches of 50 events steadily for SECONDS, and
-samples the service's resident memory (VmRSS) every 5 s. Prints the samples, the events appended
+samples the service's resident memory (VmRSS, and RssAnon: memory that is not the journal's map) every 5 s. Prints the samples, the events appended
 and how many stalled followers the service disconnected. Bounded in time; cleans up after itself.
 """
 import json, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
@@ -20,10 +20,15 @@ server = subprocess.Popen([binary, "--journal", f"{tmp}/stall.journal", "serve",
 base = f"http://127.0.0.1:{port}"
 
 def rss_mib():
+    """(total, anonymous) resident MiB. File-backed pages are mostly the journal's map, which grows
+    with the events appended whatever the followers do; anonymous memory is what followers could grow."""
+    fields = {}
     with open(f"/proc/{server.pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+            key = line.split(":")[0]
+            if key in ("VmRSS", "RssAnon"):
+                fields[key] = int(line.split()[1]) / 1024
+    return fields["VmRSS"], fields["RssAnon"]
 
 def post(batch):
     req = urllib.request.Request(f"{base}/jobs/stall-{batch % 64}/events", method="POST",
@@ -53,9 +58,9 @@ try:
     metrics = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
     dropped = [l for l in metrics.splitlines() if l.startswith("logbook_sse_followers_disconnected_total")]
     print(f"{clients} stalled SSE clients, {batches * 50} events appended in {seconds} s")
-    print("t (s)  RSS (MiB)")
-    for t, r in samples:
-        print(f"{t:5d}  {r:9.1f}")
+    print("t (s)  RSS (MiB)  anonymous (MiB)")
+    for t, (r, a) in samples:
+        print(f"{t:5d}  {r:9.1f}  {a:15.1f}")
     print(dropped[0] if dropped else "logbook_sse_followers_disconnected_total: not reported")
     print(f"server alive: {server.poll() is None}")
 finally:
