@@ -30,7 +30,29 @@ extension String {
         var a = self
         var b = other
         // Native strings are contiguous UTF-8: compare the buffers, not byte by byte through views.
-        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
+        return a.withUTF8 { x in b.withUTF8 { y in String.sameBytes(x, y) } }
+    }
+
+    /// Word-at-a-time byte comparison (the generic `elementsEqual` is not specialized across modules
+    /// and showed up in replay profiles).
+    @inlinable static func sameBytes(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = x.count
+        guard n == y.count else { return false }
+        guard n > 0, let px = x.baseAddress, let py = y.baseAddress, px != py else { return true }
+        let rx = UnsafeRawPointer(px)
+        let ry = UnsafeRawPointer(py)
+        var i = 0
+        while i + 8 <= n {
+            if rx.loadUnaligned(fromByteOffset: i, as: UInt64.self) != ry.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < n {
+            if px[i] != py[i] { return false }
+            i += 1
+        }
+        return true
     }
 }
 
