@@ -163,4 +163,18 @@ extension ServerTests {
         #expect(!BearerAuthMiddleware.constantTimeEqual(Array("abc".utf8), Array("abcd".utf8)))
         #expect(!BearerAuthMiddleware.constantTimeEqual([], Array("a".utf8)))
     }
+
+    @Test func aFollowersFrameQueueIsBoundedAndDropsWhatWaitsWhenItsClientIsCut() async {
+        let queue = FrameQueue(capacity: 3)
+        for i in 0..<3 { #expect(queue.push(ByteBuffer(string: "\(i)"))) }
+        #expect(!queue.push(ByteBuffer(string: "too far behind")), "a full queue refuses: the client is disconnected")
+        #expect(await queue.next().map { String(buffer: $0) } == "0")
+        queue.close(discarding: true)
+        #expect(await queue.next() == nil, "what waited is dropped, not kept for a stalled client")
+        let draining = FrameQueue(capacity: 2)
+        _ = draining.push(ByteBuffer(string: "a"))
+        draining.close(discarding: false)
+        #expect(await draining.next().map { String(buffer: $0) } == "a")
+        #expect(await draining.next() == nil)
+    }
 }
