@@ -7,8 +7,6 @@ import Glibc
 /// without waiting. `flock` locks vanish with their process, so a kill -9 never leaves one behind.
 final class OwnersLock: @unchecked Sendable {
     private var fd: Int32
-    /// Whether this opener holds the shared lock (false for a reader of a copy it cannot lock).
-    var held: Bool { fd >= 0 }
 
     static func path(for journalPath: String) -> String { journalPath + "-owners" }
 

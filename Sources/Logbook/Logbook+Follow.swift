@@ -118,6 +118,4 @@ final class CommitSignal: Sendable {
         }
         for c in all { c.resume(returning: false) }
     }
-
-    var waiting: Int { state.withLock { $0.waiters.count } }
 }
