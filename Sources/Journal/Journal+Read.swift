@@ -77,14 +77,30 @@ extension Journal {
     /// returns false to stop. Long scans read in chunks of short read transactions, so they never
     /// pin old pages or hold off map growth; the log is append-only, so the chunks join seamlessly.
     /// `includeData: false` leaves `data` nil (the fold never reads it), saving its copy; the CRC is
-    /// still checked over the whole record.
+    /// still checked over the whole record. Each event is made whole (six strings); `scanViews`
+    /// reads in place instead.
     public func scan(
         from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536, includeData: Bool = true,
         _ body: (RecordedEvent) throws -> Bool
     ) throws(JournalError) {
+        try scanViews(from: from, through: through, chunk: chunk) { view in
+            var view = view
+            if !includeData { view.dataBytes = nil }
+            return try body(view.recorded)
+        }
+    }
+
+    /// Streams every record with `from <= seq <= through` as a view over the memory map: its CRC
+    /// checked on the raw bytes, its layout checked, scalars decoded, texts left in place. Nothing is
+    /// allocated per record. The view is valid only during `body`. `strict` checks what `verify`
+    /// checks as well (UTF-8 texts, the event rules). Chunked like `scan`.
+    public func scanViews(
+        from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536, strict: Bool = false,
+        _ body: (EventView) throws -> Bool
+    ) throws(JournalError) {
         do {
             try scanRecords(from: from, through: through, chunk: chunk) { seq, bytes in
-                try body(try RecordFormat.decode(seq: seq, bytes: bytes, includeData: includeData))
+                try body(try RecordFormat.view(seq: seq, bytes: bytes, strict: strict))
             }
         } catch { throw Journal.wrap(error) }
     }

@@ -13,15 +13,17 @@ extension Journal {
     /// means exportable and re-ingestable), and the per-job index against the log: every record has
     /// exactly its (version, seq) entry under its job, versions grow with seqs, and no entry points
     /// nowhere. Throws the first problem (naming the seq or job). One read snapshot throughout.
-    /// `visit` sees every record, decoded and checked, in seq order, so callers can fold in the same pass.
-    public func verify(progress: (Int) -> Void = { _ in }, visit: (RecordedEvent) -> Void = { _ in })
+    /// `visit` sees every record, checked, as a view in seq order, so callers can fold in the same pass.
+    public func verify(progress: (Int) -> Void = { _ in }, visit: (EventView) -> Void = { _ in })
         throws(JournalError) -> VerifyReport
     {
         do {
             return try env.read { txn in
                 let indexEntries = try txn.count(jobs)
                 var records = 0
-                var lastVersion: [ExactID: UInt64] = [:]
+                // Each job's last version, by interned key (no string per record).
+                var ids = InternedIDs()
+                var lastVersion: [UInt64] = []
                 try txn.withCursor(log) { logCursor in
                     try txn.withCursor(jobs) { index in
                         var entry = try logCursor.get(.first)
@@ -29,21 +31,24 @@ extension Journal {
                             guard let seq = StorageKeys.seq(fromKey: k) else {
                                 throw JournalError.corruptRecord(seq: 0, detail: "a log key of \(k.count) bytes")
                             }
-                            let e = try RecordFormat.decode(seq: seq, bytes: v, strict: true)
-                            let job = e.event.job
-                            if let previous = lastVersion[ExactID(job)], previous >= e.version {
-                                throw JournalError.corruptIndex(
-                                    job: job, detail: "seq \(seq) has version \(e.version) after version \(previous)")
-                            }
-                            lastVersion[ExactID(job)] = e.version
-                            var jobKey = job
-                            let found = try jobKey.withUTF8 { key in
-                                try StorageKeys.IndexEntry(version: e.version, seq: seq).withBytes { value in
-                                    try index.get(.getBoth, key: UnsafeRawBufferPointer(key), value: value) != nil
+                            let e = try RecordFormat.view(seq: seq, bytes: v, strict: true)
+                            let (key, inserted) = ids.intern(e.job)
+                            if inserted {
+                                lastVersion.append(e.version)
+                            } else {
+                                let previous = lastVersion[Int(key)]
+                                if previous >= e.version {
+                                    throw JournalError.corruptIndex(
+                                        job: e.jobString, detail: "seq \(seq) has version \(e.version) after version \(previous)")
                                 }
+                                lastVersion[Int(key)] = e.version
+                            }
+                            let found = try StorageKeys.IndexEntry(version: e.version, seq: seq).withBytes { value in
+                                try index.get(.getBoth, key: e.job, value: value) != nil
                             }
                             if !found {
-                                throw JournalError.corruptIndex(job: job, detail: "no index entry for seq \(seq) (version \(e.version))")
+                                throw JournalError.corruptIndex(
+                                    job: e.jobString, detail: "no index entry for seq \(seq) (version \(e.version))")
                             }
                             visit(e)
                             records += 1
@@ -69,7 +74,7 @@ extension Journal {
                     throw JournalError.corruptIndex(job: "?", detail: "\(indexEntries) index entries for \(records) records")
                 }
                 progress(records)
-                return VerifyReport(records: records, jobs: lastVersion.count, indexEntries: indexEntries)
+                return VerifyReport(records: records, jobs: ids.count, indexEntries: indexEntries)
             }
         } catch {
             throw Journal.wrap(error)

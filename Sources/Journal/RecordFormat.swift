@@ -93,14 +93,22 @@ enum RecordFormat {
         }
     }
 
-    /// Decodes and verifies the record stored under `seq`.
+    /// Decodes and verifies the record stored under `seq` into an owned event (every string made).
+    static func decode(seq: UInt64, bytes: UnsafeRawBufferPointer, includeData: Bool = true, strict: Bool = false)
+        throws(JournalError) -> RecordedEvent
+    {
+        var v = try view(seq: seq, bytes: bytes, strict: strict)
+        if !includeData { v.dataBytes = nil }
+        return v.recorded
+    }
+
+    /// Checks the record stored under `seq` (format version, CRC over the raw bytes, field layout)
+    /// and returns a view of it in place: scalars decoded, texts left as bytes. Allocates nothing.
     ///
     /// `strict` (what `verify` uses) also checks what the CRC cannot: the reserved header bytes are 0,
     /// every text is valid UTF-8, and the event keeps the event rules, so a sound journal is one whose
     /// every event `export` writes and `ingest` accepts.
-    static func decode(seq: UInt64, bytes: UnsafeRawBufferPointer, includeData: Bool = true, strict: Bool = false)
-        throws(JournalError) -> RecordedEvent
-    {
+    static func view(seq: UInt64, bytes: UnsafeRawBufferPointer, strict: Bool = false) throws(JournalError) -> EventView {
         try verify(seq: seq, bytes: bytes)
         var r = ByteReader(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - crcSize)]))
         func corrupt(_ detail: String) -> JournalError { .corruptRecord(seq: seq, detail: detail) }
@@ -111,45 +119,44 @@ enum RecordFormat {
         guard let presenceRaw = r.u16() else { throw corrupt("truncated header") }
         let presence = Presence(rawValue: presenceRaw)
         guard presence.isSubset(of: .known) else { throw corrupt("unknown field flags \(presenceRaw)") }
-        r.strict = strict
         guard let jobLength = r.u16(), let reserved = r.u16(), let version = r.u64(), let at = r.u64(),
-            let appended = r.u64(), let job = r.text(Int(jobLength))
-        else { throw corrupt(r.invalidUTF8 ? "the job id is not UTF-8" : "truncated header") }
+            let appended = r.u64(), let job = r.slice(Int(jobLength))
+        else { throw corrupt("truncated header") }
         if strict && reserved != 0 { throw corrupt("reserved header bytes are \(reserved), not 0") }
-        var event = Event(job: job, type: type, at: Timestamp(microseconds: Int64(bitPattern: at)))
-        if presence.contains(.node) { guard let v = r.shortText() else { throw corrupt(r.invalidUTF8 ? "the node is not UTF-8" : "truncated node") }; event.node = v }
-        if presence.contains(.holder) {
-            guard let v = r.shortText() else { throw corrupt(r.invalidUTF8 ? "the holder is not UTF-8" : "truncated holder") }
-            event.holder = v
-        }
-        if presence.contains(.reason) {
-            guard let v = r.shortText() else { throw corrupt(r.invalidUTF8 ? "the reason is not UTF-8" : "truncated reason") }
-            event.reason = v
-        }
-        if presence.contains(.index) { guard let v = r.u64() else { throw corrupt("truncated index") }; event.index = v }
-        if presence.contains(.attempt) {
-            guard let v = r.u32() else { throw corrupt("truncated attempt") }
-            event.attempt = v
-        }
+        var v = EventView(
+            seq: seq, version: version, type: type, at: Timestamp(microseconds: Int64(bitPattern: at)),
+            appendedAt: Timestamp(microseconds: Int64(bitPattern: appended)), attempt: nil, index: nil, job: job,
+            nodeBytes: nil, holderBytes: nil, reasonBytes: nil, dataBytes: nil)
+        if presence.contains(.node) { guard let b = r.shortSlice() else { throw corrupt("truncated node") }; v.nodeBytes = b }
+        if presence.contains(.holder) { guard let b = r.shortSlice() else { throw corrupt("truncated holder") }; v.holderBytes = b }
+        if presence.contains(.reason) { guard let b = r.shortSlice() else { throw corrupt("truncated reason") }; v.reasonBytes = b }
+        if presence.contains(.index) { guard let n = r.u64() else { throw corrupt("truncated index") }; v.index = n }
+        if presence.contains(.attempt) { guard let n = r.u32() else { throw corrupt("truncated attempt") }; v.attempt = n }
         if presence.contains(.data) {
-            guard let n = r.u32(), r.offset + Int(n) <= r.bytes.count else { throw corrupt("truncated data") }
-            if includeData {
-                guard let text = r.text(Int(n)) else { throw corrupt("the data is not UTF-8") }
-                event.data = text
-            } else {
-                r.offset += Int(n)
-            }
+            guard let n = r.u32(), let b = r.slice(Int(n)) else { throw corrupt("truncated data") }
+            v.dataBytes = b
         }
         guard r.offset == r.bytes.count else { throw corrupt("\(r.bytes.count - r.offset) unexpected trailing bytes") }
-        if strict {
-            do throws(EventValidationError) {
-                try event.validate()
-            } catch {
-                throw corrupt("the stored event breaks the event rules: \(error)")
-            }
+        if strict { try checkStrictly(v, corrupt) }
+        return v
+    }
+
+    /// What `verify` checks beyond the layout: UTF-8 texts and the event rules, on the bytes in place.
+    private static func checkStrictly(_ v: EventView, _ corrupt: (String) -> JournalError) throws(JournalError) {
+        let texts: [(String, UnsafeRawBufferPointer?)] = [
+            ("job id", v.job), ("node", v.nodeBytes), ("holder", v.holderBytes), ("reason", v.reasonBytes),
+            ("data", v.dataBytes),
+        ]
+        for (name, bytes) in texts {
+            if let bytes, !UTF8Validation.isValid(bytes) { throw corrupt("the \(name) is not UTF-8") }
         }
-        return RecordedEvent(
-            seq: seq, version: version, appendedAt: Timestamp(microseconds: Int64(bitPattern: appended)), event: event)
+        do throws(EventValidationError) {
+            try EventRules.check(
+                type: v.type, jobBytes: v.job.count, nodeBytes: v.nodeBytes?.count, holderBytes: v.holderBytes?.count,
+                reasonBytes: v.reasonBytes?.count, at: v.at, attempt: v.attempt, index: v.index, data: v.dataBytes)
+        } catch {
+            throw corrupt("the stored event breaks the event rules: \(error)")
+        }
     }
 
     /// The job id and type of a verified record, without decoding the rest (for compaction and verify).
@@ -182,9 +189,6 @@ enum RecordFormat {
 struct ByteReader {
     let bytes: UnsafeRawBufferPointer
     var offset = 0
-    /// Refuse text that is not UTF-8 (instead of repairing it with replacement characters).
-    var strict = false
-    private(set) var invalidUTF8 = false
 
     mutating func u8() -> UInt8? {
         guard offset + 1 <= bytes.count else { return nil }
@@ -206,19 +210,15 @@ struct ByteReader {
         defer { offset += 8 }
         return bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
     }
-    mutating func text(_ n: Int) -> String? {
-        guard n >= 0, offset + n <= bytes.count else { return nil }
+    /// The next `n` bytes, in place.
+    mutating func slice(_ n: Int) -> UnsafeRawBufferPointer? {
+        guard n >= 0, n <= bytes.count - offset else { return nil }
         defer { offset += n }
-        let raw = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
-        guard strict else { return String(decoding: raw, as: UTF8.self) }
-        guard let text = String(validating: raw, as: UTF8.self) else {
-            invalidUTF8 = true
-            return nil
-        }
-        return text
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
     }
-    mutating func shortText() -> String? {
+    /// A 16-bit length, then that many bytes.
+    mutating func shortSlice() -> UnsafeRawBufferPointer? {
         guard let n = u16() else { return nil }
-        return text(Int(n))
+        return slice(Int(n))
     }
 }

@@ -22,14 +22,38 @@ public enum EventLimits {
 extension Event {
     /// Checks the event against the event model; nothing invalid is ever stored.
     public func validate() throws(EventValidationError) {
-        if job.isEmpty { throw EventValidationError(field: "job", problem: "must not be empty") }
-        if job.utf8.count > EventLimits.jobBytes {
+        var text = data ?? ""
+        let hasData = data != nil
+        let failure: EventValidationError? = text.withUTF8 { bytes in
+            do throws(EventValidationError) {
+                try EventRules.check(
+                    type: type, jobBytes: job.utf8.count, nodeBytes: node?.utf8.count, holderBytes: holder?.utf8.count,
+                    reasonBytes: reason?.utf8.count, at: at, attempt: attempt, index: index,
+                    data: hasData ? UnsafeRawBufferPointer(bytes) : nil)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+}
+
+/// The event rules over sizes and scalars, shared by `Event.validate()` and the journal's strict read
+/// of a stored record (which checks them on the record's bytes without making strings).
+public enum EventRules {
+    public static func check(
+        type: EventType, jobBytes: Int, nodeBytes: Int?, holderBytes: Int?, reasonBytes: Int?, at: Timestamp?,
+        attempt: UInt32?, index: UInt64?, data: UnsafeRawBufferPointer?
+    ) throws(EventValidationError) {
+        if jobBytes == 0 { throw EventValidationError(field: "job", problem: "must not be empty") }
+        if jobBytes > EventLimits.jobBytes {
             throw EventValidationError(field: "job", problem: "longer than \(EventLimits.jobBytes) bytes")
         }
-        try Event.check("node", node, limit: EventLimits.nameBytes)
-        try Event.check("holder", holder, limit: EventLimits.nameBytes)
-        try Event.check("reason", reason, limit: EventLimits.reasonBytes)
-        if type.needsHolder && holder == nil {
+        try check("node", nodeBytes, limit: EventLimits.nameBytes)
+        try check("holder", holderBytes, limit: EventLimits.nameBytes)
+        try check("reason", reasonBytes, limit: EventLimits.reasonBytes)
+        if type.needsHolder && holderBytes == nil {
             throw EventValidationError(field: "holder", problem: "required for \(type.name)")
         }
         if let at, !Timestamp.rfc3339Range.contains(at) {
@@ -42,18 +66,18 @@ extension Event {
             throw EventValidationError(field: "index", problem: "too large")
         }
         if let data {
-            if data.utf8.count > EventLimits.dataBytes {
+            if data.count > EventLimits.dataBytes {
                 throw EventValidationError(field: "data", problem: "larger than \(EventLimits.dataBytes) bytes")
             }
-            guard JSONScanner.isObject(Array(data.utf8), checkUTF8: false) else {
+            guard JSONScanner.isObject(data) else {
                 throw EventValidationError(field: "data", problem: "must be a JSON object")
             }
         }
     }
 
-    private static func check(_ field: String, _ value: String?, limit: Int) throws(EventValidationError) {
-        guard let value else { return }
-        if value.isEmpty { throw EventValidationError(field: field, problem: "must not be empty") }
-        if value.utf8.count > limit { throw EventValidationError(field: field, problem: "longer than \(limit) bytes") }
+    private static func check(_ field: String, _ count: Int?, limit: Int) throws(EventValidationError) {
+        guard let count else { return }
+        if count == 0 { throw EventValidationError(field: field, problem: "must not be empty") }
+        if count > limit { throw EventValidationError(field: field, problem: "longer than \(limit) bytes") }
     }
 }

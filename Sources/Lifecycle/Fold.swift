@@ -10,23 +10,25 @@ public enum Fold {
     }
 
     /// Folds `events` (one job's, in log order) from nothing.
-    public static func state(of job: String, _ events: some Sequence<RecordedEvent>) -> JobState {
+    public static func state<E: FoldInput>(of job: String, _ events: some Sequence<E>) -> JobState {
         var state = JobState(job: job)
         for e in events { apply(e, to: &state) }
         return state
     }
 
     /// Applies one event. The event must belong to `state.job` and come after every event already folded.
+    /// Generic over `FoldInput`; specialized inside this module for an owned `RecordedEvent` and a
+    /// borrowed `EventView`.
     @discardableResult
-    public static func apply(_ recorded: RecordedEvent, to state: inout JobState) -> Effect {
+    public static func apply<E: FoldInput>(_ recorded: E, to state: inout JobState) -> Effect {
         state.version = recorded.version  // R21: anomalies count too
         if let message = anomaly(recorded, state) {
-            let anomaly = Anomaly(seq: recorded.seq, type: recorded.event.type, message: message)
+            let anomaly = Anomaly(seq: recorded.seq, type: recorded.type, message: message)
             state.anomalyCount += 1
             if state.anomalies.count < JobState.anomalyLimit { state.anomalies.append(anomaly) }
             return .ignored(anomaly)
         }
-        let e = recorded.event
+        let e = recorded
         let at = recorded.at
         switch e.type {
         case .created:
@@ -68,8 +70,7 @@ public enum Fold {
 
     /// Why the event must be ignored, or nil when it applies. Order matters: a terminal job ignores
     /// everything but its first `finalized`, whatever the event claims.
-    static func anomaly(_ recorded: RecordedEvent, _ state: JobState) -> String? {
-        let e = recorded.event
+    static func anomaly<E: FoldInput>(_ e: E, _ state: JobState) -> String? {
         let type = e.type.name
         if state.terminal {
             if e.type == .finalized {
@@ -100,8 +101,9 @@ public enum Fold {
         case .heartbeat, .progress:
             if state.status != .running { return "\(type) while \(state.status.name): ignored" }  // R7
         case .refReleased:
-            if !state.refs.contains(where: { $0.hasSameBytes(as: e.holder ?? "") }) {  // R16
-                return "refReleased by \(e.holder ?? "?"), who holds no ref: ignored"
+            let holder = e.holder
+            if !state.refs.contains(where: { $0.hasSameBytes(as: holder ?? "") }) {  // R16
+                return "refReleased by \(holder ?? "?"), who holds no ref: ignored"
             }
         case .finalized:
             return "finalized before any terminal event: ignored"  // R17

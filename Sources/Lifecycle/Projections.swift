@@ -3,45 +3,96 @@
 /// Kept up to date event by event (`apply`), or built in one pass from states (`init(states:)`, used
 /// after a full replay or a snapshot load). Both paths must give equal projections; a property test
 /// checks it. A value type: copying it for a snapshot is O(1) until the next write.
-public struct Projections: Sendable, Hashable {
-    public private(set) var states: [ExactID: JobState] = [:]
+/// Every job's state plus the indexes that answer the job queries in O(result).
+///
+/// Kept up to date event by event (`apply`), or built in one pass from states (`init(states:)`, used
+/// after a snapshot load, and by `Replay` after a full replay). Both paths must give equal
+/// projections; a property test checks it. A value type: copying it for a snapshot is O(1) until
+/// the next write.
+///
+/// Jobs are interned (`JobKeys`): each gets a small integer key, its place in `states`, and the
+/// indexes hold those keys. Ids are their bytes (`ExactID`): two canonically equivalent but
+/// differently encoded ids are two jobs.
+public struct Projections: Sendable, Equatable {
+    /// Every job's state, in the order the jobs were first seen (not sorted).
+    public private(set) var states: [JobState] = []
+    private var keys = JobKeys()
     /// The last seq folded in.
     public private(set) var coveredSeq: UInt64 = 0
     /// Anomalies seen across all jobs (for metrics).
     public private(set) var anomalyTotal = 0
-    private var byStatus: [JobStatus: Set<ExactID>] = [:]
-    private var unfinalized: Set<ExactID> = []
-    private var byNode: [ExactID: Set<ExactID>] = [:]
+    /// Keys of the jobs in each status, indexed by `JobStatus.rawValue`.
+    private var byStatus = [Set<UInt32>](repeating: [], count: JobStatus.allCases.count)
+    private var unfinalized: Set<UInt32> = []
+    private var byNode: [ExactID: Set<UInt32>] = [:]
     private var silence = TimeIndex()
     private var stall = TimeIndex()
 
     public init() {}
 
-    /// Builds the indexes for `states` in one pass.
-    /// Folds `event` into `states` in place, without touching any index (for bulk replays that build
-    /// the indexes once at the end with `init(states:coveredSeq:)`).
-    public static func fold(_ event: RecordedEvent, into states: inout [ExactID: JobState]) {
-        let job = ExactID(event.event.job)
-        if let i = states.index(forKey: job) {
-            Fold.apply(event, to: &states.values[i])
-        } else {
-            var state = JobState(job: job.string)
-            Fold.apply(event, to: &state)
-            states[job] = state
+    /// Builds the projections of `states` (one per job; a later state of the same job replaces an
+    /// earlier one) in one pass.
+    public init(states: some Sequence<JobState>, coveredSeq: UInt64) {
+        self.coveredSeq = coveredSeq
+        for state in states {
+            var job = state.job
+            let key = job.withUTF8 { intern(UnsafeRawBufferPointer($0)) { state.job } }
+            self.states[Int(key)] = state
+        }
+        buildIndexes()
+    }
+
+    /// Folds a whole log quickly: states only, event by event, then the indexes once at the end.
+    public struct Replay {
+        private var projections = Projections()
+        public init() {}
+
+        public mutating func fold(_ event: EventView) { projections.foldState(event) }
+        public mutating func fold(_ event: RecordedEvent) { projections.foldState(event) }
+
+        /// The projections of everything folded, their indexes built.
+        public consuming func finish() -> Projections {
+            var p = projections
+            p.buildIndexes()
+            return p
         }
     }
 
-    public init(states: [ExactID: JobState], coveredSeq: UInt64) {
-        self.states = states
-        self.coveredSeq = coveredSeq
-        var byStatus: [JobStatus: [ExactID]] = [:]
-        var byNode: [ExactID: [ExactID]] = [:]
-        var unfinalized: [ExactID] = []
-        var silence: [(job: ExactID, time: Timestamp)] = []
-        var stall: [(job: ExactID, time: Timestamp)] = []
-        for (job, s) in states {
+    /// The key of the job with these id bytes, interning it (with an empty state) when new.
+    private mutating func intern(_ bytes: UnsafeRawBufferPointer, _ id: () -> String) -> UInt32 {
+        let hash = JobKeys.hash(bytes)
+        if let key = keys.find(hash: hash, matches: { states[Int($0)].job.hasBytes(bytes) }) { return key }
+        let key = UInt32(states.count)
+        states.append(JobState(job: id()))
+        keys.insert(key: key, hash: hash)
+        return key
+    }
+
+    private func key(of job: String) -> UInt32? {
+        var job = job
+        return job.withUTF8 { b in
+            let bytes = UnsafeRawBufferPointer(b)
+            return keys.find(hash: JobKeys.hash(bytes)) { states[Int($0)].job.hasBytes(bytes) }
+        }
+    }
+
+    private mutating func foldState<E: FoldInput>(_ event: E) {
+        let key = event.withJobBytes { intern($0) { event.jobString } }
+        Fold.apply(event, to: &states[Int(key)])
+        coveredSeq = event.seq
+    }
+
+    private mutating func buildIndexes() {
+        anomalyTotal = 0
+        var byStatus = [[UInt32]](repeating: [], count: JobStatus.allCases.count)
+        var byNode: [ExactID: [UInt32]] = [:]
+        var unfinalized: [UInt32] = []
+        var silence: [(job: UInt32, time: Timestamp)] = []
+        var stall: [(job: UInt32, time: Timestamp)] = []
+        for (i, s) in states.enumerated() {
+            let job = UInt32(i)
             anomalyTotal = Projections.saturatingSum(anomalyTotal, s.anomalyCount)
-            byStatus[s.status, default: []].append(job)
+            byStatus[Int(s.status.rawValue)].append(job)
             if let node = s.node { byNode[ExactID(node), default: []].append(job) }
             if s.awaitsFinalization { unfinalized.append(job) }
             if s.status == .running {
@@ -49,7 +100,7 @@ public struct Projections: Sendable, Hashable {
                 if let t = s.lastSignOfProgress { stall.append((job, t)) }
             }
         }
-        self.byStatus = byStatus.mapValues { Set($0) }
+        self.byStatus = byStatus.map { Set($0) }
         self.byNode = byNode.mapValues { Set($0) }
         self.unfinalized = Set(unfinalized)
         self.silence = TimeIndex(silence)
@@ -63,82 +114,117 @@ public struct Projections: Sendable, Hashable {
         return overflow ? .max : sum
     }
 
-    public func state(of job: String) -> JobState? { states[ExactID(job)] }
+    /// The state of the job whose id has exactly these bytes.
+    public func state(of job: String) -> JobState? { key(of: job).map { states[Int($0)] } }
+
+    /// The state of the job whose id is these bytes (a view's `job`).
+    public func state(ofJobBytes bytes: UnsafeRawBufferPointer) -> JobState? {
+        keys.find(hash: JobKeys.hash(bytes)) { states[Int($0)].job.hasBytes(bytes) }.map { states[Int($0)] }
+    }
 
     /// Folds one event in, in place. Events must arrive in seq order.
     @discardableResult
-    public mutating func apply(_ event: RecordedEvent) -> Fold.Effect {
-        let job = ExactID(event.event.job)
+    public mutating func apply(_ event: RecordedEvent) -> Fold.Effect { applyEvent(event) }
+
+    /// Folds one event read in place (no string is made unless the fold needs one).
+    @discardableResult
+    public mutating func apply(_ event: EventView) -> Fold.Effect { applyEvent(event) }
+
+    private mutating func applyEvent<E: FoldInput>(_ event: E) -> Fold.Effect {
+        let job = event.withJobBytes { intern($0) { event.jobString } }
         coveredSeq = event.seq
-        var before: IndexKey?
-        var after: IndexKey?
-        let effect: Fold.Effect
-        if let i = states.index(forKey: job) {
-            effect = Projections.update(&states.values[i], event, &before, &after)  // in place, no copy
-        } else {
-            var state = JobState(job: job.string)
-            effect = Projections.update(&state, event, &before, &after)
-            states[job] = state
-        }
+        let i = Int(job)
+        let before = states[i].version > 0 ? IndexKey(states[i], job) : nil  // every stored job has version >= 1
+        let effect = Fold.apply(event, to: &states[i])  // in place, no copy
+        let after = IndexKey(states[i], job)
         guard case .applied = effect else {
             anomalyTotal = Projections.saturatingSum(anomalyTotal, 1)
-            if before == nil, let after { index(after, previous: nil) }  // a job whose first event is an anomaly
+            if before == nil { index(after, previous: nil) }  // a job whose first event is an anomaly
             return effect
         }
-        if let before, let after { unindex(before, keeping: after) }
-        if let after { index(after, previous: before) }
-        return effect
-    }
-
-    private static func update(
-        _ state: inout JobState, _ event: RecordedEvent, _ before: inout IndexKey?, _ after: inout IndexKey?
-    ) -> Fold.Effect {
-        if state.version > 0 { before = IndexKey(state) }  // every stored job has version >= 1
-        let effect = Fold.apply(event, to: &state)
-        after = IndexKey(state)
+        if let before { unindex(before, keeping: after) }
+        index(after, previous: before)
         return effect
     }
 
     /// Jobs matching `query`, sorted by job id (byte order).
     public func jobs(_ query: JobQuery) -> [JobState] {
-        var candidates: [ExactID]
+        var candidates: [UInt32]
         let now = query.now ?? Timestamp(microseconds: 0)
         if let silentFor = query.silentFor {
-            candidates = silence.jobs(atOrBefore: now.subtracting(microseconds: silentFor)) { states[$0]?.lastSignOfLife }
+            candidates = silence.jobs(atOrBefore: now.subtracting(microseconds: silentFor)) { states[Int($0)].lastSignOfLife }
         } else if let stalledFor = query.stalledFor {
-            candidates = stall.jobs(atOrBefore: now.subtracting(microseconds: stalledFor)) { states[$0]?.lastSignOfProgress }
+            candidates = stall.jobs(atOrBefore: now.subtracting(microseconds: stalledFor)) {
+                states[Int($0)].lastSignOfProgress
+            }
         } else if query.resumable {
-            candidates = Array(byStatus[.interrupted] ?? [])
+            candidates = Array(byStatus[Int(JobStatus.interrupted.rawValue)])
         } else if query.unfinalized {
             candidates = Array(unfinalized)
         } else if let node = query.node {
             candidates = Array(byNode[ExactID(node)] ?? [])
         } else if !query.statuses.isEmpty {
-            candidates = query.statuses.flatMap { byStatus[$0] ?? [] }
+            candidates = Set(query.statuses).flatMap { byStatus[Int($0.rawValue)] }
         } else {
-            candidates = Array(states.keys)
+            return states.filter(query.matches).sorted { ExactID($0.job) < ExactID($1.job) }
         }
-        var result = candidates.compactMap { states[$0] }.filter(query.matches)
+        var result = candidates.map { states[Int($0)] }.filter(query.matches)
         result.sort { ExactID($0.job) < ExactID($1.job) }
         return result
     }
 
-    /// Count of jobs per status.
-    public var statusCounts: [JobStatus: Int] { byStatus.mapValues(\.count) }
+    /// Count of jobs per status (statuses with no job are left out).
+    public var statusCounts: [JobStatus: Int] {
+        var counts: [JobStatus: Int] = [:]
+        for status in JobStatus.allCases where !byStatus[Int(status.rawValue)].isEmpty {
+            counts[status] = byStatus[Int(status.rawValue)].count
+        }
+        return counts
+    }
+
+    /// Equal states for the same jobs, the same coverage and indexes holding the same jobs (keys are
+    /// compared through the ids they stand for, so the order jobs were first seen does not matter).
+    public static func == (a: Projections, b: Projections) -> Bool {
+        guard a.coveredSeq == b.coveredSeq, a.anomalyTotal == b.anomalyTotal, a.states.count == b.states.count else {
+            return false
+        }
+        for s in a.states { guard let t = b.state(of: s.job), t == s else { return false } }
+        return a.indexContents == b.indexContents
+    }
+
+    /// Every index with its keys replaced by the ids they stand for.
+    private var indexContents: IndexContents {
+        let id = { (key: UInt32) in ExactID(states[Int(key)].job) }
+        var statuses: [JobStatus: Set<ExactID>] = [:]
+        for status in JobStatus.allCases where !byStatus[Int(status.rawValue)].isEmpty {
+            statuses[status] = Set(byStatus[Int(status.rawValue)].map(id))
+        }
+        return IndexContents(
+            byStatus: statuses, unfinalized: Set(unfinalized.map(id)), byNode: byNode.mapValues { Set($0.map(id)) },
+            silence: silence.contents(id), stall: stall.contents(id))
+    }
+
+    private struct IndexContents: Equatable {
+        var byStatus: [JobStatus: Set<ExactID>]
+        var unfinalized: Set<ExactID>
+        var byNode: [ExactID: Set<ExactID>]
+        var silence: TimeIndex.Contents
+        var stall: TimeIndex.Contents
+    }
 
     // MARK: Index maintenance
 
     /// The parts of a job state the indexes are keyed on.
     struct IndexKey: Equatable {
-        var job: ExactID
+        var job: UInt32
         var status: JobStatus
         var awaitsFinalization: Bool
         var node: ExactID?
         var lastSignOfLife: Timestamp?
         var lastSignOfProgress: Timestamp?
 
-        init(_ s: JobState) {
-            job = ExactID(s.job)
+        init(_ s: JobState, _ job: UInt32) {
+            self.job = job
             status = s.status
             awaitsFinalization = s.awaitsFinalization
             node = s.node.map { ExactID($0) }
@@ -148,7 +234,7 @@ public struct Projections: Sendable, Hashable {
     }
 
     private mutating func index(_ s: IndexKey, previous: IndexKey?) {
-        if previous?.status != s.status || previous == nil { byStatus[s.status, default: []].insert(s.job) }
+        if previous?.status != s.status || previous == nil { byStatus[Int(s.status.rawValue)].insert(s.job) }
         if s.awaitsFinalization && previous?.awaitsFinalization != true { unfinalized.insert(s.job) }
         if let node = s.node, previous?.node != node { byNode[node, default: []].insert(s.job) }
         if s.status == .running {
@@ -162,9 +248,12 @@ public struct Projections: Sendable, Hashable {
 
     /// Removes `old`'s index entries that `new` no longer shares.
     private mutating func unindex(_ old: IndexKey, keeping new: IndexKey) {
-        if old.status != new.status { Projections.remove(old.job, from: &byStatus, key: old.status) }
+        if old.status != new.status { byStatus[Int(old.status.rawValue)].remove(old.job) }
         if old.awaitsFinalization && !new.awaitsFinalization { unfinalized.remove(old.job) }
-        if let node = old.node, node != new.node { Projections.remove(old.job, from: &byNode, key: node) }
+        if let node = old.node, node != new.node {
+            byNode[node]?.remove(old.job)
+            if byNode[node]?.isEmpty == true { byNode[node] = nil }
+        }
         if old.status == .running {
             let stillRunning = new.status == .running
             if let t = old.lastSignOfLife, !stillRunning || new.lastSignOfLife != t { silence.remove(old.job, at: t) }
@@ -172,10 +261,5 @@ public struct Projections: Sendable, Hashable {
                 stall.remove(old.job, at: t)
             }
         }
-    }
-
-    private static func remove<K: Hashable>(_ job: ExactID, from index: inout [K: Set<ExactID>], key: K) {
-        index[key]?.remove(job)
-        if index[key]?.isEmpty == true { index[key] = nil }
     }
 }

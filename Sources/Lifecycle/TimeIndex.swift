@@ -3,8 +3,9 @@
 ///
 /// Jobs sit in one-second buckets; a sorted array holds the bucket keys. Times mostly grow, so a
 /// new bucket usually lands at the end of that array.
-struct TimeIndex: Sendable, Hashable {
-    private var buckets: [Int64: Set<ExactID>] = [:]
+struct TimeIndex: Sendable {
+    /// Job keys (see `JobKeys`) per one-second bucket.
+    private var buckets: [Int64: Set<UInt32>] = [:]
     private var keys: [Int64] = []
 
     private static func bucket(_ t: Timestamp) -> Int64 {
@@ -17,15 +18,15 @@ struct TimeIndex: Sendable, Hashable {
 
     /// Builds the index in one pass, sorting the bucket keys once (inserting them one by one into
     /// the sorted array would cost O(buckets²) when the entries come in no particular order).
-    init(_ entries: [(job: ExactID, time: Timestamp)]) {
-        var grouped: [Int64: [ExactID]] = [:]
+    init(_ entries: [(job: UInt32, time: Timestamp)]) {
+        var grouped: [Int64: [UInt32]] = [:]
         for (job, t) in entries { grouped[TimeIndex.bucket(t), default: []].append(job) }
         buckets.reserveCapacity(grouped.count)
         for (key, jobs) in grouped { buckets[key] = Set(jobs) }
         keys = grouped.keys.sorted()
     }
 
-    mutating func insert(_ job: ExactID, at t: Timestamp) {
+    mutating func insert(_ job: UInt32, at t: Timestamp) {
         let b = TimeIndex.bucket(t)
         if buckets[b] == nil {
             let i = position(of: b)
@@ -34,7 +35,7 @@ struct TimeIndex: Sendable, Hashable {
         buckets[b, default: []].insert(job)
     }
 
-    mutating func remove(_ job: ExactID, at t: Timestamp) {
+    mutating func remove(_ job: UInt32, at t: Timestamp) {
         let b = TimeIndex.bucket(t)
         guard var set = buckets[b] else { return }
         set.remove(job)
@@ -48,9 +49,9 @@ struct TimeIndex: Sendable, Hashable {
     }
 
     /// Jobs whose time is at or before `limit`; `time(job)` gives a job's exact time for the boundary bucket.
-    func jobs(atOrBefore limit: Timestamp, time: (ExactID) -> Timestamp?) -> [ExactID] {
+    func jobs(atOrBefore limit: Timestamp, time: (UInt32) -> Timestamp?) -> [UInt32] {
         let last = TimeIndex.bucket(limit)
-        var result: [ExactID] = []
+        var result: [UInt32] = []
         for key in keys {
             if key > last { break }
             guard let set = buckets[key] else { continue }
@@ -61,6 +62,16 @@ struct TimeIndex: Sendable, Hashable {
             }
         }
         return result
+    }
+
+    /// The buckets with each key mapped to its id (for comparing two indexes).
+    func contents(_ id: (UInt32) -> ExactID) -> Contents {
+        Contents(keys: keys, buckets: buckets.mapValues { Set($0.map(id)) })
+    }
+
+    struct Contents: Equatable {
+        var keys: [Int64]
+        var buckets: [Int64: Set<ExactID>]
     }
 
     private func position(of b: Int64) -> Int {

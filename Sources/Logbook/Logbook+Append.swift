@@ -15,7 +15,7 @@ extension Logbook {
                 continuation.resume(
                     returning: result.map { events in
                         let states = self.projections.withLock { p in
-                            Dictionary(uniqueKeysWithValues: jobs.compactMap { job in p.states[job].map { (job, $0) } })
+                            Dictionary(uniqueKeysWithValues: jobs.compactMap { job in p.state(of: job.string).map { (job, $0) } })
                         }
                         return AppendOutcome(events: events, states: states)
                     })

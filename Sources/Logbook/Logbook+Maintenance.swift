@@ -35,8 +35,8 @@ extension Logbook {
             return VerifyReport(records: report.records, jobs: report.jobs, snapshotSeq: nil)
         }
         if fromSnapshot != full {
-            let jobs = Set(full.states.keys).union(fromSnapshot.states.keys).sorted()
-            let differing = jobs.first { full.states[$0] != fromSnapshot.states[$0] }
+            let jobs = Set(full.states.map { ExactID($0.job) }).union(fromSnapshot.states.map { ExactID($0.job) }).sorted()
+            let differing = jobs.first { full.state(of: $0.string) != fromSnapshot.state(of: $0.string) }
             throw SnapshotMismatch(
                 detail: "snapshot at seq \(seq) disagrees with a full replay"
                     + (differing.map { " for job \($0)" } ?? " in its indexes"))
@@ -64,18 +64,22 @@ extension Logbook {
         try Journal.compact(at: path, dryRun: dryRun) { journal in
             var projections = Projections()
             // Per job: its last applied heartbeat, and whether the job's next event is stamped no earlier.
-            var lastApplied: [ExactID: (attempt: UInt32, seq: UInt64, at: Timestamp, nextInOrder: Bool?)] = [:]
+            // Jobs are interned: the records are read in place and no string is made per event.
+            var ids = InternedIDs()
+            var lastApplied: [(attempt: UInt32, seq: UInt64, at: Timestamp, nextInOrder: Bool?)?] = []
             var drop: [UInt64] = []
-            try journal.scan { e in
+            try journal.scanViews { e in
                 let effect = projections.apply(e)
                 guard dropSupersededHeartbeats else { return true }
-                let job = ExactID(e.event.job)
+                let (key, inserted) = ids.intern(e.job)
+                if inserted { lastApplied.append(nil) }
+                let job = Int(key)
                 if var previous = lastApplied[job], previous.nextInOrder == nil {
                     previous.nextInOrder = e.at >= previous.at
                     lastApplied[job] = previous
                 }
-                guard e.event.type == .heartbeat, effect == .applied else { return true }
-                let attempt = projections.states[job]?.attempt ?? 0
+                guard e.type == .heartbeat, effect == .applied else { return true }
+                let attempt = e.attempt ?? projections.state(ofJobBytes: e.job)?.attempt ?? 0
                 if let previous = lastApplied[job], previous.attempt == attempt, previous.nextInOrder == true {
                     drop.append(previous.seq)
                 }

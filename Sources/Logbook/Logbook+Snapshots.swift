@@ -28,22 +28,20 @@ extension Logbook {
         var folded = 0
         if snapshotSeq != nil {
             // A tail: fold it in event by event, keeping the indexes current.
-            try journal.scan(from: projections.coveredSeq + 1, includeData: false) { event in
+            try journal.scanViews(from: projections.coveredSeq + 1) { event in
                 projections.apply(event)
                 folded += 1
                 return true
             }
         } else {
-            // A full replay: fold the states alone, then build the indexes once.
-            var states: [ExactID: JobState] = [:]
-            var last: UInt64 = 0
-            try journal.scan(includeData: false) { event in
-                Projections.fold(event, into: &states)
-                last = event.seq
+            // A full replay: fold the states alone, reading records in place, then build the indexes once.
+            var replay = Projections.Replay()
+            try journal.scanViews { event in
+                replay.fold(event)
                 folded += 1
                 return true
             }
-            projections = Projections(states: states, coveredSeq: last)
+            projections = replay.finish()
         }
         return (
             projections,

@@ -38,7 +38,7 @@ enum SnapshotCodec {
         w.u16(0)
         w.u64(projections.coveredSeq)
         w.u32(UInt32(projections.states.count))
-        for state in projections.states.values { encode(state, into: &w) }
+        for state in projections.states { encode(state, into: &w) }
         let crc = w.bytes.withUnsafeBytes { Journal.checksum($0) }
         w.u32(crc)
         return w.bytes
@@ -55,13 +55,13 @@ enum SnapshotCodec {
         guard stored == computed else { throw .damaged("checksum mismatch") }
         r.limit = bytes.count - 4
         guard r.u16() != nil, let covered = r.u64(), let count = r.u32() else { throw .damaged("bad header") }
-        var states: [ExactID: JobState] = [:]
+        var states: [JobState] = []
         // The count is data: reserve no more than the remaining bytes could hold (a state takes at
         // least 32 bytes), so a damaged count fails as truncated instead of exhausting memory.
         states.reserveCapacity(min(Int(count), (r.limit - r.offset) / 32))
         for _ in 0..<count {
             guard let state = decodeState(&r) else { throw .damaged("job state \(states.count + 1) is truncated") }
-            states[ExactID(state.job)] = state
+            states.append(state)
         }
         guard r.offset == r.limit else { throw .damaged("unexpected trailing bytes") }
         return Projections(states: states, coveredSeq: covered)

@@ -27,7 +27,8 @@ let eventSeeds = Gen.int(in: 0...1_000_000).array(of: 0...80)
             for e in recorded { a.apply(e) }
             for e in recorded { b.apply(e) }
             #expect(a == b)
-            for (job, state) in a.states {
+            for state in a.states {
+                let job = ExactID(state.job)
                 #expect(Fold.state(of: job.string, recorded.filter { ExactID($0.event.job) == job }) == state)
             }
         }
@@ -61,9 +62,9 @@ let eventSeeds = Gen.int(in: 0...1_000_000).array(of: 0...80)
                 incremental.apply(e)
                 // At every step the indexes equal ones built in one pass from freshly folded states.
                 let prefix = recorded[...i]
-                var states: [ExactID: JobState] = [:]
+                var states: [JobState] = []
                 for job in Set(prefix.map { ExactID($0.event.job) }) {
-                    states[job] = Fold.state(of: job.string, prefix.filter { ExactID($0.event.job) == job })
+                    states.append(Fold.state(of: job.string, prefix.filter { ExactID($0.event.job) == job }))
                 }
                 #expect(incremental == Projections(states: states, coveredSeq: e.seq))
             }
@@ -83,9 +84,52 @@ let eventSeeds = Gen.int(in: 0...1_000_000).array(of: 0...80)
                 JobQuery(stalledFor: span, now: now), JobQuery(node: "node-a", silentFor: span, now: now),
             ]
             for q in queries {
-                let expected = projections.states.values.filter(q.matches).map { ExactID($0.job) }.sorted().map(\.string)
+                let expected = projections.states.filter(q.matches).map { ExactID($0.job) }.sorted().map(\.string)
                 #expect(projections.jobs(q).map(\.job) == expected, "\(q)")
             }
         }
+    }
+
+    /// The in-place path (a borrowed `EventView`, strings made only when the fold asks) folds exactly
+    /// like the owned one, event by event and through the bulk `Replay`.
+    @Test func viewsFoldLikeOwnedEvents() async {
+        await propertyCheck(input: eventSeeds) { seeds in
+            let recorded = record(events(from: seeds))
+            var owned = Projections()
+            var viewed = Projections()
+            var replay = Projections.Replay()
+            for e in recorded {
+                let a = owned.apply(e)
+                let b = withView(of: e) { viewed.apply($0) }
+                #expect(a == b)
+                withView(of: e) { replay.fold($0) }
+                #expect(owned == viewed)
+            }
+            #expect(replay.finish() == owned)
+        }
+    }
+}
+
+/// Calls `body` with a view of `e` over bytes laid out apart from its strings.
+func withView<R>(of e: RecordedEvent, _ body: (EventView) -> R) -> R {
+    let texts = [e.event.job, e.event.node, e.event.holder, e.event.reason, e.event.data].map { $0.map { Array($0.utf8) } }
+    let joined = texts.flatMap { $0 ?? [] }
+    return joined.withUnsafeBytes { raw in
+        var offset = 0
+        var slices: [UnsafeRawBufferPointer?] = []
+        for t in texts {
+            guard let t else {
+                slices.append(nil)
+                continue
+            }
+            slices.append(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + t.count)]))
+            offset += t.count
+        }
+        let view = EventView(
+            seq: e.seq, version: e.version, type: e.event.type, at: e.at, appendedAt: e.appendedAt,
+            attempt: e.event.attempt, index: e.event.index, job: slices[0]!, nodeBytes: slices[1], holderBytes: slices[2],
+            reasonBytes: slices[3], dataBytes: slices[4])
+        #expect(view.recorded == e)
+        return body(view)
     }
 }

@@ -136,7 +136,7 @@ import Testing
         var state = JobState(job: "j")
         state.version = 3
         state.anomalyCount = 1
-        let good = Logbook.encodeSnapshot(Projections(states: [ExactID("j"): state], coveredSeq: 3))
+        let good = Logbook.encodeSnapshot(Projections(states: [state], coveredSeq: 3))
         #expect(try Logbook.decodeSnapshot(good).states.count == 1)
         // The state's last 8 bytes are its anomaly total: make it 2^64 - 1, then the CRC right again.
         var bad = Array(good.dropLast(4))
@@ -158,7 +158,7 @@ import Testing
             state.version = 1
             state.attempt = 1
             state.attemptStartedAt = Timestamp(microseconds: micros)
-            let projections = Projections(states: [ExactID("j"): state], coveredSeq: 1)
+            let projections = Projections(states: [state], coveredSeq: 1)
             #expect(projections.jobs(JobQuery(silentFor: 0, now: Timestamp(microseconds: .max))).count == 1)
             #expect(!Timestamp(microseconds: micros).rfc3339.isEmpty)
         }

@@ -46,6 +46,15 @@ public enum JSONScanner {
         return reader.pos == bytes.count && (!checkUTF8 || String(validating: bytes, as: UTF8.self) != nil)
     }
 
+    /// Whether `bytes` is exactly one JSON object, read in place (the caller checks UTF-8).
+    public static func isObject(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var reader = Reader(bytes: bytes)
+        reader.skipSpace()
+        guard reader.peek == UInt8(ascii: "{"), (try? reader.skipValue(depth: 0)) != nil else { return false }
+        reader.skipSpace()
+        return reader.pos == bytes.count
+    }
+
     /// The raw bytes of each element of the JSON array in `bytes` (each validated as JSON).
     public static func arrayElements(of bytes: [UInt8]) throws(Failure) -> [[UInt8]] {
         var reader = Reader(bytes: bytes)
@@ -119,8 +128,9 @@ public enum JSONScanner {
         return result
     }
 
-    struct Reader {
-        let bytes: [UInt8]
+    /// Generic over the byte container: a `[UInt8]` of input, or record bytes read in place.
+    struct Reader<Bytes: RandomAccessCollection> where Bytes.Element == UInt8, Bytes.Index == Int {
+        let bytes: Bytes
         var pos = 0
 
         var peek: UInt8? { pos < bytes.count ? bytes[pos] : nil }
