@@ -130,11 +130,14 @@ final class GroupCommitter: @unchecked Sendable {
         let now = journal.options.clock()
         let results: [Result<[RecordedEvent], JournalError>]
         do {
-            let cache = versionCache
-            let write = try journal.env.write { txn in
-                try journal.writeGroup(txn, appends.map(\.0), now: now, cache: cache)
-            }
-            versionCache.absorb(write)  // only after the commit: an aborted attempt teaches nothing
+            // Moved out and back, never copied: the cache is mutated in place (copy-on-write would
+            // copy every job's entry per commit).
+            var cache = versionCache
+            versionCache = VersionCache()
+            defer { versionCache = cache }
+            let batches = appends.map(\.0)
+            let write = try journal.env.write { txn in try journal.writeGroup(txn, batches, now: now, cache: &cache) }
+            cache.lastSeq = write.lastSeq  // trusted again only after the commit
             results = write.results
         } catch {
             let failure = Journal.wrap(error)

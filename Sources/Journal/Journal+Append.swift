@@ -68,120 +68,135 @@ extension Journal {
     ///
     /// Invariants: seqs are contiguous from the last assigned seq; each event's version is its
     /// job's previous version + 1; the index gets exactly one (version, seq) entry per record.
-    func writeGroup(_ txn: borrowing Transaction, _ batches: [[AppendItem]], now: Timestamp, cache: VersionCache) throws
-        -> GroupWrite
+    ///
+    /// Each event's job is looked up once, by its bytes, in the writer's interned version cache
+    /// (which also tracks the versions this group assigns); each record is encoded straight into
+    /// the space LMDB reserves for it. The cache is trusted only if nobody else appended since this
+    /// writer's last commit, and the caller drops it when the transaction fails.
+    func writeGroup(_ txn: borrowing Transaction, _ batches: [[AppendItem]], now: Timestamp, cache: inout VersionCache)
+        throws -> GroupWrite
     {
         var seq = try lastAssignedSeq(txn)
-        // The writer's cache of job versions holds only if nobody else appended since our last commit.
-        let cacheValid = cache.lastSeq == seq
-        var versions: [ExactID: UInt64] = [:]
+        if cache.lastSeq != seq || cache.ids.count > VersionCache.maxJobs { cache.clear() }
+        // Until this transaction commits the cache holds uncommitted versions: mark it untrusted, so a
+        // retry of this write (after map growth) or a failed commit starts from the index again.
+        cache.lastSeq = .max
         var results: [Result<[RecordedEvent], JournalError>] = []
         results.reserveCapacity(batches.count)
-        var indexEntries: [(job: String, entry: StorageKeys.IndexEntry)] = []
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(512)
+        var indexEntries: [(job: UInt32, entry: StorageKeys.IndexEntry)] = []
 
         try txn.withCursor(jobs) { index in
             for batch in batches {
-                // Check every expectation before writing anything of this batch, assigning versions.
-                var next: [ExactID: UInt64] = [:]
-                var assigned: [UInt64] = []
-                assigned.reserveCapacity(batch.count)
+                // Check every expectation before writing anything of this batch, assigning versions;
+                // a conflict puts back the versions this batch took.
+                var keys: [UInt32] = []
+                keys.reserveCapacity(batch.count)
+                var undo: [(key: UInt32, version: UInt64)] = []
                 var conflict: JournalError?
                 for item in batch {
-                    let job = ExactID(item.event.job)
-                    let current: UInt64
-                    if let v = next[job] {
-                        current = v
-                    } else {
-                        current = try versions[job] ?? (cacheValid ? cache.versions[job] : nil)
-                            ?? currentVersion(of: job.string, cursor: index)
+                    var job = item.event.job
+                    let key = try job.withUTF8 { bytes in
+                        try cache.key(of: UnsafeRawBufferPointer(bytes)) { try currentVersion(of: bytes, cursor: index) }
                     }
+                    let current = cache.versions[Int(key)]
                     if let expected = item.expectedVersion, expected != current {
-                        conflict = .versionConflict(job: job.string, expected: expected, actual: current)
+                        conflict = .versionConflict(job: item.event.job, expected: expected, actual: current)
                         break
                     }
-                    next[job] = current + 1
-                    assigned.append(current + 1)
+                    undo.append((key, current))
+                    cache.versions[Int(key)] = current + 1
+                    keys.append(key)
                 }
                 if let conflict {
+                    for (key, version) in undo.reversed() { cache.versions[Int(key)] = version }
                     results.append(.failure(conflict))
                     continue
                 }
-                versions.merge(next) { _, new in new }
                 var stored: [RecordedEvent] = []
                 stored.reserveCapacity(batch.count)
                 for (i, item) in batch.enumerated() {
                     seq += 1
-                    let version = assigned[i]
+                    let version = undo[i].version + 1
                     var event = item.event
                     if event.at == nil { event.at = now }
-                    buffer.removeAll(keepingCapacity: true)
-                    RecordFormat.encode(seq: seq, version: version, appendedAt: now, event: event, into: &buffer)
                     try StorageKeys.withSeqKey(seq) { key in
-                        try buffer.withUnsafeBytes { value in try txn.put(log, key: key, value: value, flags: .append) }
+                        try txn.putReserving(log, key: key, size: RecordFormat.encodedSize(event), flags: .append) { space in
+                            RecordFormat.encode(seq: seq, version: version, appendedAt: now, event: event, into: space)
+                        }
                     }
-                    indexEntries.append((event.job, StorageKeys.IndexEntry(version: version, seq: seq)))
+                    indexEntries.append((keys[i], StorageKeys.IndexEntry(version: version, seq: seq)))
                     stored.append(RecordedEvent(seq: seq, version: version, appendedAt: now, event: event))
                 }
                 results.append(.success(stored))
             }
         }
         // Index writes sorted by job touch each B-tree page once per group instead of at random.
-        // Comparing an 8-byte big-endian prefix first keeps the sort cheap; ties compare in full.
-        var order = indexEntries.indices.map { (prefix: StorageKeys.sortPrefix(indexEntries[$0].job), at: $0) }
-        order.sort { a, b in
-            if a.prefix != b.prefix { return a.prefix < b.prefix }
-            let x = indexEntries[a.at]
-            let y = indexEntries[b.at]
-            if x.job.hasSameBytes(as: y.job) { return x.entry.version < y.entry.version }
-            return x.job.utf8.lexicographicallyPrecedes(y.job.utf8)
+        // Comparing the cached 8-byte big-endian prefix first keeps the sort cheap; ties compare in full.
+        indexEntries.sort { x, y in
+            if x.job == y.job { return x.entry.version < y.entry.version }
+            let (px, py) = (cache.prefixes[Int(x.job)], cache.prefixes[Int(y.job)])
+            if px != py { return px < py }
+            return cache.ids.ids[Int(x.job)].utf8.lexicographicallyPrecedes(cache.ids.ids[Int(y.job)].utf8)
         }
-        for (_, at) in order {
-            var (job, entry) = indexEntries[at]
-            try job.withUTF8 { key in
+        for (job, entry) in indexEntries {
+            var id = cache.ids.ids[Int(job)]
+            try id.withUTF8 { key in
                 try entry.withBytes { value in
                     try txn.put(jobs, key: UnsafeRawBufferPointer(key), value: value)
                 }
             }
         }
         try putMeta(txn, StorageKeys.metaLastSeq, u64: seq, width: 8)
-        return GroupWrite(results: results, versions: versions, cacheWasValid: cacheValid, lastSeq: seq)
+        return GroupWrite(results: results, lastSeq: seq)
     }
 
     /// The job's version as stored: the version of its last index entry, 0 for a new job.
     func currentVersion(of job: String, cursor: borrowing Cursor) throws -> UInt64 {
         var job = job
-        return try job.withUTF8 { key throws -> UInt64 in
-            guard try cursor.get(.set, key: UnsafeRawBufferPointer(key)) != nil,
-                let (_, value) = try cursor.get(.lastDup)
-            else { return 0 }
-            guard let entry = StorageKeys.IndexEntry(value) else {
-                throw JournalError.corruptIndex(job: String(decoding: key, as: UTF8.self), detail: "bad entry size")
-            }
-            return entry.version
+        return try job.withUTF8 { key in try currentVersion(of: key, cursor: cursor) }
+    }
+
+    func currentVersion(of key: UnsafeBufferPointer<UInt8>, cursor: borrowing Cursor) throws -> UInt64 {
+        guard try cursor.get(.set, key: UnsafeRawBufferPointer(key)) != nil,
+            let (_, value) = try cursor.get(.lastDup)
+        else { return 0 }
+        guard let entry = StorageKeys.IndexEntry(value) else {
+            throw JournalError.corruptIndex(job: String(decoding: key, as: UTF8.self), detail: "bad entry size")
         }
+        return entry.version
     }
 }
 
-/// What one group commit wrote: each batch's outcome, and the job versions it set (for the cache).
+/// What one group commit wrote: each batch's outcome, and the last seq it assigned.
 struct GroupWrite {
     var results: [Result<[RecordedEvent], JournalError>]
-    var versions: [ExactID: UInt64]
-    var cacheWasValid: Bool
     var lastSeq: UInt64
 }
 
-/// The writer thread's memory of job versions, so appends to known jobs skip the index lookup.
+/// The writer thread's memory of job versions, so appends to known jobs skip the index lookup:
+/// job ids interned by their bytes, each with its current version and its 8-byte sort prefix.
 /// Valid only while the log's last seq is the one this writer committed last.
 struct VersionCache {
     static let maxJobs = 2_000_000
     var lastSeq: UInt64 = .max
-    var versions: [ExactID: UInt64] = [:]
+    var ids = InternedIDs()
+    var versions: [UInt64] = []
+    var prefixes: [UInt64] = []
 
-    mutating func absorb(_ write: GroupWrite) {
-        if !write.cacheWasValid || versions.count > VersionCache.maxJobs { versions.removeAll(keepingCapacity: true) }
-        versions.merge(write.versions) { _, new in new }
-        lastSeq = write.lastSeq
+    /// The key of the job with these bytes; a job new to the cache gets its version from `stored`.
+    mutating func key(of bytes: UnsafeRawBufferPointer, stored: () throws -> UInt64) rethrows -> UInt32 {
+        let (key, inserted) = ids.intern(bytes)
+        if inserted {
+            versions.append(try stored())
+            prefixes.append(StorageKeys.sortPrefix(bytes))
+        }
+        return key
+    }
+
+    mutating func clear() {
+        ids.removeAll()
+        versions.removeAll(keepingCapacity: true)
+        prefixes.removeAll(keepingCapacity: true)
+        lastSeq = .max
     }
 }

@@ -38,9 +38,35 @@ enum RecordFormat {
         static let known: Presence = [.node, .holder, .reason, .index, .attempt, .data]
     }
 
-    /// Appends the record for `event` (whose `at` must be set) to `buffer`.
+    /// Appends the record for `event` to `buffer`.
     static func encode(seq: UInt64, version: UInt64, appendedAt: Timestamp, event: Event, into buffer: inout [UInt8]) {
         let start = buffer.count
+        let size = encodedSize(event)
+        buffer.append(contentsOf: repeatElement(0, count: size))
+        buffer.withUnsafeMutableBytes { raw in
+            encode(
+                seq: seq, version: version, appendedAt: appendedAt, event: event,
+                into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
+        }
+    }
+
+    /// The size of `event`'s record.
+    static func encodedSize(_ event: Event) -> Int {
+        var n = headerSize + event.job.utf8.count + crcSize
+        if let node = event.node { n += 2 + node.utf8.count }
+        if let holder = event.holder { n += 2 + holder.utf8.count }
+        if let reason = event.reason { n += 2 + reason.utf8.count }
+        if event.index != nil { n += 8 }
+        if event.attempt != nil { n += 4 }
+        if let data = event.data { n += 4 + data.utf8.count }
+        return n
+    }
+
+    /// Writes the record for `event` into `space`, exactly `encodedSize(event)` bytes (straight into
+    /// LMDB's reserved space at append). `event.at` nil means the append time.
+    static func encode(
+        seq: UInt64, version: UInt64, appendedAt: Timestamp, event: Event, into space: UnsafeMutableRawBufferPointer
+    ) {
         var presence: Presence = []
         if event.node != nil { presence.insert(.node) }
         if event.holder != nil { presence.insert(.holder) }
@@ -48,28 +74,28 @@ enum RecordFormat {
         if event.index != nil { presence.insert(.index) }
         if event.attempt != nil { presence.insert(.attempt) }
         if event.data != nil { presence.insert(.data) }
-        buffer.append(RecordFormat.version)
-        buffer.append(event.type.rawValue)
-        append16(presence.rawValue, to: &buffer)
-        append16(UInt16(event.job.utf8.count), to: &buffer)
-        append16(0, to: &buffer)
-        append64(version, to: &buffer)
-        append64(UInt64(bitPattern: (event.at ?? appendedAt).microseconds), to: &buffer)
-        append64(UInt64(bitPattern: appendedAt.microseconds), to: &buffer)
-        buffer.append(contentsOf: event.job.utf8)
-        if let node = event.node { appendShortText(node, to: &buffer) }
-        if let holder = event.holder { appendShortText(holder, to: &buffer) }
-        if let reason = event.reason { appendShortText(reason, to: &buffer) }
-        if let index = event.index { append64(index, to: &buffer) }
-        if let attempt = event.attempt { append32(attempt, to: &buffer) }
+        var w = ByteWriter(space: space)
+        w.u8(RecordFormat.version)
+        w.u8(event.type.rawValue)
+        w.u16(presence.rawValue)
+        w.u16(UInt16(event.job.utf8.count))
+        w.u16(0)
+        w.u64(version)
+        w.u64(UInt64(bitPattern: (event.at ?? appendedAt).microseconds))
+        w.u64(UInt64(bitPattern: appendedAt.microseconds))
+        w.text(event.job)
+        if let node = event.node { w.shortText(node) }
+        if let holder = event.holder { w.shortText(holder) }
+        if let reason = event.reason { w.shortText(reason) }
+        if let index = event.index { w.u64(index) }
+        if let attempt = event.attempt { w.u32(attempt) }
         if let data = event.data {
-            append32(UInt32(data.utf8.count), to: &buffer)
-            buffer.append(contentsOf: data.utf8)
+            w.u32(UInt32(data.utf8.count))
+            w.text(data)
         }
-        let crc = buffer.withUnsafeBytes { raw in
-            checksum(seq: seq, body: UnsafeRawBufferPointer(rebasing: raw[start...]))
-        }
-        append32(crc, to: &buffer)
+        let crc = checksum(seq: seq, body: UnsafeRawBufferPointer(rebasing: space[..<w.offset]))
+        w.u32(crc)
+        precondition(w.offset == space.count, "record size mismatch")
     }
 
     static func checksum(seq: UInt64, body: UnsafeRawBufferPointer) -> UInt32 {
@@ -169,19 +195,37 @@ enum RecordFormat {
         let s = String(v, radix: 16)
         return "0x" + String(repeating: "0", count: 8 - s.count) + s
     }
+}
 
-    @inline(__always) static func append16(_ v: UInt16, to b: inout [UInt8]) {
-        b.append(UInt8(truncatingIfNeeded: v)); b.append(UInt8(truncatingIfNeeded: v >> 8))
+/// Little-endian writes into space sized for them (`RecordFormat.encodedSize`); a write past the
+/// end traps rather than corrupting memory.
+struct ByteWriter {
+    let space: UnsafeMutableRawBufferPointer
+    var offset = 0
+
+    private mutating func put<T: FixedWidthInteger>(_ v: T) {
+        let n = MemoryLayout<T>.size
+        precondition(n <= space.count - offset, "record overruns its space")
+        space.storeBytes(of: v.littleEndian, toByteOffset: offset, as: T.self)
+        offset += n
     }
-    @inline(__always) static func append32(_ v: UInt32, to b: inout [UInt8]) {
-        withUnsafeBytes(of: v.littleEndian) { b.append(contentsOf: $0) }
+    mutating func u8(_ v: UInt8) { put(v) }
+    mutating func u16(_ v: UInt16) { put(v) }
+    mutating func u32(_ v: UInt32) { put(v) }
+    mutating func u64(_ v: UInt64) { put(v) }
+    mutating func text(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes in
+            precondition(bytes.count <= space.count - offset, "record overruns its space")
+            if let base = bytes.baseAddress, let to = space.baseAddress {
+                (to + offset).copyMemory(from: base, byteCount: bytes.count)
+            }
+            offset += bytes.count
+        }
     }
-    @inline(__always) static func append64(_ v: UInt64, to b: inout [UInt8]) {
-        withUnsafeBytes(of: v.littleEndian) { b.append(contentsOf: $0) }
-    }
-    static func appendShortText(_ s: String, to b: inout [UInt8]) {
-        append16(UInt16(s.utf8.count), to: &b)
-        b.append(contentsOf: s.utf8)
+    mutating func shortText(_ s: String) {
+        u16(UInt16(s.utf8.count))
+        text(s)
     }
 }
 

@@ -19,10 +19,10 @@ enum StorageKeys {
     static let layoutVersion: UInt32 = 1
 
     /// The first 8 bytes of a job id as a big-endian number (zero-padded): sorts like the bytes.
-    static func sortPrefix(_ job: String) -> UInt64 {
+    static func sortPrefix(_ job: UnsafeRawBufferPointer) -> UInt64 {
         var prefix: UInt64 = 0
         var n = 0
-        for byte in job.utf8 {
+        for byte in job {
             if n == 8 { break }
             prefix = prefix << 8 | UInt64(byte)
             n += 1

@@ -90,6 +90,15 @@ enum C {
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
         return mdb_put(txn, MDB_dbi(dbi), &k, &v, flags)
     }
+    /// `mdb_put` with `MDB_RESERVE`: makes room for `size` bytes and returns where to write them.
+    static func reserve(
+        _ txn: TxnHandle, _ dbi: UInt32, _ key: UnsafeRawBufferPointer, _ size: Int, _ flags: UInt32
+    ) -> (Int32, UnsafeMutableRawBufferPointer) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: size, mv_data: nil)
+        let rc = mdb_put(txn, MDB_dbi(dbi), &k, &v, flags | UInt32(MDB_RESERVE))
+        return (rc, UnsafeMutableRawBufferPointer(start: v.mv_data, count: rc == 0 ? v.mv_size : 0))
+    }
     static func del(_ txn: TxnHandle, _ dbi: UInt32, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer?) -> Int32 {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         guard let value else { return mdb_del(txn, MDB_dbi(dbi), &k, nil) }

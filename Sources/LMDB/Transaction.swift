@@ -35,6 +35,18 @@ public struct Transaction: ~Copyable {
         try LMDBError.check(C.put(handle, db.dbi, key, value, flags.rawValue))
     }
 
+    /// Stores `size` bytes under `key` that `fill` writes in place (`MDB_RESERVE`): no buffer is
+    /// copied. `fill` must write every byte; the space is valid only during the call. Not for
+    /// `DUPSORT` databases (LMDB forbids it).
+    public func putReserving<R>(
+        _ db: Database, key: UnsafeRawBufferPointer, size: Int, flags: PutFlags = [],
+        _ fill: (UnsafeMutableRawBufferPointer) throws -> R
+    ) throws -> R {
+        let (rc, space) = C.reserve(handle, db.dbi, key, size, flags.rawValue)
+        try LMDBError.check(rc)
+        return try fill(space)
+    }
+
     /// Deletes `key` (every value of it, unless `value` names one duplicate). Returns false when absent.
     @discardableResult
     public func delete(_ db: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer? = nil)

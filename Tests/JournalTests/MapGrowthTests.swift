@@ -4,14 +4,19 @@ import Lifecycle
 import TestSupport
 import Testing
 
+/// A journal whose map starts at 1 MiB, so a few appends make it grow.
+private func openTinyMap(_ path: String) throws -> Journal {
+    var options = Journal.Options()
+    options.initialMapSize = 1 << 20
+    options.durability = .noSync
+    return try Journal.open(at: path, options: options)
+}
+
 @Suite struct MapGrowthTests {
     @Test func tinyMapGrowsPastOneGiBWithoutAnErrorSurfacing() async throws {
         let dir = TemporaryDirectory("growth")
         defer { dir.cleanup() }
-        var options = Journal.Options()
-        options.initialMapSize = 1 << 20
-        options.durability = .noSync
-        let journal = try Journal.open(at: dir.file("big.journal"), options: options)
+        let journal = try openTinyMap(dir.file("big.journal"))
         defer { journal.close() }
         let payload = "{\"pad\":\"" + String(repeating: "x", count: 1 << 20) + "\"}"
         var total = 0
@@ -25,6 +30,27 @@ import Testing
         #expect(journal.fileSize > 1 << 30)
         let last = try #require(try journal.event(at: try journal.lastSeq()))
         #expect(last.event.data == payload)
+    }
+}
+
+/// A write that fills the map is retried whole after the map grows. The writer's version cache is
+/// mutated during the first try: the retry must not see those versions (each job's versions stay
+/// exactly 1, 2, 3…, none skipped).
+@Suite struct GrowthRetryTests {
+    @Test func versionsStayContiguousAcrossWritesRetriedAfterGrowth() async throws {
+        let dir = TemporaryDirectory("retry")
+        defer { dir.cleanup() }
+        let journal = try openTinyMap(dir.file("retry.journal"))
+        defer { journal.close() }
+        let payload = "{\"pad\":\"" + String(repeating: "z", count: 48 << 10) + "\"}"
+        for round in 0..<40 {
+            try await journal.append((0..<8).map { AppendItem(Event(job: "job-\($0)", type: .progress, index: UInt64(round), data: payload)) })
+        }
+        #expect(journal.mapGrowths > 0)
+        for job in 0..<8 {
+            #expect(try journal.events(ofJob: "job-\(job)").map(\.version) == Array(1...40))
+        }
+        #expect(try journal.verify().records == 320)
     }
 }
 
