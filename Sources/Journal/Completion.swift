@@ -29,7 +29,12 @@ final class ConditionLock: @unchecked Sendable {
 
     init() {
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(cond, nil)
+        // Timed waits measure on the monotonic clock: a wall-clock step never stretches them.
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(cond, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -48,5 +53,21 @@ final class ConditionLock: @unchecked Sendable {
     /// Waits for a signal; call only inside `withLock`.
     func wait() { pthread_cond_wait(cond, mutex) }
 
+    /// Waits for a signal or until the monotonic clock reaches `deadline` (nanoseconds, see
+    /// `MonotonicClock.nanoseconds`); false when the deadline passed. Call only inside `withLock`.
+    func wait(untilNanoseconds deadline: UInt64) -> Bool {
+        var time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        return pthread_cond_timedwait(cond, mutex, &time) != ETIMEDOUT
+    }
+
     func broadcast() { pthread_cond_broadcast(cond) }
+}
+
+enum MonotonicClock {
+    /// Nanoseconds on CLOCK_MONOTONIC (the clock `ConditionLock`'s timed waits use).
+    static var nanoseconds: UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
 }

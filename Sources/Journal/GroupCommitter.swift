@@ -97,19 +97,36 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     /// When the last group had several callers, they are likely about to append again: give them a
-    /// moment (at most `maxGroupDelayMicroseconds`, and only while the queue is short of the last
-    /// group's size) so they share the next fsync instead of each paying for one. A lone caller
-    /// never waits.
+    /// moment so they share the next commit instead of each paying for one. The wait ends as soon
+    /// as the queue holds as many requests as the last group (each arrival wakes the writer; there
+    /// is no polling), and lasts at most `companionWindow`: a fraction of what a commit has been
+    /// costing, so waiting never costs more than it can save. A lone caller never waits.
     private func awaitCompanions(expecting previous: Int) {
         guard previous > 1 else { return }
-        let delay = journal.options.maxGroupDelayMicroseconds
-        var waited = 0
-        while waited < delay {
-            let (count, stop) = condition.withLock { (queue.count, stopping) }
-            if stop || count >= previous { return }
-            usleep(20)
-            waited += 20
+        let window = GroupCommitter.companionWindow(
+            commitNanoseconds: commitCostNanoseconds, maxDelayMicroseconds: journal.options.maxGroupDelayMicroseconds)
+        guard window > 0 else { return }
+        let deadline = MonotonicClock.nanoseconds + window
+        condition.withLock {
+            while queue.count < previous && !stopping {
+                if !condition.wait(untilNanoseconds: deadline) { return }
+            }
         }
+    }
+
+    /// How long the writer waits for the last group's callers to come back: half the recent cost of
+    /// a commit (a durable commit pays an fsync of a millisecond or more, so companions are worth
+    /// waiting for; a commit without fsync costs microseconds, so the wait shrinks with it), capped
+    /// by `maxDelayMicroseconds`. Nanoseconds.
+    static func companionWindow(commitNanoseconds: UInt64, maxDelayMicroseconds: Int) -> UInt64 {
+        min(commitNanoseconds / 2, UInt64(max(0, maxDelayMicroseconds)) * 1_000)
+    }
+
+    /// A moving average (weight 1/8) of the time one group's write transaction takes, fsync included.
+    private var commitCostNanoseconds: UInt64 = 0
+
+    private func recordCommitCost(_ nanoseconds: UInt64) {
+        commitCostNanoseconds = commitCostNanoseconds == 0 ? nanoseconds : (commitCostNanoseconds * 7 + nanoseconds) / 8
     }
 
     private func process(_ group: [Request]) {
@@ -136,7 +153,9 @@ final class GroupCommitter: @unchecked Sendable {
             versionCache = VersionCache()
             defer { versionCache = cache }
             let batches = appends.map(\.0)
+            let started = MonotonicClock.nanoseconds
             let write = try journal.env.write { txn in try journal.writeGroup(txn, batches, now: now, cache: &cache) }
+            recordCommitCost(MonotonicClock.nanoseconds - started)
             cache.lastSeq = write.lastSeq  // trusted again only after the commit
             results = write.results
         } catch {

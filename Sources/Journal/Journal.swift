@@ -29,8 +29,10 @@ public final class Journal: Sendable {
         public var initialMapSize = 1 << 30
         /// Most events one group commit puts in one transaction.
         public var maxEventsPerCommit = 100_000
-        /// After a commit shared by several callers, how long the writer may wait for them to come
-        /// back before committing a smaller group. 0 disables the wait; a lone caller never waits.
+        /// After a commit shared by several callers, the longest the writer may wait for them to
+        /// come back before committing a smaller group. The actual wait adapts: it ends when they
+        /// are back and never exceeds half of what a commit has recently cost. 0 disables the wait;
+        /// a lone caller never waits.
         public var maxGroupDelayMicroseconds = 200
         /// The clock that stamps append times (injectable for tests).
         public var clock: @Sendable () -> Timestamp = Journal.systemClock

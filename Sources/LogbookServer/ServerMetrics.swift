@@ -17,29 +17,38 @@ public final class ServerMetrics: Sendable {
         var appended: [EventType: Counter] = [:]
         for type in EventType.allCases {
             appended[type] = registry.makeCounter(
-                name: "logbook_events_appended_total", labels: [("type", type.name)],
-                help: "Events appended, by type")
+                descriptor: Self.metric("events_appended", unit: "total", help: "Events appended, by type"),
+                labels: [("type", type.name)])
         }
         self.appended = appended
         appendLatency = registry.makeDurationHistogram(
-            name: "logbook_append_duration_seconds",
+            descriptor: Self.metric(
+                "append_duration", unit: "seconds",
+                help: "Time from receiving an append request to its events being durable"),
             buckets: [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
-                      .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .seconds(1)],
-            help: "Time from receiving an append request to its events being durable")
+                      .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .seconds(1)])
         groupSizes = registry.makeValueHistogram(
-            name: "logbook_group_commit_events", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 10_000],
-            help: "Events per group commit (one transaction, one fsync)")
+            descriptor: Self.metric("group_commit", unit: "events", help: "Events per group commit (one transaction, one fsync)"),
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 10_000])
         var jobs: [JobStatus: Gauge] = [:]
         for status in JobStatus.allCases {
             jobs[status] = registry.makeGauge(
-                name: "logbook_jobs", labels: [("status", status.name)], help: "Jobs by status")
+                descriptor: Self.metric("jobs", unit: "", help: "Jobs by status"), labels: [("status", status.name)])
         }
         jobsByStatus = jobs
-        anomalies = registry.makeGauge(name: "logbook_anomalies", help: "Events the fold ignored, all jobs")
-        lastSeq = registry.makeGauge(name: "logbook_last_seq", help: "The last seq folded into the projections")
+        anomalies = registry.makeGauge(
+            descriptor: Self.metric("anomalies", unit: "", help: "Events the fold ignored, all jobs"))
+        lastSeq = registry.makeGauge(
+            descriptor: Self.metric("last", unit: "seq", help: "The last seq folded into the projections"))
         slowFollowers = registry.makeCounter(
-            name: "logbook_sse_followers_disconnected_total",
-            help: "SSE clients disconnected for falling too far behind (they resume with Last-Event-ID)")
+            descriptor: Self.metric(
+                "sse_followers_disconnected", unit: "total",
+                help: "SSE clients disconnected for falling too far behind (they resume with Last-Event-ID)"))
+    }
+
+    /// `logbook_<name>_<unit>` (no unit: `logbook_<name>`).
+    private static func metric(_ name: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "logbook", metricName: name, unitName: unit, helpText: help)
     }
 
     /// Starts counting what `logbook` commits.

@@ -1,4 +1,4 @@
-import Journal
+@testable import Journal
 import Lifecycle
 import TestSupport
 import Testing
@@ -150,5 +150,20 @@ import Testing
         #expect(throws: JournalError.notFound(path: "/nonexistent/x.journal")) {
             try Journal.open(at: "/nonexistent/x.journal", options: options)
         }
+    }
+}
+
+/// How long the writer waits for the last group's callers (rules in `GroupCommitter.companionWindow`).
+@Suite struct CompanionWindowTests {
+    @Test(arguments: [
+        // (recent commit cost ns, cap µs, window ns)
+        (4_000_000 as UInt64, 200, 200_000 as UInt64),  // durable commit: the cap holds
+        (100_000, 200, 50_000),  // cheap commit: half its cost
+        (0, 200, 0),  // nothing committed yet: no wait
+        (4_000_000, 0, 0),  // waiting disabled
+        (4_000_000, -5, 0),  // a negative cap is no wait, not a trap
+    ])
+    func windowIsHalfTheCommitCostUnderTheCap(cost: UInt64, cap: Int, window: UInt64) {
+        #expect(GroupCommitter.companionWindow(commitNanoseconds: cost, maxDelayMicroseconds: cap) == window)
     }
 }
