@@ -94,17 +94,80 @@ extension Event {
 
     /// One line of the ingest/export format (no trailing newline).
     public var jsonLine: String {
-        JSONText.object([
-            ("job", JSONText.quoted(job)),
-            ("type", JSONText.quoted(type.name)),
-            ("at", at.map { JSONText.quoted($0.rfc3339) }),
-            ("node", node.map(JSONText.quoted)),
-            ("holder", holder.map(JSONText.quoted)),
-            ("reason", reason.map(JSONText.quoted)),
-            ("index", index.map { String($0) }),
-            ("attempt", attempt.map { String($0) }),
-            ("data", data),
-        ])
+        var out = JSONBytes(capacity: 128 + (data?.utf8.count ?? 0))
+        out.appendEventLine(
+            job: .string(job), type: type, at: at, node: node.map(EventText.string),
+            holder: holder.map(EventText.string), reason: reason.map(EventText.string), index: index,
+            attempt: attempt, data: data.map(EventText.string))
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+}
+
+extension EventView {
+    /// Appends the event's line of the ingest/export format (no newline) without making a string:
+    /// byte for byte what `recorded.event.jsonLine` is.
+    public func appendJSONLine(to out: inout JSONBytes) {
+        out.appendEventLine(
+            job: .bytes(job), type: type, at: at, node: nodeBytes.map(EventText.bytes),
+            holder: holderBytes.map(EventText.bytes), reason: reasonBytes.map(EventText.bytes), index: index,
+            attempt: attempt, data: dataBytes.map(EventText.bytes))
+    }
+}
+
+/// A text field of an event, owned or borrowed from the map.
+enum EventText {
+    case string(String)
+    case bytes(UnsafeRawBufferPointer)
+}
+
+extension JSONBytes {
+    /// The one encoding of an event as a JSON line; absent fields are left out.
+    mutating func appendEventLine(
+        job: EventText, type: EventType, at: Timestamp?, node: EventText?, holder: EventText?, reason: EventText?,
+        index: UInt64?, attempt: UInt32?, data: EventText?
+    ) {
+        append(raw: "{\"job\":")
+        appendQuoted(job)
+        append(raw: ",\"type\":\"")
+        bytes.append(contentsOf: type.name.utf8)  // a literal: no escaping needed
+        append(raw: "\"")
+        if let at {
+            append(raw: ",\"at\":\"")
+            appendRFC3339(at)
+            append(raw: "\"")
+        }
+        appendMember(",\"node\":", node)
+        appendMember(",\"holder\":", holder)
+        appendMember(",\"reason\":", reason)
+        appendMember(",\"index\":", index)
+        appendMember(",\"attempt\":", attempt.map(UInt64.init))
+        if let data {
+            append(raw: ",\"data\":")
+            switch data {
+            case .string(let text): bytes.append(contentsOf: text.utf8)
+            case .bytes(let raw): append(raw: raw)
+            }
+        }
+        append(raw: "}")
+    }
+
+    private mutating func appendMember(_ key: StaticString, _ value: EventText?) {
+        guard let value else { return }
+        append(raw: key)
+        appendQuoted(value)
+    }
+
+    private mutating func appendMember(_ key: StaticString, _ value: UInt64?) {
+        guard let value else { return }
+        append(raw: key)
+        appendDecimal(value)
+    }
+
+    private mutating func appendQuoted(_ text: EventText) {
+        switch text {
+        case .string(let s): appendQuoted(s)
+        case .bytes(let raw): appendQuoted(raw)
+        }
     }
 }
 

@@ -56,26 +56,9 @@ extension Timestamp {
 
     /// RFC 3339 in UTC with `Z`; fractional seconds appear only when non-zero, as 3 or 6 digits.
     public var rfc3339: String {
-        let secs = Timestamp.floorDivide(microseconds, by: 1_000_000)
-        let micros = Int(microseconds &- secs &* 1_000_000)  // in 0..<1_000_000, exact for every Int64
-        let days = Timestamp.floorDivide(secs, by: 86_400)
-        let secOfDay = Int(secs - days * 86_400)
-        let (y, m, d) = Timestamp.civilFromDays(Int(days))
-        var out = ""
-        out.reserveCapacity(27)
-        func pad(_ v: Int, _ width: Int) {
-            let s = String(v)
-            if s.count < width { out += String(repeating: "0", count: width - s.count) }
-            out += s
-        }
-        pad(y, 4); out += "-"; pad(m, 2); out += "-"; pad(d, 2); out += "T"
-        pad(secOfDay / 3600, 2); out += ":"; pad(secOfDay / 60 % 60, 2); out += ":"; pad(secOfDay % 60, 2)
-        if micros != 0 {
-            out += "."
-            if micros % 1000 == 0 { pad(micros / 1000, 3) } else { pad(micros, 6) }
-        }
-        out += "Z"
-        return out
+        var out = JSONBytes(capacity: 27)
+        out.appendRFC3339(self)
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     static func isLeap(_ y: Int) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }

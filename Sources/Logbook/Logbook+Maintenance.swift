@@ -26,11 +26,12 @@ extension Logbook {
                 throw SnapshotMismatch(detail: "snapshot at seq \(seq): \(error)")
             }
         }
-        var full = Projections()
+        var replay = Projections.Replay()
         let report = try journal.verify(progress: progress) { e in
-            full.apply(e)
+            replay.fold(e)
             if let covered = fromSnapshot?.coveredSeq, e.seq > covered { fromSnapshot?.apply(e) }
         }
+        let full = replay.finish()
         guard let seq = snapshot?.seq, let fromSnapshot else {
             return VerifyReport(records: report.records, jobs: report.jobs, snapshotSeq: nil)
         }

@@ -112,6 +112,39 @@ import Testing
         }
     }
 
+    @Test func exportWritesEveryEventLineInSeqOrderAcrossChunks() async throws {
+        try await withJournal { journal, _ in
+            // ~2,000 lines of ~100 bytes: several 64 KiB chunks; texts that need escaping.
+            for round in 0..<20 {
+                try await journal.append((0..<100).map { i in
+                    AppendItem(Event(
+                        job: "jøb \"\(i % 7)\"", type: .progress, at: Timestamp(seconds: Int64(round * 100 + i)),
+                        node: "n\t1", reason: i % 3 == 0 ? "line\nbreak" : nil, index: UInt64(i), data: #"{"r":\#(round)}"#))
+                })
+            }
+            var bytes: [UInt8] = []
+            var chunks = 0
+            let written = try journal.exportJSONLines { chunk in
+                bytes.append(contentsOf: chunk)
+                chunks += 1
+            }
+            let expected = try journal.events(from: 1).map { $0.event.jsonLine + "\n" }.joined()
+            #expect(written == 2000)
+            #expect(chunks > 1)
+            #expect(String(decoding: bytes, as: UTF8.self) == expected)
+
+            // A window selects jobs with an event inside it, and exports their whole histories.
+            var windowed: [UInt8] = []
+            let inWindow = try journal.exportJSONLines(since: Timestamp(seconds: 0), until: Timestamp(seconds: 1)) {
+                windowed.append(contentsOf: $0)
+            }
+            let jobs: Set<String> = ["jøb \"0\"", "jøb \"1\""]
+            let histories = try journal.events(from: 1).filter { jobs.contains($0.event.job) }
+            #expect(inWindow == histories.count)
+            #expect(String(decoding: windowed, as: UTF8.self) == histories.map { $0.event.jsonLine + "\n" }.joined())
+        }
+    }
+
     @Test func scanStreamsInOrderAcrossChunks() async throws {
         try await withJournal { journal, _ in
             let items = (0..<1000).map { AppendItem(Event(job: "j\($0 % 7)", type: .heartbeat, index: UInt64($0))) }

@@ -1,4 +1,5 @@
 import Lifecycle
+import PropertyBased
 import Testing
 
 @Suite struct TimestampTests {
@@ -105,6 +106,67 @@ import Testing
     func otherNumbersAreStillRefused(raw: String) {
         #expect(throws: EventDecodingError.self) {
             try Event(jsonLine: Array(#"{"job":"j","type":"progress","index":\#(raw)}"#.utf8))
+        }
+    }
+}
+
+/// The byte-level encoder behind every event line and timestamp (`JSONBytes`).
+@Suite struct JSONBytesTests {
+    @Test(arguments: [
+        ("plain", #""plain""#), ("a\"b", #""a\"b""#), ("back\\slash", #""back\\slash""#), ("l1\nl2\r\t", #""l1\nl2\r\t""#),
+        ("\u{0}\u{1}\u{1F}", #""\u0000\u0001\u001f""#), ("\u{7F}é🚀", "\"\u{7F}é🚀\""),
+    ])
+    func quotesEscapeOnlyWhatJSONRequires(text: String, quoted: String) {
+        #expect(JSONText.quoted(text) == quoted)
+    }
+
+    @Test(arguments: [(UInt64(0), "0"), (9, "9"), (10, "10"), (1_000_000, "1000000"), (UInt64.max, "18446744073709551615")])
+    func decimals(value: UInt64, text: String) {
+        var out = JSONBytes()
+        out.appendDecimal(value)
+        #expect(String(decoding: out.bytes, as: UTF8.self) == text)
+    }
+
+    @Test(arguments: [
+        (Int64(0), "1970-01-01T00:00:00Z"), (-1, "1969-12-31T23:59:59.999999Z"),
+        (253_402_300_799_000_000, "9999-12-31T23:59:59Z"), (-62_135_596_800_000_000, "0001-01-01T00:00:00Z"),
+        (Int64.min, "-290308-12-21T19:59:05.224192Z"), (Int64.max, "294247-01-10T04:00:54.775807Z"),
+    ])
+    func timestampsFormatEveryInt64WithoutTrapping(micros: Int64, text: String) {
+        #expect(Timestamp(microseconds: micros).rfc3339 == text)
+    }
+
+    /// Characters that need escaping, or are multi-byte, or are plain.
+    static let alphabet: [Character] = ["a", "Z", "7", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "é", "🚀", "/", "<", " "]
+
+    @Test func aViewWritesTheSameLineAsItsEventAndTheLineDecodesBack() async {
+        await propertyCheck(input: Gen.int(in: 0...1_000_000).array(of: 40)) { seeds in
+            func text(_ range: Range<Int>) -> String {
+                String(seeds[range].prefix(seeds[range.lowerBound] % 10 + 1).map { Self.alphabet[$0 % Self.alphabet.count] })
+            }
+            var micros = Int64(seeds[30]) * 253_402_300 - 62_135_596_800_000_000 + Int64(seeds[31])
+            switch seeds[32] % 3 {
+            case 0: micros -= micros % 1_000_000
+            case 1: micros -= micros % 1000
+            default: break
+            }
+            let event = Event(
+                job: text(0..<10), type: EventType.allCases[seeds[33] % EventType.allCases.count],
+                at: Timestamp(microseconds: micros), node: seeds[34] % 2 == 0 ? text(10..<20) : nil,
+                holder: seeds[35] % 3 == 0 ? text(20..<30) : nil, reason: seeds[36] % 2 == 0 ? text(0..<5) : nil,
+                index: seeds[37] % 2 == 0 ? UInt64(seeds[37]) * 18_446_744_073_709 : nil,
+                attempt: seeds[38] % 2 == 0 ? UInt32(seeds[38] % 5000) : nil,
+                data: seeds[39] % 2 == 0 ? JSONText.object([("k", JSONText.quoted(text(10..<20)))]) : nil)
+            let recorded = RecordedEvent(seq: 1, version: 1, appendedAt: Timestamp(seconds: 0), event: event)
+            let line = withView(of: recorded) { view in
+                var out = JSONBytes()
+                view.appendJSONLine(to: &out)
+                return out.bytes
+            }
+            #expect(line == Array(event.jsonLine.utf8))
+            if (try? event.validate()) != nil {
+                #expect((try? Event(jsonLine: line)) == event)
+            }
         }
     }
 }

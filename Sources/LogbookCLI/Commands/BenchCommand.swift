@@ -13,7 +13,12 @@ struct BenchCommand: AsyncParsableCommand {
               append_durable_concurrent_eps 64 concurrent tasks, each heartbeating its own job, one durable
                                             event per append (group commit shares the fsyncs)
               group_commit_mean_events      events per commit during the concurrent run
-              scan_eps                      full scan decoding every record and checking its CRC
+              scan_eps                      full scan checking every record's CRC and layout, reading it
+                                            in place (what replay, verify and export do)
+              scan_materialized_eps         the same scan making each record an owned RecordedEvent
+              export_eps                    `logbook export` of the whole journal (output counted, not written)
+              export_bytes_per_event        its JSON Lines size per event
+              verify_eps                    `logbook verify`: CRCs, event rules, the index, a full replay
               replay_eps                    full fold into projections, no snapshot
               open_without_snapshot_ms      opening that journal with a full replay
               open_with_snapshot_ms         opening it with a snapshot plus a 1,000-event tail
@@ -70,7 +75,7 @@ struct BenchCommand: AsyncParsableCommand {
         var peakAnon = before.anonymous
         var peakResident = before.resident
         let scanTime = try BenchWorkload.time {
-            try reader.scan { _ in
+            try reader.scanViews { _ in
                 scanned += 1
                 if scanned % 250_000 == 0 {
                     let m = ProcessMemory.now()
@@ -81,11 +86,32 @@ struct BenchCommand: AsyncParsableCommand {
             }
         }
         let after = ProcessMemory.now()
-        reader.close()
         note("scan_eps", Double(scanned) / scanTime)
         note("scan_anon_growth_mib", Double(max(peakAnon, after.anonymous) - before.anonymous) / 1_048_576)
         note("scan_rss_before_mib", Double(before.resident) / 1_048_576)
         note("scan_rss_growth_mib", Double(max(peakResident, after.resident) - before.resident) / 1_048_576)
+        // The same scan making every record an owned `RecordedEvent` (six strings), as API callers get.
+        var materialized = 0
+        let materializedTime = try BenchWorkload.time {
+            try reader.scan { _ in
+                materialized += 1
+                return true
+            }
+        }
+        note("scan_materialized_eps", Double(materialized) / materializedTime)
+        // `logbook export` of the whole journal, its output counted instead of written.
+        var exportedBytes = 0
+        var exported = 0
+        let exportTime = try BenchWorkload.time {
+            exported = try reader.exportJSONLines { exportedBytes += $0.count }
+        }
+        reader.close()
+        note("export_eps", Double(exported) / exportTime)
+        note("export_bytes_per_event", Double(exportedBytes) / Double(max(exported, 1)))
+        // `logbook verify`: every CRC and rule, the index against the log, a full replay.
+        var verified = 0
+        let verifyTime = try BenchWorkload.time { verified = try Logbook.verify(at: path).records }
+        note("verify_eps", Double(verified) / verifyTime)
 
         // 3. Replay: open with no snapshot (a full fold), then with a snapshot plus a 1,000-event tail.
         var logOptions = Logbook.Options()

@@ -23,36 +23,10 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Include jobs with an event at or before this time (RFC 3339).") var until: TimeArgument?
 
     func run() async throws {
-        let since = self.since?.timestamp
-        let until = self.until?.timestamp
         let journal = try Journal.open(at: global.journalPath, options: .forReading)
         defer { journal.close() }
-        if jobs.isEmpty && since == nil && until == nil {
-            var buffer = ""
-            try journal.scan { e in
-                buffer += e.event.jsonLine + "\n"
-                if buffer.utf8.count > 1 << 16 {
-                    Terminal.write(buffer)
-                    buffer = ""
-                }
-                return true
-            }
-            Terminal.write(buffer)
-            return
+        try journal.exportJSONLines(jobs: jobs, since: since?.timestamp, until: until?.timestamp) { chunk in
+            Terminal.write(chunk)
         }
-        var selected = Set(jobs.map { ExactID($0) })  // a job is its bytes
-        if since != nil || until != nil {
-            try journal.scan { e in
-                if let since, e.at < since { return true }
-                if let until, e.at > until { return true }
-                selected.insert(ExactID(e.event.job))
-                return true
-            }
-        }
-        // Whole histories, merged back into log order.
-        var events: [RecordedEvent] = []
-        for job in selected { events.append(contentsOf: try journal.events(ofJob: job.string)) }
-        events.sort { $0.seq < $1.seq }
-        Terminal.write(events.map { $0.event.jsonLine + "\n" }.joined())
     }
 }

@@ -10,10 +10,14 @@ enum Terminal {
     static var colourOnStdout: Bool { isTTY(1) && getenv("NO_COLOR") == nil && getenv("TERM").map { String(cString: $0) } != "dumb" }
 
     static func write(_ text: String, to fd: Int32 = 1) {
-        let bytes = Array(text.utf8)
+        Array(text.utf8).withUnsafeBytes { write($0, to: fd) }
+    }
+
+    static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32 = 1) {
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
             off += n
         }
