@@ -118,3 +118,60 @@ import Testing
         }
     }
 }
+
+/// The index must agree with the log entry for entry; each way it can disagree is named by `verify`.
+@Suite struct IndexCorruptionTests {
+    enum Damage: String, CaseIterable, Sendable {
+        case missingEntry, entryForNoRecord, wrongVersion, entryUnderAnotherJob, entryForUnknownJob
+    }
+
+    /// Rewrites the per-job index directly, bypassing the journal.
+    func tamperIndex(path: String, _ body: (borrowing Transaction, Database) throws -> Void) throws {
+        let env = try Environment(Environment.Options(path: path))
+        defer { env.close() }
+        let jobs = try env.openDatabases([("jobs", [.duplicateSort, .duplicateFixed])])[0]
+        try env.write { txn in try body(txn, jobs) }
+    }
+
+    func entry(_ version: UInt64, _ seq: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: (version.bigEndian, seq.bigEndian)) { Array($0) }
+    }
+
+    @Test(arguments: Damage.allCases)
+    func verifyNamesTheDisagreement(damage: Damage) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("i.journal")
+        let journal = try Journal.open(at: path)
+        try await journal.append((1...3).map { AppendItem(Event(job: "a", type: .heartbeat, index: UInt64($0))) })
+        try await journal.append(Event(job: "b", type: .created))
+        journal.close()
+        // (job, entry) pairs to delete, then to put.
+        let (a, b, ghost) = ("a", "b", "ghost")
+        let (deletes, puts): ([(String, [UInt8])], [(String, [UInt8])]) = switch damage {
+        case .missingEntry: ([(a, entry(2, 2))], [])
+        case .entryForNoRecord: ([], [(a, entry(4, 9))])
+        case .wrongVersion: ([(a, entry(2, 2))], [(a, entry(7, 2))])
+        case .entryUnderAnotherJob: ([(b, entry(1, 4))], [(a, entry(1, 4))])
+        case .entryForUnknownJob: ([], [(ghost, entry(1, 1))])
+        }
+        try tamperIndex(path: path) { txn, jobs in
+            for (job, value) in deletes {
+                try Array(job.utf8).withUnsafeBytes { k in try value.withUnsafeBytes { v in try txn.delete(jobs, key: k, value: v) } }
+            }
+            for (job, value) in puts {
+                try Array(job.utf8).withUnsafeBytes { k in try value.withUnsafeBytes { v in try txn.put(jobs, key: k, value: v) } }
+            }
+        }
+        let reopened = try Journal.open(at: path, options: .forReading)
+        defer { reopened.close() }
+        let expected: (job: String, detail: String) = switch damage {
+        case .missingEntry: ("a", "no index entry for seq 2 (version 2)")
+        case .entryForNoRecord: ("a", "entry for seq 9, which is not in the log")
+        case .wrongVersion: ("a", "no index entry for seq 2 (version 2)")
+        case .entryUnderAnotherJob: ("b", "no index entry for seq 4 (version 1)")
+        case .entryForUnknownJob: ("ghost", "entry (version 1, seq 1) but that record is version 1 of job \"a\"")
+        }
+        #expect(throws: JournalError.corruptIndex(job: expected.job, detail: expected.detail)) { try reopened.verify() }
+    }
+}
