@@ -105,9 +105,39 @@ extension Journal {
         } catch { throw Journal.wrap(error) }
     }
 
+    /// Streams the records like `scanViews`, handed over in batches of up to `batch` views (valid
+    /// only during `body`). A batch lets the caller look ahead: the replay computes every job's
+    /// hash first and touches the table slots and states they will need, so the cache misses of a
+    /// batch overlap instead of following one another.
+    public func scanViewBatches(
+        from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536, strict: Bool = false, batch: Int = 32,
+        _ body: (UnsafeBufferPointer<EventView>) throws -> Bool
+    ) throws(JournalError) {
+        var buffer: [EventView] = []
+        buffer.reserveCapacity(max(batch, 1))
+        do {
+            // The batch is handed over when full, and at the end of each chunk, while the chunk's
+            // read transaction still holds the map.
+            try scanRecords(
+                from: from, through: through, chunk: chunk,
+                endOfChunk: {
+                    guard !buffer.isEmpty else { return true }
+                    defer { buffer.removeAll(keepingCapacity: true) }
+                    return try buffer.withUnsafeBufferPointer(body)
+                }
+            ) { seq, bytes in
+                buffer.append(try RecordFormat.view(seq: seq, bytes: bytes, strict: strict))
+                guard buffer.count >= batch else { return true }
+                defer { buffer.removeAll(keepingCapacity: true) }
+                return try buffer.withUnsafeBufferPointer(body)
+            }
+        } catch { throw Journal.wrap(error) }
+    }
+
     /// Visits raw records (seq, bytes valid only during the call) in seq order, chunked like `scan`.
+    /// `endOfChunk` runs inside each chunk's read transaction after its last record (false stops).
     func scanRecords(
-        from: UInt64, through: UInt64 = .max, chunk: Int = 65_536,
+        from: UInt64, through: UInt64 = .max, chunk: Int = 65_536, endOfChunk: () throws -> Bool = { true },
         _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
         var next = max(from, 1)
@@ -130,17 +160,17 @@ extension Journal {
                         guard let seq = StorageKeys.seq(fromKey: k) else {
                             throw JournalError.corruptRecord(seq: next, detail: "log key of \(k.count) bytes")
                         }
-                        if seq > through { return (nil, false) }
+                        if seq > through { return (nil, try !endOfChunk()) }
                         if let start = v.baseAddress {
                             lowest = min(lowest, UInt(bitPattern: start))
                             highest = max(highest, UInt(bitPattern: start + v.count))
                         }
                         if try !body(seq, v) { return (nil, true) }
                         n += 1
-                        if n >= chunk { return (seq + 1, false) }
+                        if n >= chunk { return (seq + 1, try !endOfChunk()) }
                         entry = try c.get(.next)
                     }
-                    return (nil, false)
+                    return (nil, try !endOfChunk())
                 }
             }
             guard let resume, !stopped else { return }

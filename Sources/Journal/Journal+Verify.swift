@@ -22,6 +22,14 @@ extension Journal {
     public func verify(progress: (Int) -> Void = { _ in }, visit: (EventView) -> Void = { _ in })
         throws(JournalError) -> VerifyReport
     {
+        try verify(progress: progress) { event, _ in visit(event) }
+    }
+
+    /// `verify`, handing `visit` each record with its job's key: jobs numbered 0, 1, 2… in the order
+    /// of their first record (the numbering `Projections.Replay` gives them too).
+    public func verify(progress: (Int) -> Void = { _ in }, visitKeyed visit: (EventView, UInt32) -> Void)
+        throws(JournalError) -> VerifyReport
+    {
         do {
             return try env.read { txn in
                 var records = 0
@@ -48,7 +56,7 @@ extension Journal {
                             lastVersion[Int(key)] = e.version
                         }
                         logDigest.add(job: key, version: e.version, seq: seq)
-                        visit(e)
+                        visit(e, key)
                         records += 1
                         if records % 65_536 == 0 { progress(records) }
                         entry = try logCursor.get(.next)

@@ -33,6 +33,18 @@ struct JobKeys: Sendable {
         }
     }
 
+    /// The slot where a probe for `hash` starts (a load to have in flight early; 0 when empty).
+    @inline(__always)
+    func homeSlot(hash: UInt32) -> UInt64 {
+        slots.isEmpty ? 0 : slots[Int(hash) & (slots.count - 1)]
+    }
+
+    /// The key of the first slot whose tag matches `hash`, without comparing ids: where the probe
+    /// will most likely end (a hint for look-ahead, never an answer).
+    func firstCandidate(hash: UInt32) -> UInt32? {
+        find(hash: hash) { _ in true }
+    }
+
     /// Records `key` for an id (not yet interned) with this hash.
     mutating func insert(key: UInt32, hash: UInt32) {
         if (count + 1) * 4 > slots.count * 3 { grow() }

@@ -1,11 +1,6 @@
 /// Every job's state plus the indexes that answer the job queries in O(result).
 ///
 /// Kept up to date event by event (`apply`), or built in one pass from states (`init(states:)`, used
-/// after a full replay or a snapshot load). Both paths must give equal projections; a property test
-/// checks it. A value type: copying it for a snapshot is O(1) until the next write.
-/// Every job's state plus the indexes that answer the job queries in O(result).
-///
-/// Kept up to date event by event (`apply`), or built in one pass from states (`init(states:)`, used
 /// after a snapshot load, and by `Replay` after a full replay). Both paths must give equal
 /// projections; a property test checks it. A value type: copying it for a snapshot is O(1) until
 /// the next write.
@@ -27,6 +22,8 @@ public struct Projections: Sendable, Equatable {
     private var byNode: [ExactID: Set<UInt32>] = [:]
     private var silence = TimeIndex()
     private var stall = TimeIndex()
+    /// What the batched replay's look-ahead loads summed to: kept so the loads are not optimised away.
+    private var lookahead: UInt64 = 0
 
     public init() {}
 
@@ -50,6 +47,20 @@ public struct Projections: Sendable, Equatable {
         public mutating func fold(_ event: EventView) { projections.foldState(event) }
         public mutating func fold(_ event: RecordedEvent) { projections.foldState(event) }
 
+        /// Folds `event` whose job is probably the one at `key` (jobs numbered in first-seen order,
+        /// as `Journal.verify` numbers them): one comparison of the id instead of a hash lookup; a
+        /// wrong hint costs the lookup, never a wrong fold.
+        public mutating func fold(_ event: EventView, hint key: UInt32) {
+            projections.foldState(event, hint: key)
+        }
+
+        /// Folds consecutive events, looking ahead: every job's hash is computed and its table slot
+        /// and state touched before any is folded, so the batch's cache misses overlap (a replay of
+        /// many jobs in random order is bound by them, not by the fold).
+        public mutating func fold(batch events: UnsafeBufferPointer<EventView>) {
+            projections.foldStates(events)
+        }
+
         /// The projections of everything folded, their indexes built.
         public consuming func finish() -> Projections {
             var p = projections
@@ -60,7 +71,10 @@ public struct Projections: Sendable, Equatable {
 
     /// The key of the job with these id bytes, interning it (with an empty state) when new.
     private mutating func intern(_ bytes: UnsafeRawBufferPointer, _ id: () -> String) -> UInt32 {
-        let hash = JobKeys.hash(bytes)
+        intern(bytes, hash: JobKeys.hash(bytes), id)
+    }
+
+    private mutating func intern(_ bytes: UnsafeRawBufferPointer, hash: UInt32, _ id: () -> String) -> UInt32 {
         if let key = keys.find(hash: hash, matches: { states[Int($0)].job.hasBytes(bytes) }) { return key }
         let key = UInt32(states.count)
         states.append(JobState(job: id()))
@@ -74,6 +88,36 @@ public struct Projections: Sendable, Equatable {
             let bytes = UnsafeRawBufferPointer(b)
             return keys.find(hash: JobKeys.hash(bytes)) { states[Int($0)].job.hasBytes(bytes) }
         }
+    }
+
+    private mutating func foldStates(_ events: UnsafeBufferPointer<EventView>) {
+        guard let last = events.last else { return }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: events.count) { hashes in
+            for i in events.indices { hashes[i] = JobKeys.hash(events[i].job) }
+            // Tight loops of independent loads: the CPU has the whole batch's misses in flight at once
+            // (interleaved with the hashing, only one or two would be).
+            var touched: UInt64 = 0
+            for i in events.indices { touched &+= keys.homeSlot(hash: hashes[i]) }
+            for i in events.indices {
+                if let key = keys.firstCandidate(hash: hashes[i]) { touched &+= states[Int(key)].version }
+            }
+            lookahead = touched
+            for i in events.indices {
+                let event = events[i]
+                let key = intern(event.job, hash: hashes[i]) { event.jobString }
+                Fold.apply(event, to: &states[Int(key)])
+            }
+        }
+        coveredSeq = last.seq
+    }
+
+    private mutating func foldState(_ event: EventView, hint key: UInt32) {
+        guard Int(key) < states.count, states[Int(key)].job.hasBytes(event.job) else {
+            foldState(event)
+            return
+        }
+        Fold.apply(event, to: &states[Int(key)])
+        coveredSeq = event.seq
     }
 
     private mutating func foldState<E: FoldInput>(_ event: E) {

@@ -27,8 +27,8 @@ extension Logbook {
             }
         }
         var replay = Projections.Replay()
-        let report = try journal.verify(progress: progress) { e in
-            replay.fold(e)
+        let report = try journal.verify(progress: progress) { e, key in
+            replay.fold(e, hint: key)
             if let covered = fromSnapshot?.coveredSeq, e.seq > covered { fromSnapshot?.apply(e) }
         }
         let full = replay.finish()

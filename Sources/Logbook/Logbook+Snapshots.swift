@@ -34,11 +34,12 @@ extension Logbook {
                 return true
             }
         } else {
-            // A full replay: fold the states alone, reading records in place, then build the indexes once.
+            // A full replay: fold the states alone, reading records in place in look-ahead batches,
+            // then build the indexes once.
             var replay = Projections.Replay()
-            try journal.scanViews { event in
-                replay.fold(event)
-                folded += 1
+            try journal.scanViewBatches { events in
+                replay.fold(batch: events)
+                folded += events.count
                 return true
             }
             projections = replay.finish()

@@ -145,6 +145,34 @@ import Testing
         }
     }
 
+    @Test func viewBatchesHoldEveryRecordInOrderAcrossChunks() async throws {
+        try await withJournal { journal, _ in
+            try await journal.append((1...100).map { AppendItem(Event(job: "job-\($0 % 7)", type: .heartbeat, index: UInt64($0))) })
+            for (chunk, batch) in [(65_536, 32), (10, 3), (7, 7), (1, 1), (100, 1000)] {
+                var seqs: [UInt64] = []
+                var jobs: [String] = []
+                var largest = 0
+                try journal.scanViewBatches(chunk: chunk, batch: batch) { views in
+                    largest = max(largest, views.count)
+                    for view in views {
+                        seqs.append(view.seq)
+                        jobs.append(view.jobString)
+                    }
+                    return true
+                }
+                #expect(seqs == Array(1...100), "chunk \(chunk), batch \(batch)")
+                #expect(jobs == (1...100).map { "job-\($0 % 7)" })
+                #expect(largest == min(batch, chunk, 100))
+            }
+            var seen = 0
+            try journal.scanViewBatches(batch: 8) { views in
+                seen += views.count
+                return seen < 20  // stops after the batch that crossed 20
+            }
+            #expect(seen == 24)
+        }
+    }
+
     @Test func scanStreamsInOrderAcrossChunks() async throws {
         try await withJournal { journal, _ in
             let items = (0..<1000).map { AppendItem(Event(job: "j\($0 % 7)", type: .heartbeat, index: UInt64($0))) }

@@ -157,7 +157,7 @@ import Testing
         }
         try tamperIndex(path: path) { txn, jobs in
             for (job, value) in deletes {
-                try Array(job.utf8).withUnsafeBytes { k in try value.withUnsafeBytes { v in try txn.delete(jobs, key: k, value: v) } }
+                try Array(job.utf8).withUnsafeBytes { k in try value.withUnsafeBytes { v in _ = try txn.delete(jobs, key: k, value: v) } }
             }
             for (job, value) in puts {
                 try Array(job.utf8).withUnsafeBytes { k in try value.withUnsafeBytes { v in try txn.put(jobs, key: k, value: v) } }

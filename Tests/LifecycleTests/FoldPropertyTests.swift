@@ -108,6 +108,52 @@ let eventSeeds = Gen.int(in: 0...1_000_000).array(of: 0...80)
             #expect(replay.finish() == owned)
         }
     }
+
+    /// The look-ahead batches of a full replay, and folds given a job-key hint (right or wrong),
+    /// give the same projections as folding event by event.
+    @Test func batchedAndHintedReplaysFoldLikeOneByOne() async {
+        await propertyCheck(input: eventSeeds, Gen.int(in: 1...9)) { seeds, batch in
+            let recorded = record(events(from: seeds))
+            var owned = Projections()
+            for e in recorded { owned.apply(e) }
+            var batched = Projections.Replay()
+            var hinted = Projections.Replay()
+            withViews(of: recorded) { views in
+                var i = 0
+                while i < views.count {
+                    let n = min(batch, views.count - i)
+                    views[i..<(i + n)].withUnsafeBufferPointer { batched.fold(batch: $0) }
+                    i += n
+                }
+                for (k, view) in views.enumerated() { hinted.fold(view, hint: UInt32(k % 4)) }  // mostly wrong hints
+            }
+            #expect(batched.finish() == owned)
+            #expect(hinted.finish() == owned)
+        }
+    }
+}
+
+/// Calls `body` with views of all of `events` at once, over bytes that live until it returns.
+func withViews<R>(of events: [RecordedEvent], _ body: ([EventView]) -> R) -> R {
+    let texts = events.map { e in [e.event.job, e.event.node, e.event.holder, e.event.reason, e.event.data].map { $0.map { Array($0.utf8) } } }
+    let total = texts.joined().reduce(0) { $0 + ($1?.count ?? 0) }
+    let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 1)
+    defer { storage.deallocate() }
+    var offset = 0
+    func place(_ t: [UInt8]?) -> UnsafeRawBufferPointer? {
+        guard let t else { return nil }
+        let slice = UnsafeMutableRawBufferPointer(rebasing: storage[offset..<(offset + t.count)])
+        slice.copyBytes(from: t)
+        offset += t.count
+        return UnsafeRawBufferPointer(slice)
+    }
+    let views = zip(events, texts).map { e, t in
+        EventView(
+            seq: e.seq, version: e.version, type: e.event.type, at: e.at, appendedAt: e.appendedAt,
+            attempt: e.event.attempt, index: e.event.index, job: place(t[0])!, nodeBytes: place(t[1]),
+            holderBytes: place(t[2]), reasonBytes: place(t[3]), dataBytes: place(t[4]))
+    }
+    return body(views)
 }
 
 /// Calls `body` with a view of `e` over bytes laid out apart from its strings.

@@ -45,6 +45,16 @@ enum Harness {
             emit("usage: logbook-crash-harness PATH [--batch N] [--threads K] [--count N]", to: 2)
             exit(2)
         }
+        // A child of a test: die with the test process (a crashed test run must not leave readers
+        // polling forever on a loaded machine).
+        // (prctl's PR_SET_PDEATHSIG is variadic in C, out of Swift's reach: watch the parent instead.)
+        let parent = getppid()
+        var watcher = pthread_t()
+        pthread_create(&watcher, nil, { raw in
+            let parent = pid_t(Int(bitPattern: raw))
+            while getppid() == parent { usleep(100_000) }
+            _exit(3)
+        }, UnsafeMutableRawPointer(bitPattern: Int(parent)))
         func option(_ name: String, _ fallback: Int) -> Int {
             guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
             return v
