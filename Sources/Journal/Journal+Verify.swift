@@ -37,30 +37,43 @@ extension Journal {
                 var ids = InternedIDs()
                 var lastVersion: [UInt64] = []
                 var logDigest = IndexDigest()
+                // Records are checked as they are read, then handled in batches of 32 (same
+                // transaction, so the views stay valid) so the job lookups can look ahead.
+                var batch: [EventView] = []
+                batch.reserveCapacity(32)
+                func handleBatch() throws {
+                    try batch.withUnsafeBufferPointer { views in
+                        try ids.intern(jobsOf: views) { i, key, inserted in
+                            let e = views[i]
+                            if inserted {
+                                lastVersion.append(e.version)
+                            } else {
+                                let previous = lastVersion[Int(key)]
+                                if previous >= e.version {
+                                    throw JournalError.corruptIndex(
+                                        job: e.jobString, detail: "seq \(e.seq) has version \(e.version) after version \(previous)")
+                                }
+                                lastVersion[Int(key)] = e.version
+                            }
+                            logDigest.add(job: key, version: e.version, seq: e.seq)
+                            visit(e, key)
+                            records += 1
+                            if records % 65_536 == 0 { progress(records) }
+                        }
+                    }
+                    batch.removeAll(keepingCapacity: true)
+                }
                 try txn.withCursor(log) { logCursor in
                     var entry = try logCursor.get(.first)
                     while let (k, v) = entry {
                         guard let seq = StorageKeys.seq(fromKey: k) else {
                             throw JournalError.corruptRecord(seq: 0, detail: "a log key of \(k.count) bytes")
                         }
-                        let e = try RecordFormat.view(seq: seq, bytes: v, strict: true)
-                        let (key, inserted) = ids.intern(e.job)
-                        if inserted {
-                            lastVersion.append(e.version)
-                        } else {
-                            let previous = lastVersion[Int(key)]
-                            if previous >= e.version {
-                                throw JournalError.corruptIndex(
-                                    job: e.jobString, detail: "seq \(seq) has version \(e.version) after version \(previous)")
-                            }
-                            lastVersion[Int(key)] = e.version
-                        }
-                        logDigest.add(job: key, version: e.version, seq: seq)
-                        visit(e, key)
-                        records += 1
-                        if records % 65_536 == 0 { progress(records) }
+                        batch.append(try RecordFormat.view(seq: seq, bytes: v, strict: true))
+                        if batch.count == 32 { try handleBatch() }
                         entry = try logCursor.get(.next)
                     }
+                    try handleBatch()
                 }
                 var indexDigest = IndexDigest()
                 var indexJobsKnown = true

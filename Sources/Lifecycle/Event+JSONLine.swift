@@ -94,7 +94,7 @@ extension Event {
 
     /// One line of the ingest/export format (no trailing newline).
     public var jsonLine: String {
-        var out = JSONBytes(capacity: 128 + (data?.utf8.count ?? 0))
+        var out = JSONBytes()
         out.appendEventLine(
             job: .string(job), type: type, at: at, node: node.map(EventText.string),
             holder: holder.map(EventText.string), reason: reason.map(EventText.string), index: index,
@@ -120,53 +120,68 @@ enum EventText {
     case bytes(UnsafeRawBufferPointer)
 }
 
+extension EventText {
+    var count: Int {
+        switch self {
+        case .string(let s): s.utf8.count
+        case .bytes(let raw): raw.count
+        }
+    }
+}
+
 extension JSONBytes {
-    /// The one encoding of an event as a JSON line; absent fields are left out.
+    /// The one encoding of an event as a JSON line; absent fields are left out. Written in one
+    /// reservation: the keys, the quoted texts at their worst, two numbers, a timestamp, the data.
     mutating func appendEventLine(
         job: EventText, type: EventType, at: Timestamp?, node: EventText?, holder: EventText?, reason: EventText?,
         index: UInt64?, attempt: UInt32?, data: EventText?
     ) {
-        append(raw: "{\"job\":")
-        appendQuoted(job)
-        append(raw: ",\"type\":\"")
-        bytes.append(contentsOf: type.name.utf8)  // a literal: no escaping needed
-        append(raw: "\"")
-        if let at {
-            append(raw: ",\"at\":\"")
-            appendRFC3339(at)
-            append(raw: "\"")
-        }
-        appendMember(",\"node\":", node)
-        appendMember(",\"holder\":", holder)
-        appendMember(",\"reason\":", reason)
-        appendMember(",\"index\":", index)
-        appendMember(",\"attempt\":", attempt.map(UInt64.init))
-        if let data {
-            append(raw: ",\"data\":")
-            switch data {
-            case .string(let text): bytes.append(contentsOf: text.utf8)
-            case .bytes(let raw): append(raw: raw)
+        let texts = job.count + (node?.count ?? 0) + (holder?.count ?? 0) + (reason?.count ?? 0)
+        let bound = 96 + 4 * 2 + RawWriter.quotedBound(texts) + 2 * RawWriter.decimalBound + RawWriter.rfc3339Bound
+            + (data?.count ?? 0)
+        write(bound: bound) { w in
+            w.raw("{\"job\":")
+            w.quoted(job)
+            w.raw(",\"type\":\"")
+            w.raw(type.name)  // a literal: no escaping needed
+            w.byte(UInt8(ascii: "\""))
+            if let at {
+                w.raw(",\"at\":\"")
+                w.rfc3339(at)
+                w.byte(UInt8(ascii: "\""))
             }
+            if let node { w.member(",\"node\":", node) }
+            if let holder { w.member(",\"holder\":", holder) }
+            if let reason { w.member(",\"reason\":", reason) }
+            if let index { w.member(",\"index\":", index) }
+            if let attempt { w.member(",\"attempt\":", UInt64(attempt)) }
+            if let data {
+                w.raw(",\"data\":")
+                switch data {
+                case .string(let text): w.raw(text)
+                case .bytes(let raw): w.raw(raw)
+                }
+            }
+            w.byte(UInt8(ascii: "}"))
         }
-        append(raw: "}")
+    }
+}
+
+extension RawWriter {
+    fileprivate mutating func member(_ key: StaticString, _ value: EventText) {
+        raw(key)
+        quoted(value)
     }
 
-    private mutating func appendMember(_ key: StaticString, _ value: EventText?) {
-        guard let value else { return }
-        append(raw: key)
-        appendQuoted(value)
+    fileprivate mutating func member(_ key: StaticString, _ value: UInt64) {
+        raw(key)
+        decimal(value)
     }
 
-    private mutating func appendMember(_ key: StaticString, _ value: UInt64?) {
-        guard let value else { return }
-        append(raw: key)
-        appendDecimal(value)
-    }
-
-    private mutating func appendQuoted(_ text: EventText) {
+    fileprivate mutating func quoted(_ text: EventText) {
         switch text {
-        case .string(let s): appendQuoted(s)
-        case .bytes(let raw): appendQuoted(raw)
+        case .string(let s): quoted(s)
+        case .bytes(let raw): quoted(raw)
         }
     }
 }

@@ -92,7 +92,10 @@ public struct InternedIDs: Sendable {
 
     /// The key of the id with these bytes, interning it when new (`inserted`).
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> (key: UInt32, inserted: Bool) {
-        let hash = JobKeys.hash(bytes)
+        intern(bytes, hash: JobKeys.hash(bytes))
+    }
+
+    private mutating func intern(_ bytes: UnsafeRawBufferPointer, hash: UInt32) -> (key: UInt32, inserted: Bool) {
         if let key = keys.find(hash: hash, matches: { ids[Int($0)].hasBytes(bytes) }) { return (key, false) }
         let key = UInt32(ids.count)
         ids.append(String(decoding: bytes, as: UTF8.self))
@@ -104,6 +107,27 @@ public struct InternedIDs: Sendable {
         ids.removeAll(keepingCapacity: true)
         keys = JobKeys()
     }
+
+    /// Interns the job of each of `events` in order, handing `body` its place in the batch, key and
+    /// whether it was new. Looks ahead like `Projections.Replay`'s batches: every hash first, then
+    /// the batch's table slots loaded in one tight loop, so their cache misses overlap.
+    public mutating func intern(
+        jobsOf events: UnsafeBufferPointer<EventView>, _ body: (Int, UInt32, Bool) throws -> Void
+    ) rethrows {
+        try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(events.count, 1)) { hashes in
+            for i in events.indices { hashes[i] = JobKeys.hash(events[i].job) }
+            var touched: UInt64 = 0
+            for i in events.indices { touched &+= keys.homeSlot(hash: hashes[i]) }
+            lookahead = touched
+            for i in events.indices {
+                let (key, inserted) = intern(events[i].job, hash: hashes[i])
+                try body(i, key, inserted)
+            }
+        }
+    }
+
+    /// What the look-ahead loads summed to: kept so the loads are not optimised away.
+    private var lookahead: UInt64 = 0
 }
 
 extension String {

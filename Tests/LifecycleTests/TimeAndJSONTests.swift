@@ -136,6 +136,19 @@ import Testing
         #expect(Timestamp(microseconds: micros).rfc3339 == text)
     }
 
+    /// The line's reserved bound holds the worst case: every text byte a `\u00XX` escape, both
+    /// numbers at their widest, the widest timestamp, the longest type name.
+    @Test func theWorstCaseLineFitsItsReservation() {
+        let controls = String(repeating: "\u{1}", count: 300)
+        let event = Event(
+            job: controls, type: .refAcquired, at: Timestamp(microseconds: .min), node: controls, holder: controls,
+            reason: controls, index: .max, attempt: .max, data: "{}")
+        let line = event.jsonLine
+        // Texts 1,200 bytes × 6 plus 4 × 2 quotes; keys 82, type 11, time 30, index 20, attempt 10, data 2.
+        #expect(line.utf8.count == 1_200 * 6 + 4 * 2 + 82 + 11 + 30 + 20 + 10 + 2)
+        #expect(line.hasSuffix(#","index":18446744073709551615,"attempt":4294967295,"data":{}}"#))
+    }
+
     /// Characters that need escaping, or are multi-byte, or are plain.
     static let alphabet: [Character] = ["a", "Z", "7", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "é", "🚀", "/", "<", " "]
 

@@ -1,6 +1,10 @@
 /// Writing JSON text as bytes, for encoders that never need a `String` (export streams millions of
 /// events). `JSONText.quoted` and `Timestamp.rfc3339` are built on it, so every event line and
 /// every timestamp Logbook prints has one encoding.
+///
+/// Each append reserves an upper bound of the bytes it can write, writes through a `RawWriter`
+/// (plain stores, no per-byte capacity or uniqueness checks), and keeps what it wrote. Every
+/// writer operation checks that it stays within the reserved bound.
 public struct JSONBytes: Sendable {
     public var bytes: [UInt8] = []
 
@@ -20,93 +24,180 @@ public struct JSONBytes: Sendable {
     /// Appends valid UTF-8 as a JSON string literal, quotes included: `"` and `\` escaped, control
     /// characters as `\n`, `\r`, `\t` or `\u00XX`, everything else (multi-byte characters too) as is.
     public mutating func appendQuoted(_ text: UnsafeRawBufferPointer) {
-        bytes.append(UInt8(ascii: "\""))
-        var start = 0
-        for (i, byte) in text.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[start..<i]))
-            start = i + 1
-            bytes.append(UInt8(ascii: "\\"))
-            switch byte {
-            case 0x22, 0x5C: bytes.append(byte)
-            case 0x0A: bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "t"))
-            default:
-                bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                bytes.append(JSONBytes.hexDigit(byte >> 4))
-                bytes.append(JSONBytes.hexDigit(byte & 0xF))
-            }
-        }
-        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[start...]))
-        bytes.append(UInt8(ascii: "\""))
+        write(bound: RawWriter.quotedBound(text.count)) { $0.quoted(text) }
     }
 
     public mutating func appendQuoted(_ text: String) {
-        var text = text
-        text.withUTF8 { appendQuoted(UnsafeRawBufferPointer($0)) }
+        write(bound: RawWriter.quotedBound(text.utf8.count)) { $0.quoted(text) }
     }
 
     /// Appends `value` in decimal.
     public mutating func appendDecimal(_ value: UInt64) {
-        if value < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var v = value
-            var i = 20
-            while v > 0 {
-                i -= 1
-                digits[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i...]))
-        }
-    }
-
-    /// Appends `value` in decimal, left-padded with zeros to `width` digits (a minus sign first
-    /// for a negative value, as a year before 1 BC would need).
-    mutating func appendPadded(_ value: Int, width: Int) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = value.magnitude
-        var divisor: UInt = 1
-        for _ in 1..<width { divisor *= 10 }
-        if magnitude / 10 >= divisor {  // wider than `width`: all its digits
-            appendDecimal(UInt64(magnitude))
-            return
-        }
-        var v = magnitude
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(v / divisor))
-            v %= divisor
-            divisor /= 10
-        }
+        write(bound: RawWriter.decimalBound) { $0.decimal(value) }
     }
 
     /// Appends `time` as RFC 3339 in UTC with `Z`, quotes not included; fractional seconds appear
     /// only when non-zero, as 3 or 6 digits.
     public mutating func appendRFC3339(_ time: Timestamp) {
+        write(bound: RawWriter.rfc3339Bound) { $0.rfc3339(time) }
+    }
+
+    /// Reserves `bound` bytes at the end, lets `body` write at most that many, keeps what it wrote.
+    mutating func write(bound: Int, _ body: (inout RawWriter) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: bound))
+        let written = bytes.withUnsafeMutableBytes { raw in
+            var writer = RawWriter(base: raw.baseAddress! + start, limit: bound)
+            body(&writer)
+            return writer.count
+        }
+        bytes.removeLast(bound - written)
+    }
+}
+
+/// Stores into space reserved in advance (see `JSONBytes.write`); each operation checks the bound.
+struct RawWriter {
+    private let base: UnsafeMutableRawPointer
+    private let limit: Int
+    private(set) var count = 0
+
+    init(base: UnsafeMutableRawPointer, limit: Int) {
+        self.base = base
+        self.limit = limit
+    }
+
+    /// The most bytes `quoted` writes for `n` bytes of text (each byte at worst `\u00XX`).
+    static func quotedBound(_ n: Int) -> Int { 2 + 6 * n }
+    static let decimalBound = 20
+    /// `-290308-12-21T19:59:05.224192Z` is the longest (Int64.min microseconds).
+    static let rfc3339Bound = 32
+
+    @inline(__always)
+    private mutating func room(_ n: Int) {
+        precondition(count + n <= limit, "JSON writer past its reserved bound")
+    }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        room(1)
+        base.storeBytes(of: b, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+        guard let from = bytes.baseAddress, bytes.count > 0 else { return }
+        room(bytes.count)
+        (base + count).copyMemory(from: from, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func raw(_ text: StaticString) {
+        raw(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func raw(_ text: String) {
+        var text = text
+        text.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func quoted(_ text: String) {
+        var text = text
+        text.withUTF8 { quoted(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func quoted(_ text: UnsafeRawBufferPointer) {
+        byte(UInt8(ascii: "\""))
+        var start = 0
+        for (i, b) in text.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
+            raw(UnsafeRawBufferPointer(rebasing: text[start..<i]))
+            start = i + 1
+            byte(UInt8(ascii: "\\"))
+            switch b {
+            case 0x22, 0x5C: byte(b)
+            case 0x0A: byte(UInt8(ascii: "n"))
+            case 0x0D: byte(UInt8(ascii: "r"))
+            case 0x09: byte(UInt8(ascii: "t"))
+            default:
+                byte(UInt8(ascii: "u"))
+                byte(UInt8(ascii: "0"))
+                byte(UInt8(ascii: "0"))
+                byte(RawWriter.hexDigit(b >> 4))
+                byte(RawWriter.hexDigit(b & 0xF))
+            }
+        }
+        raw(UnsafeRawBufferPointer(rebasing: text[start...]))
+        byte(UInt8(ascii: "\""))
+    }
+
+    mutating func decimal(_ value: UInt64) {
+        var digits = 1
+        var v = value
+        while v >= 10 {
+            v /= 10
+            digits += 1
+        }
+        room(digits)
+        v = value
+        for i in stride(from: count + digits - 1, through: count, by: -1) {
+            base.storeBytes(of: UInt8(ascii: "0") + UInt8(v % 10), toByteOffset: i, as: UInt8.self)
+            v /= 10
+        }
+        count += digits
+    }
+
+    /// `value` in decimal, left-padded with zeros to `width` digits (a minus sign first for a
+    /// negative value, as a year before 1 BC would need).
+    mutating func padded(_ value: Int, width: Int) {
+        if value < 0 { byte(UInt8(ascii: "-")) }
+        let magnitude = UInt64(value.magnitude)
+        var digits = 1
+        var v = magnitude
+        while v >= 10 {
+            v /= 10
+            digits += 1
+        }
+        for _ in digits..<max(width, digits) { byte(UInt8(ascii: "0")) }
+        decimal(magnitude)
+    }
+
+    mutating func rfc3339(_ time: Timestamp) {
         let secs = Timestamp.floorDivide(time.microseconds, by: 1_000_000)
         let micros = Int(time.microseconds &- secs &* 1_000_000)  // in 0..<1_000_000, exact for every Int64
         let days = Timestamp.floorDivide(secs, by: 86_400)
         let secOfDay = Int(secs - days * 86_400)
         let (y, m, d) = Timestamp.civilFromDays(Int(days))
-        appendPadded(y, width: 4)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(m, width: 2)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(d, width: 2)
-        bytes.append(UInt8(ascii: "T"))
-        appendPadded(secOfDay / 3600, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(secOfDay / 60 % 60, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(secOfDay % 60, width: 2)
+        if (0...9999).contains(y) { two(y / 100); two(y % 100) } else { padded(y, width: 4) }
+        byte(UInt8(ascii: "-"))
+        two(m)
+        byte(UInt8(ascii: "-"))
+        two(d)
+        byte(UInt8(ascii: "T"))
+        two(secOfDay / 3600)
+        byte(UInt8(ascii: ":"))
+        two(secOfDay / 60 % 60)
+        byte(UInt8(ascii: ":"))
+        two(secOfDay % 60)
         if micros != 0 {
-            bytes.append(UInt8(ascii: "."))
-            if micros % 1000 == 0 { appendPadded(micros / 1000, width: 3) } else { appendPadded(micros, width: 6) }
+            byte(UInt8(ascii: "."))
+            if micros % 1000 == 0 {
+                let millis = micros / 1000
+                byte(UInt8(ascii: "0") + UInt8(millis / 100))
+                two(millis % 100)
+            } else {
+                two(micros / 10_000)
+                two(micros / 100 % 100)
+                two(micros % 100)
+            }
         }
-        bytes.append(UInt8(ascii: "Z"))
+        byte(UInt8(ascii: "Z"))
+    }
+
+    /// Two digits of `value` in 0...99.
+    @inline(__always)
+    private mutating func two(_ value: Int) {
+        byte(UInt8(ascii: "0") + UInt8(value / 10))
+        byte(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     static func hexDigit(_ nibble: UInt8) -> UInt8 {
