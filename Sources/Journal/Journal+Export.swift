@@ -13,21 +13,18 @@ extension Journal {
         _ write: (UnsafeRawBufferPointer) -> Void
     ) throws(JournalError) -> Int {
         var out = JSONBytes(capacity: Journal.exportChunk + 4096)
-        func flush(force: Bool) {
-            guard force || out.count >= Journal.exportChunk else { return }
-            out.bytes.withUnsafeBytes(write)
-            out.removeAll()
-        }
-        var written = 0
         if jobs.isEmpty && since == nil && until == nil {
-            try scanViews { view in
-                view.appendJSONLine(to: &out)
-                out.append(raw: "\n")
-                written += 1
-                flush(force: false)
+            var written = 0
+            try scanViewBatches { views in
+                for view in views {
+                    view.appendJSONLine(to: &out)
+                    out.append(raw: "\n")
+                }
+                written += views.count
+                Journal.hand(&out, to: write, atLeast: Journal.exportChunk)
                 return true
             }
-            flush(force: true)
+            Journal.hand(&out, to: write, atLeast: 1)
             return written
         }
         var selected = Set(jobs.map { ExactID($0) })  // a job is its bytes
@@ -47,11 +44,18 @@ extension Journal {
         for event in events {
             out.bytes.append(contentsOf: event.event.jsonLine.utf8)
             out.append(raw: "\n")
-            flush(force: false)
+            Journal.hand(&out, to: write, atLeast: Journal.exportChunk)
         }
-        flush(force: true)
+        Journal.hand(&out, to: write, atLeast: 1)
         return events.count
     }
 
     static let exportChunk = 1 << 16
+
+    /// Hands what `out` holds to `write` and empties it, once it holds at least `minimum` bytes.
+    private static func hand(_ out: inout JSONBytes, to write: (UnsafeRawBufferPointer) -> Void, atLeast minimum: Int) {
+        guard out.count >= minimum else { return }
+        out.bytes.withUnsafeBytes(write)
+        out.removeAll()
+    }
 }

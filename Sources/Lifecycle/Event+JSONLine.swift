@@ -143,7 +143,7 @@ extension JSONBytes {
             w.raw("{\"job\":")
             w.quoted(job)
             w.raw(",\"type\":\"")
-            w.raw(type.name)  // a literal: no escaping needed
+            w.raw(type.staticName)  // a literal: no escaping needed
             w.byte(UInt8(ascii: "\""))
             if let at {
                 w.raw(",\"at\":\"")

@@ -15,7 +15,10 @@ public enum EventType: UInt8, CaseIterable, Sendable, Hashable, Comparable {
     case finalized = 12
 
     /// The name used in JSON, on the command line and in docs.
-    public var name: String {
+    public var name: String { staticName.description }
+
+    /// The name as static UTF-8, for encoders that write bytes.
+    public var staticName: StaticString {
         switch self {
         case .created: "created"
         case .started: "started"
