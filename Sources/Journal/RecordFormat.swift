@@ -169,13 +169,15 @@ enum RecordFormat {
 
     /// What `verify` checks beyond the layout: UTF-8 texts and the event rules, on the bytes in place.
     private static func checkStrictly(_ v: EventView, _ corrupt: (String) -> JournalError) throws(JournalError) {
-        let texts: [(String, UnsafeRawBufferPointer?)] = [
-            ("job id", v.job), ("node", v.nodeBytes), ("holder", v.holderBytes), ("reason", v.reasonBytes),
-            ("data", v.dataBytes),
-        ]
-        for (name, bytes) in texts {
+        // One call per text, no array of them: this runs for every record `verify` reads.
+        func utf8(_ bytes: UnsafeRawBufferPointer?, _ name: String) throws(JournalError) {
             if let bytes, !UTF8Validation.isValid(bytes) { throw corrupt("the \(name) is not UTF-8") }
         }
+        try utf8(v.job, "job id")
+        try utf8(v.nodeBytes, "node")
+        try utf8(v.holderBytes, "holder")
+        try utf8(v.reasonBytes, "reason")
+        try utf8(v.dataBytes, "data")
         do throws(EventValidationError) {
             try EventRules.check(
                 type: v.type, jobBytes: v.job.count, nodeBytes: v.nodeBytes?.count, holderBytes: v.holderBytes?.count,
