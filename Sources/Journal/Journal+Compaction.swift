@@ -25,8 +25,12 @@ extension Journal {
         public var dryRun: Bool
     }
 
+    /// How long compaction keeps asking for the journal alone before refusing with `inUse`.
+    static let exclusiveWaitMilliseconds = 1_000
+
     /// Rewrites the journal at `path` compactly, dropping the records `plan` names, and swaps it in
-    /// atomically. Needs the journal alone: refuses with `inUse` while another process has it open.
+    /// atomically. Needs the journal alone: refuses with `inUse` while another process has it open
+    /// (after waiting up to a second for one that is letting go).
     ///
     /// Crash safety: the new file is built beside the old one (`<path>.compacting`), fsynced, then
     /// renamed over it, and the directory fsynced. A kill at any moment leaves the old journal or the
@@ -47,7 +51,7 @@ extension Journal {
         guard stat(path, &original) == 0 else {
             throw JournalError.io(path: path, errno: errno, detail: String(cString: strerror(errno)))
         }
-        let exclusive = try OwnersLock(journalPath: path, exclusive: true)
+        let exclusive = try OwnersLock(journalPath: path, exclusive: true, waitMilliseconds: Journal.exclusiveWaitMilliseconds)
         defer { exclusive.release() }
         let stage1 = path + ".compacting-1"
         let stage2 = path + ".compacting"

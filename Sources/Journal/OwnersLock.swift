@@ -12,7 +12,12 @@ final class OwnersLock: @unchecked Sendable {
 
     /// `required: false` (readers only): where the owners file can neither be opened nor created
     /// (a read-only directory, another user's copy), read without it.
-    init(journalPath: String, exclusive: Bool, required: Bool = true) throws(JournalError) {
+    ///
+    /// `waitMilliseconds` (exclusive locks): how long to keep trying while another holder is
+    /// letting go. A holder that has just closed may hold the lock a moment longer: a process forked
+    /// by any thread of the closing process (to spawn a program) shares the open file description,
+    /// and with it the lock, until that child execs and drops the descriptor.
+    init(journalPath: String, exclusive: Bool, required: Bool = true, waitMilliseconds: Int = 0) throws(JournalError) {
         fd = -1
         let path = OwnersLock.path(for: journalPath)
         fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
@@ -26,6 +31,11 @@ final class OwnersLock: @unchecked Sendable {
             let e = errno
             if e == ENOENT { throw .notFound(path: journalPath) }
             throw .io(path: path, errno: e, detail: String(cString: strerror(e)))
+        }
+        var waited = 0
+        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 && errno == EWOULDBLOCK && waited < waitMilliseconds {
+            usleep(10_000)
+            waited += 10
         }
         if flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
             let e = errno

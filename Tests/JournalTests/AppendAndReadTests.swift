@@ -2,6 +2,7 @@
 import Lifecycle
 import TestSupport
 import Testing
+import Foundation
 
 @Suite struct AppendAndReadTests {
     func withJournal(_ options: Journal.Options = .init(), _ body: (Journal, String) async throws -> Void) async throws {
@@ -226,5 +227,32 @@ import Testing
     ])
     func windowIsHalfTheCommitCostUnderTheCap(cost: UInt64, cap: Int, window: UInt64) {
         #expect(GroupCommitter.companionWindow(commitNanoseconds: cost, maxDelayMicroseconds: cap) == window)
+    }
+}
+
+/// Compaction's exclusive lock waits, boundedly, for a holder that is letting go (a closed journal
+/// whose descriptor a child forked by another thread still shares until it execs).
+@Suite struct OwnersLockTests {
+    @Test func anExclusiveLockWaitsForAHolderThatIsLettingGo() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("o.journal")
+        let holder = try OwnersLock(journalPath: path, exclusive: false)
+        let letGo = Thread {
+            usleep(100_000)
+            holder.release()
+        }
+        letGo.start()
+        let exclusive = try OwnersLock(journalPath: path, exclusive: true, waitMilliseconds: 10_000)
+        exclusive.release()
+    }
+
+    @Test func aLockHeldThroughTheWaitIsRefused() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("o.journal")
+        let holder = try OwnersLock(journalPath: path, exclusive: false)
+        defer { holder.release() }
+        #expect(throws: JournalError.inUse(path: path)) { try OwnersLock(journalPath: path, exclusive: true, waitMilliseconds: 50) }
     }
 }
