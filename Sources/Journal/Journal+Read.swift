@@ -120,18 +120,21 @@ extension Journal {
             // read transaction still holds the map.
             try scanRecords(
                 from: from, through: through, chunk: chunk,
-                endOfChunk: {
-                    guard !buffer.isEmpty else { return true }
-                    defer { buffer.removeAll(keepingCapacity: true) }
-                    return try buffer.withUnsafeBufferPointer(body)
-                }
+                endOfChunk: { try Journal.handOver(&buffer, to: body) }
             ) { seq, bytes in
                 buffer.append(try RecordFormat.view(seq: seq, bytes: bytes, strict: strict))
-                guard buffer.count >= batch else { return true }
-                defer { buffer.removeAll(keepingCapacity: true) }
-                return try buffer.withUnsafeBufferPointer(body)
+                return buffer.count < batch ? true : try Journal.handOver(&buffer, to: body)
             }
         } catch { throw Journal.wrap(error) }
+    }
+
+    /// Hands the views gathered so far to `body` (if any) and empties `buffer`; `body`'s answer.
+    private static func handOver(
+        _ buffer: inout [EventView], to body: (UnsafeBufferPointer<EventView>) throws -> Bool
+    ) throws -> Bool {
+        guard !buffer.isEmpty else { return true }
+        defer { buffer.removeAll(keepingCapacity: true) }
+        return try buffer.withUnsafeBufferPointer(body)
     }
 
     /// Visits raw records (seq, bytes valid only during the call) in seq order, chunked like `scan`.

@@ -33,12 +33,13 @@ final class OwnersLock: @unchecked Sendable {
             throw .io(path: path, errno: e, detail: String(cString: strerror(e)))
         }
         var waited = 0
-        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 && errno == EWOULDBLOCK && waited < waitMilliseconds {
-            usleep(10_000)
-            waited += 10
-        }
-        if flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
+        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
             let e = errno
+            if e == EWOULDBLOCK && waited < waitMilliseconds {
+                usleep(10_000)
+                waited += 10
+                continue
+            }
             Glibc.close(fd)
             fd = -1
             if e == EWOULDBLOCK { throw exclusive ? .inUse(path: journalPath) : .busy(path: journalPath) }

@@ -33,11 +33,20 @@ struct JobKeys: Sendable {
         }
     }
 
-    /// The slot where a probe for `hash` starts (a load to have in flight early; 0 when empty).
-    @inline(__always)
-    func homeSlot(hash: UInt32) -> UInt64 {
-        slots.isEmpty ? 0 : slots[Int(hash) & (slots.count - 1)]
+    /// Look-ahead for a batch: writes each event's job hash into `hashes`, then loads the slot
+    /// each probe starts at, in one tight loop of independent loads, so the CPU has the whole
+    /// batch's cache misses in flight at once (interleaved with the hashing, only one or two would
+    /// be). The loads are summed into `lookahead` so they are not optimised away.
+    mutating func lookAhead(_ events: UnsafeBufferPointer<EventView>, hashes: UnsafeMutableBufferPointer<UInt32>) {
+        for i in events.indices { hashes[i] = JobKeys.hash(events[i].job) }
+        guard !slots.isEmpty else { return }
+        let mask = slots.count - 1
+        var touched: UInt64 = 0
+        for i in events.indices { touched &+= slots[Int(hashes[i]) & mask] }
+        lookahead = touched
     }
+
+    private var lookahead: UInt64 = 0
 
     /// The key of the first slot whose tag matches `hash`, without comparing ids: where the probe
     /// will most likely end (a hint for look-ahead, never an answer).
@@ -109,25 +118,18 @@ public struct InternedIDs: Sendable {
     }
 
     /// Interns the job of each of `events` in order, handing `body` its place in the batch, key and
-    /// whether it was new. Looks ahead like `Projections.Replay`'s batches: every hash first, then
-    /// the batch's table slots loaded in one tight loop, so their cache misses overlap.
+    /// whether it was new, looking ahead (`JobKeys.lookAhead`) like `Projections.Replay`'s batches.
     public mutating func intern(
         jobsOf events: UnsafeBufferPointer<EventView>, _ body: (Int, UInt32, Bool) throws -> Void
     ) rethrows {
         try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(events.count, 1)) { hashes in
-            for i in events.indices { hashes[i] = JobKeys.hash(events[i].job) }
-            var touched: UInt64 = 0
-            for i in events.indices { touched &+= keys.homeSlot(hash: hashes[i]) }
-            lookahead = touched
+            keys.lookAhead(events, hashes: hashes)
             for i in events.indices {
                 let (key, inserted) = intern(events[i].job, hash: hashes[i])
                 try body(i, key, inserted)
             }
         }
     }
-
-    /// What the look-ahead loads summed to: kept so the loads are not optimised away.
-    private var lookahead: UInt64 = 0
 }
 
 extension String {

@@ -22,7 +22,7 @@ public struct Projections: Sendable, Equatable {
     private var byNode: [ExactID: Set<UInt32>] = [:]
     private var silence = TimeIndex()
     private var stall = TimeIndex()
-    /// What the batched replay's look-ahead loads summed to: kept so the loads are not optimised away.
+    /// What the batched replay's look-ahead loads of states summed to: kept so they are not optimised away.
     private var lookahead: UInt64 = 0
 
     public init() {}
@@ -93,11 +93,9 @@ public struct Projections: Sendable, Equatable {
     private mutating func foldStates(_ events: UnsafeBufferPointer<EventView>) {
         guard let last = events.last else { return }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: events.count) { hashes in
-            for i in events.indices { hashes[i] = JobKeys.hash(events[i].job) }
-            // Tight loops of independent loads: the CPU has the whole batch's misses in flight at once
-            // (interleaved with the hashing, only one or two would be).
+            keys.lookAhead(events, hashes: hashes)
+            // Then the states the probes will most likely end at, the same way.
             var touched: UInt64 = 0
-            for i in events.indices { touched &+= keys.homeSlot(hash: hashes[i]) }
             for i in events.indices {
                 if let key = keys.firstCandidate(hash: hashes[i]) { touched &+= states[Int(key)].version }
             }
