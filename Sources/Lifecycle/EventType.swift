@@ -13,6 +13,8 @@ public enum EventType: UInt8, CaseIterable, Sendable, Hashable, Comparable {
     case refAcquired = 10
     case refReleased = 11
     case finalized = 12
+    /// A drainer claims a terminal job's side effects before running them (`Logbook.drainFinalizations`).
+    case finalizing = 13
 
     /// The name used in JSON, on the command line and in docs.
     public var name: String { staticName.description }
@@ -32,6 +34,7 @@ public enum EventType: UInt8, CaseIterable, Sendable, Hashable, Comparable {
         case .refAcquired: "refAcquired"
         case .refReleased: "refReleased"
         case .finalized: "finalized"
+        case .finalizing: "finalizing"
         }
     }
 
@@ -47,7 +50,7 @@ public enum EventType: UInt8, CaseIterable, Sendable, Hashable, Comparable {
     public var opensAttempt: Bool { self == .started || self == .resumed }
 
     /// Events that must name a `holder`.
-    public var needsHolder: Bool { self == .refAcquired || self == .refReleased }
+    public var needsHolder: Bool { self == .refAcquired || self == .refReleased || self == .finalizing }
 
     public static func < (a: EventType, b: EventType) -> Bool { a.rawValue < b.rawValue }
 }

@@ -64,17 +64,22 @@ public enum Fold {
             }
         case .finalized:
             state.finalized = true  // R18
+        case .finalizing:
+            state.finalizing = FinalizationClaim(holder: e.holder ?? "", seq: recorded.seq, at: at)  // R24
         }
         return .applied
     }
 
     /// Why the event must be ignored, or nil when it applies. Order matters: a terminal job ignores
-    /// everything but its first `finalized`, whatever the event claims.
+    /// everything but its first `finalized` and the `finalizing` claims before it, whatever the event claims.
     static func anomaly<E: FoldInput>(_ e: E, _ state: JobState) -> String? {
         let type = e.type.name
         if state.terminal {
             if e.type == .finalized {
                 return state.finalized ? "finalized again: ignored" : nil  // R19, R18
+            }
+            if e.type == .finalizing {
+                return state.finalized ? "finalizing after finalized: ignored" : nil  // R25, R24
             }
             let decided = state.decidedBy.map { " at seq \($0)" } ?? ""
             return "\(type) after \(state.status.name)\(decided): ignored"  // R20
@@ -107,6 +112,8 @@ public enum Fold {
             }
         case .finalized:
             return "finalized before any terminal event: ignored"  // R17
+        case .finalizing:
+            return "finalizing before any terminal event: ignored"  // R26
         default:
             break
         }

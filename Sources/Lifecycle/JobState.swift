@@ -8,6 +8,8 @@ public struct JobState: Sendable, Hashable {
     public var status: JobStatus = .pending
     /// Terminal side effects ran (slots released, children notified).
     public var finalized = false
+    /// The latest drainer's claim on the terminal side effects (`finalizing`), if any.
+    public var finalizing: FinalizationClaim?
     /// Holders with a live reference, sorted.
     public var refs: [String] = []
     /// Events ever appended to the job, anomalies included (the version of its last event).
@@ -36,6 +38,7 @@ public struct JobState: Sendable, Hashable {
     /// Byte equality of ids and texts (see `ExactID`); the synthesized hash stays consistent with it.
     public static func == (a: JobState, b: JobState) -> Bool {
         a.job.hasSameBytes(as: b.job) && a.status == b.status && a.finalized == b.finalized
+            && a.finalizing == b.finalizing
             && a.refs.count == b.refs.count && zip(a.refs, b.refs).allSatisfy { $0.hasSameBytes(as: $1) }
             && a.version == b.version && a.attempt == b.attempt && a.node.hasSameBytes(as: b.node)
             && a.createdAt == b.createdAt && a.attemptStartedAt == b.attemptStartedAt
@@ -58,4 +61,23 @@ public struct JobState: Sendable, Hashable {
 
     /// Terminal but its side effects not yet run: the outbox any node may drain.
     public var awaitsFinalization: Bool { terminal && !finalized }
+}
+
+/// A drainer's claim on a terminal job's side effects: who, by which event, when. A drainer takes
+/// over a claim older than its lease (the claimer died mid-effect); the fold only records the latest.
+public struct FinalizationClaim: Sendable, Hashable {
+    public var holder: String
+    /// Seq of the `finalizing` event.
+    public var seq: UInt64
+    public var at: Timestamp
+
+    public init(holder: String, seq: UInt64, at: Timestamp) {
+        self.holder = holder
+        self.seq = seq
+        self.at = at
+    }
+
+    public static func == (a: FinalizationClaim, b: FinalizationClaim) -> Bool {
+        a.holder.hasSameBytes(as: b.holder) && a.seq == b.seq && a.at == b.at
+    }
 }

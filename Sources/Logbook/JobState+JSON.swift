@@ -16,6 +16,9 @@ extension JobState {
             ("status", JSONText.quoted(status.name)),
             ("terminal", terminal ? "true" : "false"),
             ("finalized", finalized ? "true" : "false"),
+            ("finalizing", finalizing.map { c in
+                JSONText.object([("holder", JSONText.quoted(c.holder)), ("seq", String(c.seq)), ("at", time(c.at))])
+            } ?? "null"),
             ("refs", "[" + refs.map(JSONText.quoted).joined(separator: ",") + "]"),
             ("version", String(version)),
             ("attempt", String(attempt)),

@@ -109,6 +109,8 @@ final class CommitSignal: Sendable {
         for c in woken { c.resume(returning: true) }
     }
 
+    var isClosed: Bool { state.withLock { $0.closed } }
+
     /// Ends every wait, now and later.
     func close() {
         let all = state.withLock { s -> [CheckedContinuation<Bool, Never>] in

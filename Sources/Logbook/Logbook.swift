@@ -60,6 +60,8 @@ public final class Logbook: Sendable {
     let watcher = Mutex<Task<Void, Never>?>(nil)
     /// Whether the watcher already warned about a failed fold (it warns once, not every tick).
     let watcherWarned = Atomic<Bool>(false)
+    /// Who follows which job's state (`changes(of:)`).
+    let jobWatchers = JobWatchers()
 
     public static func open(at path: String, options: Options = Options()) throws(JournalError) -> Logbook {
         try Logbook(path: path, options: options)
@@ -103,12 +105,14 @@ public final class Logbook: Sendable {
         watcher.withLock { $0?.cancel() }
         journal.close()
         commits.close()
+        jobWatchers.finishAll()
     }
 
     /// Called on the writer thread with each committed batch, in seq order.
     private func absorb(_ events: [RecordedEvent]) {
         guard let first = events.first else { return }
         var foreign = 0
+        var watched: [(AsyncStream<JobState>.Continuation, JobState)] = []
         let due = projections.withLock { p -> Bool in
             // Another process may have appended since our last batch: fold its events first.
             if first.seq > p.coveredSeq + 1 {
@@ -116,14 +120,17 @@ public final class Logbook: Sendable {
                     let missed = try journal.events(from: p.coveredSeq + 1, through: first.seq - 1)
                     for e in missed { p.apply(e) }
                     foreign = missed.count
+                    watched = jobWatchers.due(for: missed, in: p)
                 } catch {
                     options.warn("could not fold events appended by another process: \(error); reopen to rebuild")
                 }
             }
             for e in events where e.seq > p.coveredSeq { p.apply(e) }
+            watched += jobWatchers.due(for: events, in: p)
             return autoSnapshot.withLock { $0.count(events.count + foreign, every: options.snapshotEvery) }
         }
         commits.publish(events[events.count - 1].seq)
+        watched.deliver()
         if due { startAutomaticSnapshot() }
     }
 
@@ -139,16 +146,17 @@ public final class Logbook: Sendable {
             let covered = projections.withLock { $0.coveredSeq }
             let tail = try journal.events(from: covered + 1, limit: 65_536)
             guard let last = tail.last else { break }
-            let applied = projections.withLock { p in
+            let (applied, watched) = projections.withLock { p in
                 var n = 0
                 for e in tail where e.seq > p.coveredSeq {
                     p.apply(e)
                     n += 1
                 }
-                return n
+                return (n, jobWatchers.due(for: tail.suffix(n), in: p))
             }
             folded += applied
             commits.publish(last.seq)
+            watched.deliver()
         }
         if folded > 0, !options.readOnly, autoSnapshot.withLock({ $0.count(folded, every: options.snapshotEvery) }) {
             startAutomaticSnapshot()

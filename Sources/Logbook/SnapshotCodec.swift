@@ -17,7 +17,9 @@ extension Logbook {
 
 enum SnapshotCodec {
     static let magic: [UInt8] = Array("LBSN".utf8)
-    static let formatVersion: UInt16 = 1
+    /// 2 adds the finalization claim after `finalized`; format 1 (no claims) still decodes.
+    static let formatVersion: UInt16 = 2
+    static let readableVersions: ClosedRange<UInt16> = 1...2
 
     enum Failure: Error, CustomStringConvertible {
         case damaged(String)
@@ -49,7 +51,7 @@ enum SnapshotCodec {
         var r = BinaryReader(bytes: bytes)
         r.offset = 4
         guard let version = r.u16() else { throw .damaged("bad header") }
-        guard version == formatVersion else { throw .unknownFormat(Int(version)) }
+        guard readableVersions.contains(version) else { throw .unknownFormat(Int(version)) }
         let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self).littleEndian }
         let computed = bytes.withUnsafeBytes { Journal.checksum(UnsafeRawBufferPointer(rebasing: $0[..<(bytes.count - 4)])) }
         guard stored == computed else { throw .damaged("checksum mismatch") }
@@ -60,7 +62,7 @@ enum SnapshotCodec {
         // least 32 bytes), so a damaged count fails as truncated instead of exhausting memory.
         states.reserveCapacity(min(Int(count), (r.limit - r.offset) / 32))
         for _ in 0..<count {
-            guard let state = decodeState(&r) else { throw .damaged("job state \(states.count + 1) is truncated") }
+            guard let state = decodeState(&r, format: version) else { throw .damaged("job state \(states.count + 1) is truncated") }
             states.append(state)
         }
         guard r.offset == r.limit else { throw .damaged("unexpected trailing bytes") }
@@ -71,6 +73,12 @@ enum SnapshotCodec {
         w.text(s.job)
         w.u8(s.status.rawValue)
         w.u8(s.finalized ? 1 : 0)
+        w.u8(s.finalizing == nil ? 0 : 1)
+        if let claim = s.finalizing {
+            w.text(claim.holder)
+            w.u64(claim.seq)
+            w.u64(UInt64(bitPattern: claim.at.microseconds))
+        }
         w.u32(UInt32(s.refs.count))
         for ref in s.refs { w.text(ref) }
         w.u64(s.version)
@@ -91,13 +99,21 @@ enum SnapshotCodec {
         w.u64(UInt64(s.anomalyCount))
     }
 
-    private static func decodeState(_ r: inout BinaryReader) -> JobState? {
+    private static func decodeState(_ r: inout BinaryReader, format: UInt16) -> JobState? {
         guard let job = r.text(), let statusRaw = r.u8(), let status = JobStatus(rawValue: statusRaw),
-            let finalized = r.u8(), let refCount = r.u32(), refCount <= r.remaining
+            let finalized = r.u8()
         else { return nil }
         var s = JobState(job: job)
         s.status = status
         s.finalized = finalized != 0
+        if format >= 2 {
+            guard let hasClaim = r.u8() else { return nil }
+            if hasClaim != 0 {
+                guard let holder = r.text(), let seq = r.u64(), let at = r.u64() else { return nil }
+                s.finalizing = FinalizationClaim(holder: holder, seq: seq, at: Timestamp(microseconds: Int64(bitPattern: at)))
+            }
+        }
+        guard let refCount = r.u32(), refCount <= r.remaining else { return nil }
         for _ in 0..<refCount {
             guard let ref = r.text() else { return nil }
             s.refs.append(ref)
@@ -125,7 +141,7 @@ enum SnapshotCodec {
         }
         // Counts are data too: each anomaly is an event, so the total lies between the kept ones and the version.
         guard let total = r.u64(), total >= UInt64(s.anomalies.count), total <= version, total <= UInt64(Int.max),
-            UInt64(attempt) <= version
+            UInt64(attempt) <= version, s.finalizing == nil || status.isTerminal
         else { return nil }
         s.anomalyCount = Int(total)
         return s

@@ -31,7 +31,8 @@ public enum LogbookServer {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logbook"),
             logger: logger)
         let reaper = Reaper(
-            logbook: logbook, leaseMicroseconds: configuration.leaseMicroseconds, interval: configuration.reapInterval,
+            logbook: logbook, leaseMicroseconds: configuration.leaseMicroseconds,
+            stallMicroseconds: configuration.stallMicroseconds, interval: configuration.reapInterval,
             logger: logger)
         let keeper = JournalKeeper(logbook: logbook, interruptNode: configuration.interruptRunningOnShutdown, logger: logger)
         // Services shut down in reverse order: the HTTP server first, the journal keeper last.

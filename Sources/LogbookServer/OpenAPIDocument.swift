@@ -218,7 +218,7 @@ components:
         error: {type: string}
     EventType:
       type: string
-      enum: [created, started, progress, heartbeat, interrupted, resumed, cancelled, completed, failed, refAcquired, refReleased, finalized]
+      enum: [created, started, progress, heartbeat, interrupted, resumed, cancelled, completed, failed, refAcquired, refReleased, finalized, finalizing]
     EventInput:
       description: >-
         An event of the event model (docs/event-model.md). The job comes from the path (a `job` member
@@ -237,7 +237,7 @@ components:
         attempt: {type: integer, minimum: 1, maximum: 4294967295}
         data: {type: object}
       if:
-        properties: {type: {enum: [refAcquired, refReleased]}}
+        properties: {type: {enum: [refAcquired, refReleased, finalizing]}}
       then:
         required: [holder]
     StoredEvent:
@@ -259,13 +259,21 @@ components:
         data: {type: [object, "null"]}
     JobState:
       type: object
-      required: [job, status, terminal, finalized, refs, version, attempt, node, createdAt, attemptStartedAt,
+      required: [job, status, terminal, finalized, finalizing, refs, version, attempt, node, createdAt, attemptStartedAt,
                  lastHeartbeatAt, lastProgressAt, index, decidedBy, decidedReason, anomalies, anomalyCount]
       properties:
         job: {type: string}
         status: {type: string, enum: [pending, running, interrupted, completed, failed, cancelled]}
         terminal: {type: boolean}
         finalized: {type: boolean}
+        finalizing:
+          description: The latest drainer's claim on the terminal side effects (docs/embedding.md), or null.
+          type: [object, "null"]
+          required: [holder, seq, at]
+          properties:
+            holder: {type: string}
+            seq: {$ref: "#/components/schemas/Seq"}
+            at: {type: string}
         refs: {type: array, items: {type: string}}
         version: {type: integer, minimum: 0}
         attempt: {type: integer, minimum: 0}

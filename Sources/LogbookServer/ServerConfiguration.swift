@@ -6,6 +6,9 @@ public struct ServerConfiguration: Sendable {
     public var port = 8080
     /// A running job silent for longer than this is interrupted by the reaper (microseconds).
     public var leaseMicroseconds: Int64 = 90_000_000
+    /// When set, a running job whose attempt made no progress for longer than this (microseconds)
+    /// is interrupted too, with reason `stalled`, even while its heartbeat goes on.
+    public var stallMicroseconds: Int64?
     /// How often the reaper looks (default: a third of the lease, at least one second).
     public var reapIntervalMicroseconds: Int64?
     /// Request bodies larger than this are refused with 413.
@@ -21,6 +24,6 @@ public struct ServerConfiguration: Sendable {
     public init() {}
 
     var reapInterval: Duration {
-        .microseconds(max(reapIntervalMicroseconds ?? leaseMicroseconds / 3, 1_000_000))
+        .microseconds(max(reapIntervalMicroseconds ?? min(leaseMicroseconds, stallMicroseconds ?? .max) / 3, 1_000_000))
     }
 }

@@ -9,7 +9,7 @@ import Testing
         let file = try cli.write("in.jsonl", sampleLines)
         #expect(try cli.ok(["ingest", file]) == "appended 12 events: seq 1...12\n")
         let status = try cli.ok(["status", "scan-3", "--json"])
-        #expect(status.hasPrefix(#"{"job":"scan-3","status":"cancelled","terminal":true,"finalized":false,"refs":[],"version":5,"attempt":1,"node":"osiris","createdAt":"2026-06-01T08:00:00Z","attemptStartedAt":"2026-06-01T08:00:02Z","lastHeartbeatAt":null,"lastProgressAt":null,"index":null,"decidedBy":3,"decidedReason":"cancelled by user","anomalies":[{"seq":4,"type":"interrupted","message":"interrupted after cancelled at seq 3: ignored"}"#))
+        #expect(status.hasPrefix(#"{"job":"scan-3","status":"cancelled","terminal":true,"finalized":false,"finalizing":null,"refs":[],"version":5,"attempt":1,"node":"osiris","createdAt":"2026-06-01T08:00:00Z","attemptStartedAt":"2026-06-01T08:00:02Z","lastHeartbeatAt":null,"lastProgressAt":null,"index":null,"decidedBy":3,"decidedReason":"cancelled by user","anomalies":[{"seq":4,"type":"interrupted","message":"interrupted after cancelled at seq 3: ignored"}"#))
         let human = try cli.ok(["status", "scan-3"])
         #expect(human.contains("cancelled (terminal, not finalized)"))
         #expect(human.contains("seq 5: resumed after cancelled at seq 3: ignored"))

@@ -153,7 +153,7 @@ import Testing
         #expect(s.finalized)
     }
 
-    @Test(arguments: EventType.allCases.filter { $0 != .finalized })
+    @Test(arguments: EventType.allCases.filter { $0 != .finalized && $0 != .finalizing })
     func R20_terminalWinsOverEveryLaterEvent(type: EventType) {
         let later = ev(type, node: "n", holder: "h", attempt: type.opensAttempt ? 2 : 1)
         let (s, effect) = fold([ev(.started, attempt: 1), ev(.cancelled), ev(.interrupted), later])
@@ -162,6 +162,34 @@ import Testing
         #expect(s.decidedBy == 2)
         #expect(s.anomalies.first?.message == "interrupted after cancelled at seq 2: ignored")
         #expect(s.anomalyCount == 2)
+    }
+
+    @Test func R24_finalizingOnATerminalUnfinalizedJobRecordsTheLatestClaim() {
+        let (first, effect) = fold([ev(.started), ev(.failed), ev(.finalizing, t: 5, holder: "drainer-a")])
+        #expect(effect == .applied)
+        #expect(first.finalizing == FinalizationClaim(holder: "drainer-a", seq: 3, at: Timestamp(seconds: 5)))
+        #expect(first.awaitsFinalization)  // a claim is not a finalization: the job stays in the outbox
+        // A later claim (a drainer taking over one whose lease ran out) replaces it; the fold has no
+        // clock, so liveness is the drainer's to judge and the expected version fences the race.
+        let (taken, _) = fold([
+            ev(.started), ev(.failed), ev(.finalizing, t: 5, holder: "drainer-a"), ev(.finalizing, t: 90, holder: "drainer-b"),
+        ])
+        #expect(taken.finalizing == FinalizationClaim(holder: "drainer-b", seq: 4, at: Timestamp(seconds: 90)))
+        let (done, _) = fold([ev(.started), ev(.failed), ev(.finalizing, holder: "drainer-a"), ev(.finalized)])
+        #expect(done.finalized && done.finalizing?.holder == "drainer-a")
+    }
+
+    @Test func R25_finalizingAfterFinalizedIsAnAnomaly() {
+        let (s, effect) = fold([ev(.started), ev(.completed), ev(.finalized), ev(.finalizing, holder: "late")])
+        #expect(effect.message == "finalizing after finalized: ignored")
+        #expect(s.finalizing == nil)
+    }
+
+    @Test func R26_finalizingBeforeTerminalIsAnAnomaly() {
+        let (s, effect) = fold([ev(.started), ev(.finalizing, holder: "eager")])
+        #expect(effect.message == "finalizing before any terminal event: ignored")
+        #expect(s.finalizing == nil)
+        #expect(s.status == .running)
     }
 
     @Test func R21_versionCountsAnomaliesToo() {

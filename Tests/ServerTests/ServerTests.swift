@@ -193,7 +193,7 @@ import Testing
             #expect(seen.map(\.job) == ["j"])
             // The worker heartbeats between the reaper's read and its write (the HA requeue race).
             _ = try await logbook.append(Event(job: "j", type: .heartbeat, at: at(119), attempt: 1))
-            #expect(await reaper.reap(seen).isEmpty)
+            #expect(await reaper.reap(seen, reason: "leaseExpired").isEmpty)
             #expect(logbook.state(of: "j")?.status == .running)
             #expect(try logbook.journal.lastSeq() == 2, "the stale interrupt was not stored")
         }

@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the journal over HTTP: append, query, live tail, metrics, with a lease reaper.",
         discussion: """
-            Every flag can also come from the environment: LOGBOOK_HOST, LOGBOOK_PORT, LOGBOOK_LEASE, \
+            Every flag can also come from the environment: LOGBOOK_HOST, LOGBOOK_PORT, LOGBOOK_LEASE, LOGBOOK_STALL_TIMEOUT, \
             LOGBOOK_INTERRUPT_RUNNING_ON_SHUTDOWN, LOGBOOK_MAX_BODY_BYTES, LOGBOOK_TOKEN_FILE (a flag wins). \
             With a token file, every endpoint but /healthz needs Authorization: Bearer <token>; a host other \
             than loopback needs a token or --allow-unauthenticated. SIGTERM or \
@@ -30,6 +30,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (default 8080).") var port: Int?
     @Option(help: "Interrupt running jobs silent for longer than this (default 90s).") var lease: DurationArgument?
+    @Option(
+        name: .customLong("stall-timeout"),
+        help: "Also interrupt running jobs that made no progress for longer than this, heartbeat or not (default: off).")
+    var stallTimeout: DurationArgument?
     @Option(name: .customLong("interrupt-running-on-shutdown"), help: "At shutdown, interrupt this node's running jobs.")
     var interruptRunningOnShutdown: String?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (default 1048576).")
@@ -56,6 +60,11 @@ struct ServeCommand: AsyncParsableCommand {
             c.leaseMicroseconds = lease.microseconds
         } else if let text = Self.env("LOGBOOK_LEASE") {
             c.leaseMicroseconds = try parseDuration(text, option: "LOGBOOK_LEASE")
+        }
+        if let stallTimeout {
+            c.stallMicroseconds = stallTimeout.microseconds
+        } else if let text = Self.env("LOGBOOK_STALL_TIMEOUT") {
+            c.stallMicroseconds = try parseDuration(text, option: "LOGBOOK_STALL_TIMEOUT")
         }
         c.interruptRunningOnShutdown = interruptRunningOnShutdown ?? Self.env("LOGBOOK_INTERRUPT_RUNNING_ON_SHUTDOWN")
         if let text = maxBodyBytes.map(String.init) ?? Self.env("LOGBOOK_MAX_BODY_BYTES") {
