@@ -50,6 +50,7 @@ let package = Package(
         // Developer tooling that the tests drive as real processes.
         .executableTarget(name: "logbook-crash-harness", dependencies: ["Journal"], path: "Tools/CrashHarness"),
         .executableTarget(name: "EmbeddingExample", dependencies: ["Logbook"], path: "Tools/EmbeddingExample"),
+        .executableTarget(name: "WorkerExample", dependencies: ["Logbook"], path: "Tools/WorkerExample"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TestSupport"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "LMDB", "CCRC32C", "TestSupport"]),

@@ -64,7 +64,7 @@ extension Logbook {
 
     /// Claims `job` for `holder`, re-reading after each lost race; nil when it is someone else's (or done).
     private func claim(_ read: JobState, holder: String, leaseMicroseconds: Int64) async throws(JournalError) -> JobState? {
-        var current = read
+        var current = state(of: read.job) ?? read  // the outbox was listed before earlier jobs' effects ran
         for _ in 0..<8 {
             guard current.awaitsFinalization else { return nil }
             if let claim = current.finalizing, !claim.holder.hasSameBytes(as: holder),

@@ -3,6 +3,25 @@ import TestSupport
 import Testing
 
 @Suite struct CLIContractTests {
+    @Test func aFinalizationClaimShowsInStatusExplainAndJSON() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let file = try cli.write("in.jsonl", """
+            {"job":"task-9","type":"started","at":"2026-06-01T08:00:00Z","node":"ha-1","attempt":1}
+            {"job":"task-9","type":"completed","at":"2026-06-01T08:05:00Z","attempt":1}
+            {"job":"task-9","type":"finalizing","at":"2026-06-01T08:05:01Z","holder":"ha-2"}
+
+            """)
+        _ = try cli.ok(["ingest", file])
+        #expect(try cli.ok(["status", "task-9", "--json"]).contains(#""finalized":false,"finalizing":{"holder":"ha-2","seq":3,"at":"2026-06-01T08:05:01Z"},"refs""#))
+        #expect(try cli.ok(["status", "task-9"]).contains("finalizing:      claimed by ha-2 at 2026-06-01T08:05:01Z (seq 3)"))
+        #expect(try cli.ok(["explain", "task-9"]).contains("not finalized): ha-2 claimed them at seq 3"))
+        #expect(try cli.ok(["jobs", "--unfinalized"]).contains("task-9"))  // a claim is not a finalization
+        // The holder is required, like a ref's.
+        let bad = try cli.run(["append", "--job", "task-9", "--type", "finalizing"])
+        #expect(bad.status != 0 && bad.stderr.contains("holder: required for finalizing"))
+    }
+
     @Test func ingestThenQuery() throws {
         let cli = CLI()
         defer { cli.cleanup() }
@@ -163,10 +182,25 @@ import Testing
             """)
     }
 
+    @Test func theWorkerExampleRunsAndPrintsWhatTheReadmeShows() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let out = try run(builtExecutable("WorkerExample"), [], currentDirectory: dir.path)
+        #expect(out.status == 0, "\(out.stderr)")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(!out.stdout.isEmpty && readme.contains("Its output:\n\n```\n" + out.stdout + "```\n"))
+        // A second run finds its jobs already decided and says so, rather than waiting for them.
+        let again = try run(builtExecutable("WorkerExample"), [], currentDirectory: dir.path)
+        #expect(again.status == 1 && again.stdout.contains("delete it to run the demo again"))
+    }
+
     @Test func theReadmeShowsTheExampleProgramVerbatim() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let program = try String(contentsOf: root.appendingPathComponent("Tools/EmbeddingExample/main.swift"), encoding: .utf8)
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        #expect(readme.contains("```swift\n" + program + "```\n"))
+        for example in ["EmbeddingExample", "WorkerExample"] {
+            let program = try String(contentsOf: root.appendingPathComponent("Tools/\(example)/main.swift"), encoding: .utf8)
+            #expect(readme.contains("```swift\n" + program + "```\n"), "README does not show \(example) verbatim")
+        }
     }
 }

@@ -269,19 +269,3 @@ import Testing
         }
     }
 }
-
-struct TimedOut: Error, CustomStringConvertible { var description: String { "timed out" } }
-
-/// The task's value, or `TimedOut` (and the task cancelled, so it ends) when it takes longer than `seconds`.
-func value<T: Sendable>(of task: Task<T, any Error>, within seconds: Double) async throws -> T {
-    let fired = Shared(false)
-    let watchdog = Task {
-        guard (try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))) != nil else { return }
-        fired.set(true)
-        task.cancel()
-    }
-    let result = await task.result
-    watchdog.cancel()
-    if fired.value { throw TimedOut() }
-    return try result.get()
-}

@@ -187,6 +187,65 @@ import Testing
         }
     }
 
+    /// Seed 003: a worker whose body hangs while its heartbeat timer still runs is never silent, only
+    /// stalled. `jobs --stalled-for` finds it; a reaper with a stall timeout interrupts it, and the
+    /// run cancels the hung body.
+    @Test func aHungBodyThatStillHeartbeatsIsFoundAsStalledAndReaped() async throws {
+        let dir = TemporaryDirectory("reaper")
+        defer { dir.cleanup() }
+        let path = dir.file("r.journal")
+        let now = Shared(at(0))
+        var options = Logbook.Options()
+        options.durability = .noSync
+        options.clock = { now.value }
+        let logbook = try Logbook.open(at: path, options: options)
+        defer { logbook.close() }
+        let clock = ManualClock()
+        let sawCancel = Shared(false)
+        let run = Task {
+            try await logbook.run(job: "download-7", node: "n1", heartbeatEvery: .seconds(30), clock: clock) { _ in
+                do {
+                    try await Task.sleep(for: .seconds(3600))  // hangs: no progress, ever
+                } catch {
+                    sawCancel.set(Task.isCancelled)
+                    throw error
+                }
+            }
+        }
+        // Ten minutes of heartbeats and no progress.
+        for minute in 1...10 {
+            #expect(await clock.waitForSleepers(1))
+            now.set(at(Int64(minute) * 60))
+            clock.advance(by: .seconds(30))
+            #expect(await eventually { logbook.state(of: "download-7")?.lastHeartbeatAt == at(Int64(minute) * 60) })
+        }
+        #expect(logbook.jobs(JobQuery(silentFor: 60_000_000, now: at(601))).isEmpty)  // never silent
+        let cli = try TestSupport.run(
+            builtExecutable("logbook"), ["--journal", path, "jobs", "--stalled-for", "5m", "--now", at(601).rfc3339])
+        #expect(cli.status == 0, "\(cli.stderr)")
+        #expect(cli.stdout.contains("download-7"))
+
+        let reaper = Reaper(
+            logbook: logbook, leaseMicroseconds: 60_000_000, stallMicroseconds: 300_000_000, interval: .seconds(1),
+            logger: Logger(label: "test"))
+        #expect(await reaper.reapOnce(now: at(601)) == ["download-7"])
+        let final = try await value(of: run, within: 30)
+        #expect(sawCancel.value)
+        #expect(final.status == .interrupted)
+        let last = try #require(try logbook.history(of: "download-7").last)
+        #expect(last.event.event.type == .interrupted && last.event.event.reason == "stalled" && last.anomaly == nil)
+    }
+
+    @Test func withoutAStallTimeoutTheReaperLeavesAHeartbeatingJobAlone() async throws {
+        try await withReaper([
+            Event(job: "hung", type: .started, at: at(0), node: "n1", attempt: 1),
+            Event(job: "hung", type: .heartbeat, at: at(590), attempt: 1),
+        ]) { logbook, reaper in
+            #expect(await reaper.reapOnce(now: at(600)).isEmpty)
+            #expect(logbook.state(of: "hung")?.status == .running)
+        }
+    }
+
     @Test func aJobThatHeartbeatsAfterTheReaperReadItIsLeftAlone() async throws {
         try await withReaper([Event(job: "j", type: .started, at: at(0), node: "n1", attempt: 1)]) { logbook, reaper in
             let seen = logbook.jobs(JobQuery(silentFor: 60_000_000, now: at(120)))

@@ -35,9 +35,13 @@ struct ExplainCommand: AsyncParsableCommand {
             } else {
                 out.append("It was decided at seq \(decided) (\(e.at.rfc3339)) by \(e.event.type.name)\(by)\(why). A terminal status is final: nothing after it changes the outcome.")
             }
-            out.append(s.finalized
-                ? "Its terminal side effects ran (finalized)."
-                : "Its terminal side effects have not run yet (not finalized): it is in the unfinalized outbox.")
+            if s.finalized {
+                out.append("Its terminal side effects ran (finalized)" + (s.finalizing.map { ", claimed by \($0.holder) at seq \($0.seq)." } ?? "."))
+            } else if let claim = s.finalizing {
+                out.append("Its terminal side effects have not run yet (not finalized): \(claim.holder) claimed them at seq \(claim.seq) (\(claim.at.rfc3339)); another drainer takes over once that claim is older than its lease.")
+            } else {
+                out.append("Its terminal side effects have not run yet (not finalized): it is in the unfinalized outbox.")
+            }
         } else {
             switch s.status {
             case .pending: out.append("No attempt has started yet.")

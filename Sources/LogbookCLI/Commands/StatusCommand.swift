@@ -50,6 +50,11 @@ struct StatusCommand: AsyncParsableCommand {
             ("status", s.status.name + (s.terminal ? (s.finalized ? " (terminal, finalized)" : " (terminal, not finalized)") : "")),
             ("decided by", s.decidedBy.map { "seq \($0)" + (s.decidedReason.map { " (\($0))" } ?? "") } ?? "-"),
             ("version", String(s.version)),
+        ]
+        if let claim = s.finalizing {
+            lines.append(("finalizing", "claimed by \(claim.holder) at \(claim.at.rfc3339) (seq \(claim.seq))"))
+        }
+        lines += [
             ("attempt", s.attempt == 0 ? "none yet" : "\(s.attempt) on \(s.node ?? "an unnamed node")"),
             ("refs", s.refs.isEmpty ? "-" : s.refs.joined(separator: ", ")),
             ("created", t(s.createdAt)),

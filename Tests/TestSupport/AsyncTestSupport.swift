@@ -94,3 +94,19 @@ public final class Shared<Value: Sendable>: Sendable {
     @discardableResult
     public func update<R: Sendable>(_ body: (inout Value) -> R) -> R { state.withLock { body(&$0) } }
 }
+
+public struct TimedOut: Error, CustomStringConvertible { public var description: String { "timed out" } }
+
+/// The task's value, or `TimedOut` (and the task cancelled, so it ends) when it takes longer than `seconds`.
+public func value<T: Sendable>(of task: Task<T, any Error>, within seconds: Double) async throws -> T {
+    let fired = Shared(false)
+    let watchdog = Task {
+        guard (try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))) != nil else { return }
+        fired.set(true)
+        task.cancel()
+    }
+    let result = await task.result
+    watchdog.cancel()
+    if fired.value { throw TimedOut() }
+    return try result.get()
+}
