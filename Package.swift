@@ -5,6 +5,7 @@ import PackageDescription
 //   LogbookCLI (the `logbook` executable) → LogbookServer (HTTP, reaper, metrics) → Logbook → Journal + Lifecycle
 //   Journal → LMDB → CLMDB,   Journal → CCRC32C
 //   Lifecycle is pure Swift: the event vocabulary, the fold and the projections. No LMDB, no clock.
+//   JobTimeline (pure too) lays out one job's history and draws it; LogbookCLI → JobTimeline → Lifecycle.
 let package = Package(
     name: "Logbook",
     platforms: [.macOS(.v15)],
@@ -29,6 +30,8 @@ let package = Package(
         .target(name: "Lifecycle"),
         .target(name: "Journal", dependencies: ["LMDB", "CCRC32C", "Lifecycle"]),
         .target(name: "Logbook", dependencies: ["Journal", "Lifecycle"]),
+        // The timeline layout and its renderers: pure Swift over a job's history, shared by the CLI and the service.
+        .target(name: "JobTimeline", dependencies: ["Lifecycle"]),
         .target(
             name: "LogbookServer",
             dependencies: [
@@ -44,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "LogbookCLI",
             dependencies: [
-                "Logbook", "LogbookServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Logbook", "LogbookServer", "JobTimeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Developer tooling that the tests drive as real processes.
@@ -62,7 +65,8 @@ let package = Package(
             name: "LogbookTests",
             dependencies: ["Logbook", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "TimelineTests", dependencies: ["JobTimeline", "Lifecycle", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

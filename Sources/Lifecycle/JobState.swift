@@ -9,7 +9,13 @@ public struct JobState: Sendable, Hashable {
     /// Terminal side effects ran (slots released, children notified).
     public var finalized = false
     /// The latest drainer's claim on the terminal side effects (`finalizing`), if any.
-    public var finalizing: FinalizationClaim?
+    public var finalizing: FinalizationClaim? {
+        get { claimBox?.claim }
+        set { claimBox = newValue.map(ClaimBox.init) }
+    }
+    /// Boxed: few jobs ever carry a claim, and the projections hold one state per job (8 bytes
+    /// here instead of 32 inline).
+    private var claimBox: ClaimBox?
     /// Holders with a live reference, sorted.
     public var refs: [String] = []
     /// Events ever appended to the job, anomalies included (the version of its last event).
@@ -80,4 +86,12 @@ public struct FinalizationClaim: Sendable, Hashable {
     public static func == (a: FinalizationClaim, b: FinalizationClaim) -> Bool {
         a.holder.hasSameBytes(as: b.holder) && a.seq == b.seq && a.at == b.at
     }
+}
+
+/// An immutable box for the rare claim (see `JobState.finalizing`); compared and hashed by value.
+final class ClaimBox: Sendable, Hashable {
+    let claim: FinalizationClaim
+    init(_ claim: FinalizationClaim) { self.claim = claim }
+    static func == (a: ClaimBox, b: ClaimBox) -> Bool { a.claim == b.claim }
+    func hash(into hasher: inout Hasher) { hasher.combine(claim) }
 }

@@ -14,7 +14,7 @@ struct LogbookCommand: AsyncParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, AppendCommand.self, StatusCommand.self, JobsCommand.self, ReplayCommand.self,
-            ExplainCommand.self, ExportCommand.self, SnapshotCommand.self, CompactCommand.self, VerifyCommand.self,
+            ExplainCommand.self, TimelineCommand.self, ExportCommand.self, SnapshotCommand.self, CompactCommand.self, VerifyCommand.self,
             StatsCommand.self, ServeCommand.self, BenchCommand.self, DemoCommand.self,
         ]
     )

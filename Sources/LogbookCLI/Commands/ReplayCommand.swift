@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobTimeline
 import Logbook
 
 struct ReplayCommand: AsyncParsableCommand {

@@ -1,3 +1,4 @@
+import JobTimeline
 /// A plain aligned text table: columns padded to their widest cell, measured in terminal columns.
 /// Cells are made printable (control characters escaped), so no cell can break a row or the screen.
 struct Table {

@@ -9,6 +9,14 @@ enum Terminal {
     /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
     static var colourOnStdout: Bool { isTTY(1) && getenv("NO_COLOR") == nil && getenv("TERM").map { String(cString: $0) } != "dumb" }
 
+    /// The width of the terminal on stdout, else `$COLUMNS`; nil when neither says.
+    static var columns: Int? {
+        var size = winsize()
+        if isTTY(1), ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        if let text = getenv("COLUMNS").map({ String(cString: $0) }), let n = Int(text), n > 0 { return n }
+        return nil
+    }
+
     static func write(_ text: String, to fd: Int32 = 1) {
         Array(text.utf8).withUnsafeBytes { write($0, to: fd) }
     }

@@ -5,7 +5,7 @@
 /// characters (C0, DEL, C1) and bidirectional overrides as visible escapes. JSON output is exact and
 /// escapes them by JSON's own rules instead.
 extension String {
-    var printable: String {
+    public var printable: String {
         guard unicodeScalars.contains(where: \.needsEscapeOnTerminal) else { return self }
         var out = ""
         for scalar in unicodeScalars {
@@ -28,7 +28,7 @@ extension String {
 
     /// Columns the text takes on a terminal: East Asian wide and emoji characters take two, combining
     /// marks none (what `wcwidth` says, by grapheme).
-    var displayWidth: Int {
+    public var displayWidth: Int {
         var width = 0
         for character in self {
             guard let first = character.unicodeScalars.first else { continue }
@@ -42,7 +42,7 @@ extension String {
 }
 
 extension Unicode.Scalar {
-    var needsEscapeOnTerminal: Bool {
+    public var needsEscapeOnTerminal: Bool {
         switch value {
         case 0x00...0x1F, 0x7F...0x9F: true  // C0, DEL, C1
         case 0x202A...0x202E, 0x2066...0x2069: true  // bidirectional embeddings, overrides, isolates
@@ -51,7 +51,7 @@ extension Unicode.Scalar {
     }
 
     /// East Asian Wide or Fullwidth (the ranges `wcwidth` treats as two columns).
-    var isWide: Bool {
+    public var isWide: Bool {
         switch value {
         case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
             0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x1F300...0x1F64F,
