@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -31,7 +32,7 @@ let package = Package(
         .target(name: "Journal", dependencies: ["LMDB", "CCRC32C", "Lifecycle"]),
         .target(name: "Logbook", dependencies: ["Journal", "Lifecycle"]),
         // The timeline layout and its renderers: pure Swift over a job's history, shared by the CLI and the service.
-        .target(name: "JobTimeline", dependencies: ["Lifecycle"]),
+        .target(name: "JobTimeline", dependencies: ["Lifecycle", .product(name: "Mustache", package: "swift-mustache")]),
         .target(
             name: "LogbookServer",
             dependencies: [

@@ -56,6 +56,21 @@ import Testing
         try check("timeline-\(job)-80-ascii.txt", try cli.ok(["timeline", job, "--width", "80", "--ascii", "--color", "never"]))
     }
 
+    @Test(arguments: ["scan-3", "download-7"])
+    func theHTMLFileMatchesItsGoldenFile(job: String) throws {
+        let cli = try Self.journal()
+        defer { cli.cleanup() }
+        let file = cli.dir.file("\(job).html")
+        let said = try cli.ok(["timeline", job, "--html", file])
+        #expect(said.hasPrefix("wrote the timeline of \(job) to \(file)"))
+        try check("timeline-\(job).html", try String(contentsOfFile: file, encoding: .utf8))
+        // Byte for byte the same on a second run.
+        _ = try cli.ok(["timeline", job, "--html", file + ".2"])
+        #expect(FileManager.default.contentsEqual(atPath: file, andPath: file + ".2"))
+        let unwritable = try cli.run(["timeline", job, "--html", "/nonexistent-dir/x.html"])
+        #expect(unwritable.status != 0 && unwritable.stderr.contains("--html: cannot write /nonexistent-dir/x.html"))
+    }
+
     @Test func everyLineFitsTheWidthAndAsciiMeansAscii() throws {
         let cli = try Self.journal()
         defer { cli.cleanup() }
@@ -106,6 +121,11 @@ import Testing
         let out = try cli.ok(["timeline", id, "--color", "never"])
         #expect(!out.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" || $0 == "\u{07}" })
         #expect(out.contains(#"evil\e[2J\u{202E}<img src=x onerror=alert(1)>"#))
+        // In the HTML file it is text, never markup.
+        let file = cli.dir.file("evil.html")
+        _ = try cli.ok(["timeline", id, "--html", file])
+        let html = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(!html.contains("<img") && html.contains("&lt;img src=x onerror=alert(1)&gt;"))
     }
 }
 

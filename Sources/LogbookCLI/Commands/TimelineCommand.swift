@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import JobTimeline
 import Logbook
 
@@ -19,6 +20,7 @@ struct TimelineCommand: AsyncParsableCommand {
               logbook timeline scan-3
               logbook timeline crawl-hc-6 --lease 10m --width 160
               logbook timeline scan-3 --until-seq 4 --ascii
+              logbook timeline scan-3 --html scan-3.html   # one self-contained file for the ticket
             """
     )
 
@@ -33,6 +35,8 @@ struct TimelineCommand: AsyncParsableCommand {
     @Option(help: "Columns to fit (default: the terminal's width, else $COLUMNS, else 100).") var width: Int?
     @Option(help: "Colour: auto (on a terminal, unless NO_COLOR is set), always or never.") var color: ColorChoice = .auto
     @Flag(help: "Draw with ASCII only.") var ascii = false
+    @Option(help: "Write the timeline as one self-contained HTML file (inline SVG and CSS, no script) instead.")
+    var html: String?
 
     func validate() throws {
         if untilSeq != nil && at != nil { throw ValidationError("use --until-seq or --at, not both") }
@@ -47,6 +51,16 @@ struct TimelineCommand: AsyncParsableCommand {
         if let at { history = Array(history.prefix { $0.event.at <= at.timestamp }) }  // as `status --at` folds
         guard !history.isEmpty else { throw CLIError("no such job: \(job.printable)") }
         let layout = TimelineLayout(job: job, history: history, options: .init(lease: lease?.microseconds, end: at?.timestamp))
+        if let html {
+            let page = HTMLTimeline().document(layout)
+            do {
+                try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+            } catch {
+                throw CLIError("--html: cannot write \(html.printable): \(error.localizedDescription)")
+            }
+            Terminal.line("wrote the timeline of \(job.printable) to \(html.printable) (\(page.utf8.count) bytes)")
+            return
+        }
         let colour: Bool =
             switch color {
             case .always: true
