@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "LogbookServer",
             dependencies: [
-                "Logbook",
+                "Logbook", "JobTimeline", .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

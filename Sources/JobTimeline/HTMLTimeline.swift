@@ -235,8 +235,35 @@ public struct HTMLTimeline: Sendable {
         // The templates are constants of this file; a parse failure is a bug caught by every test.
         let timeline = try! MustacheTemplate(string: timelineTemplate)
         let document = try! MustacheTemplate(string: documentTemplate)
-        return MustacheLibrary(templates: ["timeline": timeline, "document": document])
+        let style = try! MustacheTemplate(string: stylesheet)
+        return MustacheLibrary(templates: ["timeline": timeline, "document": document, "style": style])
     }()
+
+    /// The CSS of the file and of the service's pages (which serve it at `/ui/logbook.css`).
+    public static let stylesheet = #"""
+        body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:1100px;padding:0 1em;color:#1d2330;background:#fff}
+        h1{font-size:1.4em;margin:0 0 .3em}h1 .status{font-size:.7em;padding:.15em .5em;border-radius:.3em;vertical-align:middle;color:#fff}
+        h2{font-size:1.05em;margin:1.2em 0 .4em;border-bottom:1px solid #dde}
+        dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:0}dt{color:#667}dd{margin:0;overflow-wrap:anywhere}
+        .findings li{color:#8a4b00}
+        svg{font:11px system-ui,sans-serif;background:#fbfbfd;border:1px solid #e4e4ee}
+        .ticks text{fill:#667}.ticks path{stroke:#e6e6ef}.title{fill:#1d2330;font-weight:600}.rule{stroke:#eee}
+        .sp{stroke:none}.live{fill:#4c9a61}.hb{fill:#2f7d46}.silence{fill:#f0b429;opacity:.75}.held{fill:#5b7fd6}
+        .sl{fill:#1d2330}.mk{fill:#1d2330;stroke:#1d2330;stroke-width:1.5}.mk.ignored{fill:none;stroke:#c8322f;stroke-width:2.5}
+        .mk.decided{fill:#1d2330}.mk.skew{stroke:#f0b429}
+        .st-pending{fill:#c9ccd6;background:#8a8fa0}.st-running{fill:#9fd3ae;background:#2f7d46}.st-interrupted{fill:#f6d58e;background:#b7791f}
+        .st-completed{fill:#9dbcf0;background:#2b5fc4}.st-failed{fill:#f2a7a5;background:#c8322f}.st-cancelled{fill:#f2a7a5;background:#c8322f}
+        .verdict{border-left:4px solid #ccd;padding-left:.8em}
+        .legend .k{margin-right:1em}.legend .ignored{color:#c8322f}.legend .hb{color:#2f7d46}.legend .silence{color:#b7791f}.legend .held{color:#5b7fd6}
+        table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.2em .5em;border-bottom:1px solid #eef;vertical-align:top}
+        td:nth-child(4),td:nth-child(5){overflow-wrap:anywhere}tr.ignored td{color:#a12a27}tr.decided td{font-weight:600}
+        tr.silence td,tr.hb td{color:#667}tr:target{background:#fff4c2}
+        footer{margin-top:2em;color:#889;font-size:.85em}
+        .nav{margin:.2em 0 1em}.nav a{margin-right:1em}
+        form.filters{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:end;margin:.5em 0 1em}form.filters label{display:flex;flex-direction:column;font-size:.85em;color:#667}
+        .counts a{margin-right:1em;text-decoration:none}.counts .n{font-weight:600}
+        td.st span{padding:.05em .4em;border-radius:.25em;color:#fff;font-size:.85em}
+        """#
 
     static let timelineTemplate = #"""
         <section class="verdict"><h2>Verdict</h2><dl>{{#verdict}}<dt>{{key}}</dt><dd>{{value}}</dd>{{/verdict}}</dl></section>
@@ -260,24 +287,7 @@ public struct HTMLTimeline: Sendable {
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{job}}: timeline</title>
         <style>
-        body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:1100px;padding:0 1em;color:#1d2330;background:#fff}
-        h1{font-size:1.4em;margin:0 0 .3em}h1 .status{font-size:.7em;padding:.15em .5em;border-radius:.3em;vertical-align:middle;color:#fff}
-        h2{font-size:1.05em;margin:1.2em 0 .4em;border-bottom:1px solid #dde}
-        dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:0}dt{color:#667}dd{margin:0;overflow-wrap:anywhere}
-        .findings li{color:#8a4b00}
-        svg{font:11px system-ui,sans-serif;background:#fbfbfd;border:1px solid #e4e4ee}
-        .ticks text{fill:#667}.ticks path{stroke:#e6e6ef}.title{fill:#1d2330;font-weight:600}.rule{stroke:#eee}
-        .sp{stroke:none}.live{fill:#4c9a61}.hb{fill:#2f7d46}.silence{fill:#f0b429;opacity:.75}.held{fill:#5b7fd6}
-        .sl{fill:#1d2330}.mk{fill:#1d2330;stroke:#1d2330;stroke-width:1.5}.mk.ignored{fill:none;stroke:#c8322f;stroke-width:2.5}
-        .mk.decided{fill:#1d2330}.mk.skew{stroke:#f0b429}
-        .st-pending{fill:#c9ccd6;background:#8a8fa0}.st-running{fill:#9fd3ae;background:#2f7d46}.st-interrupted{fill:#f6d58e;background:#b7791f}
-        .st-completed{fill:#9dbcf0;background:#2b5fc4}.st-failed{fill:#f2a7a5;background:#c8322f}.st-cancelled{fill:#f2a7a5;background:#c8322f}
-        .verdict{border-left:4px solid #ccd;padding-left:.8em}
-        .legend .k{margin-right:1em}.legend .ignored{color:#c8322f}.legend .hb{color:#2f7d46}.legend .silence{color:#b7791f}.legend .held{color:#5b7fd6}
-        table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.2em .5em;border-bottom:1px solid #eef;vertical-align:top}
-        td:nth-child(4),td:nth-child(5){overflow-wrap:anywhere}tr.ignored td{color:#a12a27}tr.decided td{font-weight:600}
-        tr.silence td,tr.hb td{color:#667}tr:target{background:#fff4c2}
-        footer{margin-top:2em;color:#889;font-size:.85em}
+        {{> style}}
         </style></head>
         <body><h1>{{job}} <span class="status {{statusClass}}">{{status}}</span></h1>
         {{> timeline}}

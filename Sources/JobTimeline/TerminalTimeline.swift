@@ -242,7 +242,7 @@ public struct TerminalTimeline: Sendable {
     }
 
     /// `2026-06-01 08:21:13Z`: RFC 3339 with a space, whole seconds (the exact time is in `replay`).
-    static func clock(_ t: Timestamp) -> String {
+    public static func clock(_ t: Timestamp) -> String {
         let text = t.rfc3339
         guard let dot = text.firstIndex(of: ".") else { return text.replacingFirstT() }
         return (String(text[..<dot]) + "Z").replacingFirstT()

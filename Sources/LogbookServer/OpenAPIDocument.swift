@@ -180,6 +180,44 @@ paths:
               schema: {type: string}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+  /ui:
+    get:
+      operationId: jobListPage
+      summary: "The job list as a web page (no script): counts per status, the projections' filters, each job linking to its page. `/ui` redirects to `/ui/`."
+      parameters:
+        - {name: status, in: query, required: false, schema: {type: string}}
+        - {name: resumable, in: query, required: false, schema: {type: string}}
+        - {name: unfinalized, in: query, required: false, schema: {type: string}}
+        - {name: node, in: query, required: false, schema: {type: string}}
+        - {name: silentFor, in: query, required: false, schema: {type: string}}
+        - {name: stalledFor, in: query, required: false, schema: {type: string}}
+      responses:
+        "200": {description: The page., content: {text/html: {schema: {type: string}}}}
+        "308": {description: "`/ui` to `/ui/`."}
+        "400": {description: A bad filter, named on an HTML page., content: {text/html: {schema: {type: string}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /ui/jobs/{id}:
+    get:
+      operationId: jobPage
+      summary: "A job's page (no script): verdict, findings, the timeline as inline SVG, every event with what the fold did; `until` or `at` travel in time."
+      parameters:
+        - {$ref: "#/components/parameters/JobID"}
+        - {name: until, in: query, required: false, description: "Show the job after its events up to this seq.", schema: {type: string}}
+        - {name: at, in: query, required: false, description: "Show the job as of this RFC 3339 time.", schema: {type: string}}
+        - {name: lease, in: query, required: false, description: "Expected gap between signs of life, e.g. 90s.", schema: {type: string}}
+      responses:
+        "200": {description: The page., content: {text/html: {schema: {type: string}}}}
+        "400": {description: A bad parameter, named on an HTML page., content: {text/html: {schema: {type: string}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {description: No such job., content: {text/html: {schema: {type: string}}}}
+  /ui/logbook.css:
+    get:
+      operationId: pageStylesheet
+      summary: The pages' stylesheet.
+      responses:
+        "200": {description: CSS., content: {text/css: {schema: {type: string}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
 components:
   parameters:
     JobID:

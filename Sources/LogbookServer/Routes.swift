@@ -24,7 +24,8 @@ public struct Routes: Sendable {
     /// The endpoints, for 405's `Allow` and for the OpenAPI test. Path segments starting with `:` are parameters.
     static let table: [(method: HTTPRequest.Method, path: String)] = [
         (.post, "jobs/:id/events"), (.get, "jobs/:id"), (.get, "jobs/:id/timeline"), (.get, "jobs"), (.get, "events"),
-        (.get, "healthz"), (.get, "metrics"), (.get, "openapi.yaml"),
+        (.get, "healthz"), (.get, "metrics"), (.get, "openapi.yaml"), (.get, "ui"), (.get, "ui/jobs/:id"),
+        (.get, "ui/logbook.css"),
     ]
 
     public func router() -> Router<BasicRequestContext> {
@@ -49,6 +50,13 @@ public struct Routes: Sendable {
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml + "\n")))
+        }
+        let pages = Pages(logbook: logbook, clock: clock)
+        router.get("ui") { request, _ in try pages.list(request) }
+        router.get("ui/jobs/:id") { request, context in try pages.job(request, context) }
+        router.get("ui/logbook.css") { request, _ in
+            _ = try Routes.query(request, allowed: [])
+            return pages.stylesheet()
         }
         router.get("metrics") { request, _ in
             _ = try Routes.query(request, allowed: [])
@@ -145,9 +153,19 @@ public struct Routes: Sendable {
     static let jobsParameters = ["status", "resumable", "unfinalized", "node", "silentFor", "stalledFor", "now"]
 
     func jobs(_ request: Request) throws -> Response {
+        let query = try Routes.jobQuery(Routes.query(request, allowed: Routes.jobsParameters, repeatable: ["status"]), now: clock())
+        return JSONResponses.response(.ok, "[" + logbook.jobs(query).map(\.json).joined(separator: ",") + "]")
+    }
+
+    /// The projections' filters from query parameters (`GET /jobs` and the job list page); an empty
+    /// value of a text filter is refused, except where `emptyMeansUnset` (an HTML form's blank field).
+    static func jobQuery(
+        _ parameters: [(name: String, value: String)], now: Timestamp, emptyMeansUnset: Bool = false
+    ) throws(BadRequest) -> JobQuery {
         var query = JobQuery()
-        query.now = clock()
-        for (name, value) in try Routes.query(request, allowed: Routes.jobsParameters, repeatable: ["status"]) {
+        query.now = now
+        for (name, value) in parameters {
+            if emptyMeansUnset, value.isEmpty { continue }
             switch name {
             case "status":
                 for status in value.split(separator: ",", omittingEmptySubsequences: false) {
@@ -182,7 +200,7 @@ public struct Routes: Sendable {
                 query.now = now
             }
         }
-        return JSONResponses.response(.ok, "[" + logbook.jobs(query).map(\.json).joined(separator: ",") + "]")
+        return query
     }
 
     // MARK: GET /events?after=SEQ (Server-Sent Events)
