@@ -9,9 +9,17 @@ extension Event {
     /// The fields of the ingest/export format, in the order export writes them.
     public static let jsonFields = ["job", "type", "at", "node", "holder", "reason", "index", "attempt", "data"]
 
+    /// The fields a stored event's JSON adds (`RecordedEvent.json`), which the journal assigns.
+    public static let storedFields: Set<String> = ["seq", "version", "appendedAt"]
+
     /// Decodes one line of the ingest format (a JSON object with the event-model fields) and validates it.
     /// With `job`, the object may omit its `job` field (it is taken from there) or must repeat it exactly.
-    public init(jsonLine bytes: [UInt8], job impliedJob: String? = nil) throws(EventDecodingError) {
+    /// With `acceptingStoredFields`, a stored event's `seq`, `version` and `appendedAt` are accepted
+    /// and ignored (the journal assigns them anew), so `replay --json` and the service's events can
+    /// be ingested as they are.
+    public init(jsonLine bytes: [UInt8], job impliedJob: String? = nil, acceptingStoredFields: Bool = false)
+        throws(EventDecodingError)
+    {
         guard String(validating: bytes, as: UTF8.self) != nil else { throw EventDecodingError("invalid UTF-8") }
         let members: [(key: String, value: JSONScanner.Value)]
         do {
@@ -71,7 +79,9 @@ extension Event {
                 default: throw EventDecodingError("field \"data\": expected an object, got \(value.typeName)")
                 }
             default:
-                throw EventDecodingError("unknown field \"\(key)\"")
+                guard acceptingStoredFields, Event.storedFields.contains(key) else {
+                    throw EventDecodingError("unknown field \"\(key)\"")
+                }
             }
         }
         if let impliedJob {

@@ -78,23 +78,23 @@ paths:
   /jobs/{id}/timeline:
     get:
       operationId: jobTimeline
-      summary: Every event of the job with what the fold did and the state after it.
+      summary: "The job's history in log order, a page at a time: each event with what the fold did and only the state fields it changed."
       parameters:
         - $ref: "#/components/parameters/JobID"
+        - {name: after, in: query, required: false, description: "Entries with a seq after this one (the previous page's `next`).", schema: {type: string, pattern: "^[0-9]+$"}}
+        - {name: limit, in: query, required: false, description: "Entries per page, 1 to 5000 (default 500).", schema: {type: string, pattern: "^[0-9]+$"}}
       responses:
         "200":
-          description: The job's history in log order.
+          description: One page of the job's history.
           content:
             application/json:
               schema:
-                type: array
-                items:
-                  type: object
-                  required: [event, anomaly, state]
-                  properties:
-                    event: {$ref: "#/components/schemas/StoredEvent"}
-                    anomaly: {type: [string, "null"]}
-                    state: {$ref: "#/components/schemas/JobState"}
+                type: object
+                required: [job, entries, next]
+                properties:
+                  job: {type: string}
+                  entries: {type: array, items: {$ref: "#/components/schemas/TimelineEntry"}}
+                  next: {description: "The `after` of the next page; null on the last.", oneOf: [{$ref: "#/components/schemas/Seq"}, {type: "null"}]}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {$ref: "#/components/responses/Error"}
@@ -289,12 +289,21 @@ components:
         type: {$ref: "#/components/schemas/EventType"}
         at: {type: string}
         appendedAt: {type: string}
-        node: {type: [string, "null"]}
-        holder: {type: [string, "null"]}
-        reason: {type: [string, "null"]}
-        index: {type: [integer, "null"]}
-        attempt: {type: [integer, "null"]}
-        data: {type: [object, "null"]}
+        node: {type: string}
+        holder: {type: string}
+        reason: {type: string}
+        index: {type: integer}
+        attempt: {type: integer}
+        data: {type: object}
+    TimelineEntry:
+      type: object
+      description: One event of a job's history, as `replay --json` prints it too.
+      required: [event, effect, changes]
+      properties:
+        event: {$ref: "#/components/schemas/StoredEvent"}
+        effect: {type: string, enum: [applied, ignored]}
+        reason: {type: string, description: "Why the fold ignored it; only when ignored."}
+        changes: {type: object, description: "The JobState fields this event changed (not job, version or anomalies), with their new values."}
     JobState:
       type: object
       required: [job, status, terminal, finalized, finalizing, refs, version, attempt, node, createdAt, attemptStartedAt,

@@ -142,12 +142,37 @@ public struct Routes: Sendable {
         return JSONResponses.response(.ok, state.json)
     }
 
+    /// Entries per page of `GET /jobs/{id}/timeline` unless `limit` says otherwise, and the most.
+    static let timelinePage = 500
+    static let timelinePageMost = 5_000
+
     func timeline(_ request: Request, _ context: BasicRequestContext) throws -> Response {
         let job = try Routes.job(context)
-        _ = try Routes.query(request, allowed: [])
+        var after: UInt64 = 0
+        var limit = Routes.timelinePage
+        for (name, value) in try Routes.query(request, allowed: ["after", "limit"]) {
+            guard let n = UInt64(value) else { throw BadRequest("\(name): expected a whole number, got \"\(value)\"") }
+            if name == "after" {
+                after = n
+            } else {
+                guard (1...UInt64(Routes.timelinePageMost)).contains(n) else {
+                    throw BadRequest("limit: must be between 1 and \(Routes.timelinePageMost), got \(n)")
+                }
+                limit = Int(n)
+            }
+        }
         let entries = try logbook.history(of: job)
         guard !entries.isEmpty else { return JSONResponses.error(.notFound, "no such job: \(job)") }
-        return JSONResponses.response(.ok, "[" + entries.map(JSONResponses.timeline).joined(separator: ",") + "]")
+        // The fold runs over the whole history (it must); only the page is encoded.
+        let start = entries.firstIndex { $0.event.seq > after } ?? entries.endIndex
+        let page = entries[start..<min(start + limit, entries.endIndex)]
+        let before = start > 0 ? entries[start - 1].stateAfter : JobState(job: job)
+        let next = page.endIndex < entries.endIndex ? page.last.map { String($0.event.seq) } : nil
+        return JSONResponses.response(.ok, JSONText.object([
+            ("job", JSONText.quoted(job)),
+            ("entries", "[" + Array(page).jsonEntries(startingFrom: before).joined(separator: ",") + "]"),
+            ("next", next ?? "null"),
+        ]))
     }
 
     static let jobsParameters = ["status", "resumable", "unfinalized", "node", "silentFor", "stalledFor", "now"]

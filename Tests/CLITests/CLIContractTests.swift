@@ -53,7 +53,20 @@ import Testing
         // Replay and explain.
         let replay = try cli.ok(["replay", "scan-3", "--json"]).split(separator: "\n")
         #expect(replay.count == 5)
-        #expect(replay[3] == #"{"seq":4,"version":4,"at":"2026-06-01T09:02:40Z","type":"interrupted","node":null,"holder":null,"status":"cancelled","attempt":1,"anomaly":"interrupted after cancelled at seq 3: ignored"}"#)
+        // The stored event (appendedAt is the ingest's clock), what the fold did, what it changed.
+        #expect(replay[3].hasPrefix(#"{"event":{"seq":4,"version":4,"job":"scan-3","type":"interrupted","at":"2026-06-01T09:02:40Z","appendedAt":""#))
+        #expect(replay[3].hasSuffix(#""reason":"shutdown","attempt":1},"effect":"ignored","reason":"interrupted after cancelled at seq 3: ignored","changes":{"anomalyCount":1}}"#))
+        #expect(replay[2].hasSuffix(#""effect":"applied","changes":{"status":"cancelled","terminal":true,"decidedBy":3,"decidedReason":"cancelled by user"}}"#))
+        // Its events are the one stored-event encoding: `jq -c .event` of them is ingestable as it is.
+        let events = replay.map { line -> String in
+            let start = line.range(of: #"{"event":"#)!.upperBound
+            let end = line.range(of: #","effect":"#)!.lowerBound
+            return String(line[start..<end])
+        }
+        let other = CLI()
+        defer { other.cleanup() }
+        _ = try other.ok(["ingest", try other.write("events.jsonl", events.joined(separator: "\n") + "\n")])
+        #expect(try other.ok(["status", "scan-3", "--json"]) == (try cli.ok(["status", "scan-3", "--json"])))
         #expect(try cli.ok(["replay", "scan-3"]).contains("⚠ resumed after cancelled at seq 3: ignored"))
         let explain = try cli.ok(["explain", "scan-3"])
         #expect(explain.contains("It was decided at seq 3"))

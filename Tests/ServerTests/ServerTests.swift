@@ -98,6 +98,34 @@ import Testing
         }
     }
 
+    @Test func theTimelinePagesWithACursorAndCarriesOnlyWhatChanged() async throws {
+        try await withServer { client, _ in
+            var batch = [#"{"type":"started","node":"n1","attempt":1}"#]
+            for i in 1...4_999 {
+                let at = Timestamp(seconds: 1_780_308_000 + Int64(i) * 30).rfc3339
+                batch.append(#"{"type":"heartbeat","attempt":1,"at":""# + at + #""}"#)
+            }
+            for chunk in stride(from: 0, to: batch.count, by: 1000) {
+                let (status, _) = try await post(client, "big", "[" + batch[chunk..<min(chunk + 1000, batch.count)].joined(separator: ",") + "]")
+                #expect(status == .created)
+            }
+            let (ok, first) = try await get(client, "/jobs/big/timeline")
+            #expect(ok == .ok)
+            #expect(first.matches(of: /"event":/).count == 500 && first.hasSuffix(#""next":500}"# + "\n"))
+            // Each entry carries what changed, not the whole state: a page of 500 stays small.
+            #expect(first.utf8.count < 200_000, "\(first.utf8.count) bytes")
+            #expect(!first.contains(#""anomalies":"#))
+            let (_, last) = try await get(client, "/jobs/big/timeline?after=4990&limit=100")
+            #expect(last.matches(of: /"event":/).count == 10 && last.hasSuffix(#""next":null}"# + "\n"))
+            #expect(last.contains(#""changes":{"lastHeartbeatAt":"#))
+            let (_, past) = try await get(client, "/jobs/big/timeline?after=5000")
+            #expect(past.contains(#""entries":[]"#))
+            #expect(try await get(client, "/jobs/big/timeline?limit=0").0 == .badRequest)
+            #expect(try await get(client, "/jobs/big/timeline?limit=5001").0 == .badRequest)
+            #expect(try await get(client, "/jobs/big/timeline?after=x").0 == .badRequest)
+        }
+    }
+
     @Test func queriesAndTimelineAnd404() async throws {
         try await withServer { client, _ in
             _ = try await post(client, "a", #"[{"type":"started","node":"n1","at":"2026-06-01T10:00:00Z"}]"#)
@@ -107,7 +135,8 @@ import Testing
             let (ok, state) = try await get(client, "/jobs/a")
             #expect(ok == .ok && state.contains(#""status":"running""#))
             let (_, timeline) = try await get(client, "/jobs/b/timeline")
-            #expect(timeline.hasPrefix(#"[{"event":{"seq":2"#) && timeline.contains(#""status":"interrupted""#))
+            #expect(timeline.hasPrefix(#"{"job":"b","entries":[{"event":{"seq":2"#) && timeline.contains(#""changes":{"status":"interrupted"}"#))
+            #expect(timeline.hasSuffix(#"],"next":null}"# + "\n"))
             #expect(try await get(client, "/jobs?resumable=true").1.contains(#""job":"b""#))
             #expect(!(try await get(client, "/jobs?resumable=true").1.contains(#""job":"a""#)))
             #expect(try await get(client, "/jobs?status=running&node=n1").1.contains(#""job":"a""#))

@@ -63,7 +63,7 @@ enum EventLines {
             start = end + 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             do {
-                events.append(try Event(jsonLine: Array(line)))
+                events.append(try Event(jsonLine: Array(line), acceptingStoredFields: true))
             } catch {
                 let prefix = source.map { "\($0): " } ?? ""
                 throw CLIError("\(prefix)line \(lineNumber): \(error.message)")

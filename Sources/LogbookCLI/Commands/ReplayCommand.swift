@@ -11,7 +11,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
             Example:
               logbook replay scan-3
-              logbook replay scan-3 --json | jq 'select(.anomaly != null)'
+              logbook replay scan-3 --json | jq 'select(.effect == "ignored")'
             """
     )
 
@@ -25,7 +25,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let timeline = try logbook.history(of: job)
         guard !timeline.isEmpty else { throw CLIError("no such job: \(job.printable)") }
         if json {
-            for entry in timeline { Terminal.line(ReplayCommand.json(entry)) }
+            for line in timeline.jsonEntries(startingFrom: JobState(job: job)) { Terminal.line(line) }
             return
         }
         let colour = Terminal.colourOnStdout
@@ -52,20 +52,5 @@ struct ReplayCommand: AsyncParsableCommand {
             return text
         }
         Terminal.write(table.render())
-    }
-
-    static func json(_ entry: TimelineEntry) -> String {
-        let e = entry.event.event
-        return JSONText.object([
-            ("seq", String(entry.event.seq)),
-            ("version", String(entry.event.version)),
-            ("at", JSONText.quoted(entry.event.at.rfc3339)),
-            ("type", JSONText.quoted(e.type.name)),
-            ("node", e.node.map(JSONText.quoted) ?? "null"),
-            ("holder", e.holder.map(JSONText.quoted) ?? "null"),
-            ("status", JSONText.quoted(entry.stateAfter.status.name)),
-            ("attempt", String(entry.stateAfter.attempt)),
-            ("anomaly", entry.anomaly.map { JSONText.quoted($0.message) } ?? "null"),
-        ])
     }
 }
