@@ -3,7 +3,7 @@ import Hummingbird
 import Logbook
 
 /// Turns every refusal into the API's JSON error: a `BadRequest` from parsing is a 400 naming the
-/// parameter; a path no route serves is a JSON 404; a known path with the wrong method is a 405
+/// parameter; a `JournalError` is answered by its one mapping (`JournalError.httpResponse`); a path no route serves is a JSON 404; a known path with the wrong method is a 405
 /// with `Allow`. Registered first, so it also wraps the router's not-found responder.
 struct APIErrorMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
@@ -16,6 +16,8 @@ struct APIErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as BadRequest {
             return JSONResponses.error(.badRequest, error.message)
+        } catch let error as JournalError {
+            return error.httpResponse
         } catch let error as HTTPError where error.status == .notFound {
             let path = request.uri.path
             let allowed = methods(for: path)

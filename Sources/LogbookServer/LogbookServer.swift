@@ -25,11 +25,7 @@ public enum LogbookServer {
                        "ms": "\(Int(logbook.openReport.milliseconds))"])
         let metrics = ServerMetrics()
         metrics.observe(logbook)
-        let routes = Routes(logbook: logbook, configuration: configuration, metrics: metrics)
-        let app = Application(
-            router: routes.router(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logbook"),
-            logger: logger)
+        let app = buildApplication(configuration: configuration, logbook: logbook, metrics: metrics, logger: logger)
         let reaper = Reaper(
             logbook: logbook, leaseMicroseconds: configuration.leaseMicroseconds,
             stallMicroseconds: configuration.stallMicroseconds, interval: configuration.reapInterval,

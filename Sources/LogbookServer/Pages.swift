@@ -18,6 +18,15 @@ struct Pages: Sendable {
     static let listLimit = 500
     static let listParameters = ["status", "resumable", "unfinalized", "node", "silentFor", "stalledFor"]
 
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("ui") { request, _ in try self.list(request) }
+        router.get("ui/jobs/:id") { request, context in try self.job(request, context) }
+        router.get("ui/logbook.css") { request, _ in
+            _ = try Routes.query(request, allowed: [])
+            return self.stylesheet()
+        }
+    }
+
     // MARK: GET /ui/
 
     func list(_ request: Request) throws -> Response {

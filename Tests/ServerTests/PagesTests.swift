@@ -31,8 +31,9 @@ import Testing
         ])
         var config = ServerConfiguration()
         config.bearerToken = token
-        let routes = Routes(logbook: logbook, configuration: config, metrics: ServerMetrics(), clock: { Self.now })
-        try await Application(router: routes.router()).test(.router) { client in try await body(client, logbook) }
+        try await buildApplication(configuration: config, logbook: logbook, clock: { Self.now }).test(.router) { client in
+            try await body(client, logbook)
+        }
     }
 
     func get(_ client: any TestClientProtocol, _ uri: String, token: String? = nil) async throws -> (HTTPResponse, String) {

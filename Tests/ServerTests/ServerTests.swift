@@ -26,8 +26,7 @@ import Testing
         config.bearerToken = token
         let metrics = ServerMetrics()
         metrics.observe(logbook)
-        let routes = Routes(logbook: logbook, configuration: config, metrics: metrics)
-        let app = Application(router: routes.router())
+        let app = buildApplication(configuration: config, logbook: logbook, metrics: metrics)
         try await app.test(.router) { client in try await body(client, logbook) }
     }
 

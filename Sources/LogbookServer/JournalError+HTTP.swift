@@ -1,0 +1,24 @@
+import HTTPTypes
+import Hummingbird
+import Logbook
+
+extension JournalError {
+    /// The one mapping of a journal's refusal to an HTTP answer, for every route (the error
+    /// middleware applies it to anything a handler throws).
+    var httpResponse: Response {
+        switch self {
+        case .versionConflict(_, let expected, let actual):
+            JSONResponses.error(
+                .conflict, "version conflict: expected version \(expected), current version \(actual)",
+                extra: [("expectedVersion", String(expected)), ("currentVersion", String(actual))])
+        case .invalidEvent(let index, let problem):
+            JSONResponses.error(.badRequest, "event \(index + 1): field \"\(problem.field)\": \(problem.problem)")
+        case .emptyBatch:
+            JSONResponses.error(.badRequest, description)
+        case .closed:
+            JSONResponses.error(.serviceUnavailable, "the journal is closing")
+        default:
+            JSONResponses.error(.internalServerError, description)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import HTTPTypes
+import Hummingbird
+import Logbook
+import NIOCore
+import ServiceLifecycle
+
+extension Routes {
+    func addLiveStream(to router: Router<BasicRequestContext>) {
+        router.get("events") { request, _ in try self.eventStream(request) }
+    }
+
+    // MARK: GET /events?after=SEQ (Server-Sent Events)
+
+    func eventStream(_ request: Request) throws -> Response {
+        var after: UInt64?
+        var limit: Int?
+        for (name, value) in try Routes.query(request, allowed: ["after", "limit"]) {
+            if name == "after" { after = try HTTPInput.seq(value, what: "after") } else {
+                limit = try HTTPInput.positive(value, what: "limit")
+            }
+        }
+        // A reconnecting EventSource sends the last id it saw; `after` wins when both are given.
+        let lastEventIDs = request.headers[values: .lastEventID]
+        if lastEventIDs.count > 1 { throw BadRequest("Last-Event-ID: give it once, not \(lastEventIDs.count) times") }
+        let lastEventID = try lastEventIDs.first.map { try HTTPInput.seq($0, what: "Last-Event-ID") }
+        let stream = logbook.follow(after: after ?? lastEventID ?? 0)
+        // A pump turns events into SSE frames; the response writes frames until the pump ends (a limit,
+        // the logbook closing) or graceful shutdown closes the queue, so shutdown never waits on a
+        // follower. The frames waiting for a client are bounded: one that falls further behind is
+        // disconnected (what waits is dropped and its stream ends; it resumes with Last-Event-ID), so a
+        // stalled client holds at most `maxFollowerLag` frames while it lags, and one frame after.
+        let frames = FrameQueue(capacity: configuration.maxFollowerLag)
+        let metrics = self.metrics
+        let pump = Task {
+            var sent = 0
+            do {
+                for try await event in stream {
+                    guard frames.push(ByteBuffer(string: Routes.sseFrame(event))) else {
+                        metrics.recordSlowFollowerDisconnected()
+                        frames.close(discarding: true)
+                        return
+                    }
+                    sent += 1
+                    if let limit, sent >= limit { break }
+                }
+            } catch {}
+            frames.close(discarding: false)
+        }
+        // An SSE comment every 15 s keeps idle connections (and proxies in between) from timing out.
+        let keepalive = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(15))
+                _ = frames.push(ByteBuffer(string: ": keepalive\n\n"))
+            }
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                defer {
+                    pump.cancel()
+                    keepalive.cancel()
+                }
+                try await withGracefulShutdownHandler {
+                    while let frame = await frames.next() { try await writer.write(frame) }
+                } onGracefulShutdown: {
+                    frames.close(discarding: true)
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    static func sseFrame(_ event: RecordedEvent) -> String {
+        "id: \(event.seq)\nevent: \(event.event.type.name)\ndata: \(JSONResponses.event(event))\n\n"
+    }
+}
+
+extension HTTPField.Name {
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+}
