@@ -148,17 +148,7 @@ private struct Builder {
             label: Self.label(r.event))
     }
 
-    static func label(_ e: Event) -> String {
-        var text = e.type.name
-        switch e.type {
-        case .started, .resumed: if let node = e.node { text += " on \(node)" }
-        case .progress: if let index = e.index { text += " \(index)" }
-        case .refAcquired, .refReleased, .finalizing, .finalized: if let holder = e.holder { text += " by \(holder)" }
-        default: break
-        }
-        if let reason = e.reason { text += ": \(reason)" }
-        return text
-    }
+    static func label(_ e: Event) -> String { TimelineLayout.label(e) }
 
     mutating func lanes() -> [TimelineLayout.Lane] {
         let decidedBy = history.last?.stateAfter.decidedBy
@@ -338,4 +328,19 @@ public enum DurationText {
     }
 
     private static func pad(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+}
+
+extension TimelineLayout {
+    /// What an event says, in words: "progress 1200", "started on node-a", "cancelled: by alice".
+    public static func label(_ e: Event) -> String {
+        var text = e.type.name
+        switch e.type {
+        case .started, .resumed: if let node = e.node { text += " on \(node)" }
+        case .progress: if let index = e.index { text += " \(index)" }
+        case .refAcquired, .refReleased, .finalizing, .finalized: if let holder = e.holder { text += " by \(holder)" }
+        default: break
+        }
+        if let reason = e.reason { text += ": \(reason)" }
+        return text
+    }
 }

@@ -4,6 +4,12 @@ public struct TimelineEntry: Sendable, Hashable {
     public var effect: Fold.Effect
     public var stateAfter: JobState
 
+    public init(event: RecordedEvent, effect: Fold.Effect, stateAfter: JobState) {
+        self.event = event
+        self.effect = effect
+        self.stateAfter = stateAfter
+    }
+
     public var anomaly: Anomaly? {
         if case .ignored(let a) = effect { return a }
         return nil

@@ -13,8 +13,8 @@ struct LogbookCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 error, 3 version conflict, 64 usage error.
             """,
         subcommands: [
-            IngestCommand.self, AppendCommand.self, StatusCommand.self, JobsCommand.self, ReplayCommand.self,
-            ExplainCommand.self, TimelineCommand.self, ExportCommand.self, SnapshotCommand.self, CompactCommand.self, VerifyCommand.self,
+            IngestCommand.self, AppendCommand.self, CancelCommand.self, InterruptCommand.self, FinalizeCommand.self, StatusCommand.self, JobsCommand.self, ReplayCommand.self,
+            ExplainCommand.self, TimelineCommand.self, TailCommand.self, ExportCommand.self, SnapshotCommand.self, CompactCommand.self, VerifyCommand.self,
             StatsCommand.self, ServeCommand.self, BenchCommand.self, DemoCommand.self,
         ]
     )

@@ -131,6 +131,7 @@ paths:
       parameters:
         - {name: after, in: query, required: false, schema: {type: integer, minimum: 0, maximum: 18446744073709551615}}
         - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000000000}}
+        - {name: job, in: query, required: false, description: "Only this job's events (repeatable; exact bytes). `limit` counts the frames sent.", schema: {type: string, minLength: 1}, explode: true}
         - {name: Last-Event-ID, in: header, required: false, schema: {type: string, pattern: '^[0-9]{1,19}$'}}
       responses:
         "200":

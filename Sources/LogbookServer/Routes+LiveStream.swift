@@ -9,14 +9,19 @@ extension Routes {
         router.get("events") { request, _ in try self.eventStream(request) }
     }
 
-    // MARK: GET /events?after=SEQ (Server-Sent Events)
+    // MARK: GET /events?after=SEQ&job=J (Server-Sent Events)
 
     func eventStream(_ request: Request) throws -> Response {
         var after: UInt64?
         var limit: Int?
-        for (name, value) in try Routes.query(request, allowed: ["after", "limit"]) {
-            if name == "after" { after = try HTTPInput.seq(value, what: "after") } else {
-                limit = try HTTPInput.positive(value, what: "limit")
+        var jobs = Set<ExactID>()
+        for (name, value) in try Routes.query(request, allowed: ["after", "limit", "job"], repeatable: ["job"]) {
+            switch name {
+            case "after": after = try HTTPInput.seq(value, what: "after")
+            case "limit": limit = try HTTPInput.positive(value, what: "limit")
+            default:
+                guard !value.isEmpty else { throw BadRequest("job: must not be empty") }
+                jobs.insert(ExactID(value))
             }
         }
         // A reconnecting EventSource sends the last id it saw; `after` wins when both are given.
@@ -35,6 +40,8 @@ extension Routes {
             var sent = 0
             do {
                 for try await event in stream {
+                    // Only the named jobs' events (by their exact bytes), when `job` is given.
+                    if !jobs.isEmpty, !jobs.contains(ExactID(event.event.job)) { continue }
                     guard frames.push(ByteBuffer(string: Routes.sseFrame(event))) else {
                         metrics.recordSlowFollowerDisconnected()
                         frames.close(discarding: true)

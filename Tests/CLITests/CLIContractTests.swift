@@ -79,8 +79,10 @@ import Testing
     @Test func appendWithExpectedVersion() throws {
         let cli = CLI()
         defer { cli.cleanup() }
-        #expect(try cli.ok(["append", "--job", "j", "--type", "created"]) == "1\n")
-        #expect(try cli.ok(["append", "--job", "j", "--type", "started", "--node", "n", "--expect-version", "1"]) == "2\n")
+        #expect(try cli.ok(["append", "--job", "j", "--type", "created"]) == "appended seq 1 to j: now pending (version 1)\n")
+        #expect(
+            try cli.ok(["append", "--job", "j", "--type", "started", "--node", "n", "--expect-version", "1"])
+                == "appended seq 2 to j: now running, attempt 1 on n (version 2)\n")
         let conflict = try cli.run(["append", "--job", "j", "--type", "interrupted", "--expect-version", "1"])
         #expect(conflict.status == 3)
         #expect(conflict.stderr.contains("expected version 1, actual version 2"))

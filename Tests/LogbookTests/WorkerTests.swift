@@ -109,7 +109,7 @@ import Testing
             }
             #expect(await eventually { probe.started })
             let cancel = try await logbook.append(Event(job: "scan-3", type: .cancelled, reason: "cancelled by user"))
-            let final = try await value(of: run, within: 30)
+            let final = try await value(of: run, within: patientSeconds)
             #expect(probe.sawCancellation)
             #expect(final.status == .cancelled && final.decidedBy == cancel.seqs.first)
             #expect(final.decidedReason == "cancelled by user")
@@ -134,7 +134,7 @@ import Testing
             builtExecutable("logbook"),
             ["--journal", path, "append", "--job", "scan-3", "--type", "cancelled", "--reason", "operator"])
         #expect(cli.status == 0, "\(cli.stderr)")
-        let final = try await value(of: run, within: 30)
+        let final = try await value(of: run, within: patientSeconds)
         #expect(probe.sawCancellation)
         #expect(final.status == .cancelled && final.decidedReason == "operator")
         #expect(try types(logbook, "scan-3") == [.started, .cancelled])
@@ -176,7 +176,7 @@ import Testing
         }
         #expect(!probe.sawCancellation)  // nothing told this process yet
         clock.advance(by: .seconds(5))  // the next heartbeat's answer shows attempt 2
-        let final = try await value(of: run, within: 30)
+        let final = try await value(of: run, within: patientSeconds)
         #expect(probe.sawCancellation)
         #expect(probe.lateProgress == "refused")
         #expect(final.status == .running && final.attempt == 2 && final.node == "node-b")
@@ -198,7 +198,7 @@ import Testing
             }
             #expect(await eventually { probe.started })
             run.cancel()  // the worker's service shuts down
-            let final = try await value(of: run, within: 30)
+            let final = try await value(of: run, within: patientSeconds)
             #expect(probe.sawCancellation)
             #expect(final.status == .interrupted && final.attempt == 1)
             #expect(logbook.jobs(JobQuery(resumable: true)).map(\.job) == ["j"])

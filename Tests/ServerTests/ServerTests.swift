@@ -163,6 +163,19 @@ import Testing
         }
     }
 
+    @Test func serverSentEventsCanFollowOnlyNamedJobs() async throws {
+        try await withServer { client, _ in
+            for job in ["a", "b", "caf%C3%A9", "a", "b"] { _ = try await post(client, job, #"{"type":"created"}"#) }
+            // Backlog only, so no timing: every frame before the limit is a's or café's, in seq order.
+            let (status, body) = try await get(client, "/events?after=0&job=a&job=caf%C3%A9&limit=3")
+            #expect(status == .ok)
+            let ids = body.split(separator: "\n").filter { $0.hasPrefix("id: ") }
+            #expect(ids == ["id: 1", "id: 3", "id: 4"])
+            #expect(!body.contains(#""job":"b""#) && body.contains(#""job":"café""#))
+            #expect(try await get(client, "/events?job=").0 == .badRequest)
+        }
+    }
+
     @Test func serverSentEventsDeliverAnAppendedEvent() async throws {
         try await withServer { client, logbook in
             _ = try await post(client, "a", #"{"type":"created"}"#)
@@ -257,7 +270,7 @@ import Testing
             logbook: logbook, leaseMicroseconds: 60_000_000, stallMicroseconds: 300_000_000, interval: .seconds(1),
             logger: Logger(label: "test"))
         #expect(await reaper.reapOnce(now: at(601)) == ["download-7"])
-        let final = try await value(of: run, within: 30)
+        let final = try await value(of: run, within: patientSeconds)
         #expect(sawCancel.value)
         #expect(final.status == .interrupted)
         let last = try #require(try logbook.history(of: "download-7").last)

@@ -69,14 +69,19 @@ public final class ManualClock: Clock, Sendable {
     }
 
     /// Waits (in real time, up to `timeout` seconds) until at least `count` tasks sleep on this clock.
-    public func waitForSleepers(_ count: Int = 1, timeout: Double = 30) async -> Bool {
+    public func waitForSleepers(_ count: Int = 1, timeout: Double = patientSeconds) async -> Bool {
         await eventually(timeout: timeout) { self.sleepers >= count }
     }
 }
 
+/// How long a test waits for something that normally takes milliseconds. Generous on purpose: on a
+/// loaded 2-core machine, tests that block the two cooperative threads (running processes) can
+/// starve another test's tasks for a minute; a bound this long fails a broken test, never a slow one.
+public let patientSeconds: Double = 300
+
 /// Polls `condition` every few milliseconds until it holds (true) or `timeout` seconds pass (false).
 /// For waiting on another task's effect without guessing how long it takes.
-public func eventually(timeout: Double = 30, _ condition: @Sendable () async -> Bool) async -> Bool {
+public func eventually(timeout: Double = patientSeconds, _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(timeout * 1000)))
     while ContinuousClock.now < deadline {
         if await condition() { return true }
@@ -98,7 +103,7 @@ public final class Shared<Value: Sendable>: Sendable {
 public struct TimedOut: Error, CustomStringConvertible { public var description: String { "timed out" } }
 
 /// The task's value, or `TimedOut` (and the task cancelled, so it ends) when it takes longer than `seconds`.
-public func value<T: Sendable>(of task: Task<T, any Error>, within seconds: Double) async throws -> T {
+public func value<T: Sendable>(of task: Task<T, any Error>, within seconds: Double = patientSeconds) async throws -> T {
     let fired = Shared(false)
     let watchdog = Task {
         guard (try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))) != nil else { return }

@@ -128,6 +128,18 @@ public final class ChildProcess: @unchecked Sendable {
         return false
     }
 
+    /// Waits, suspending rather than blocking a thread, until a line satisfying `predicate` appears,
+    /// up to `timeout` seconds. Use this from async tests: a blocked cooperative thread starves
+    /// every other test's tasks on a 2-core machine.
+    public func line(within timeout: Double = 60, where predicate: (String) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if outputLines.contains(where: predicate) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return outputLines.contains(where: predicate)
+    }
+
     /// SIGKILL, then wait for the process and let the reader drain what was already written.
     public func kill9() {
         kill(process.processIdentifier, SIGKILL)

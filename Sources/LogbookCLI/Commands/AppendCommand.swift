@@ -5,7 +5,7 @@ import Logbook
 struct AppendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "append",
-        abstract: "Append one event and print its seq.",
+        abstract: "Append one event; print its seq and what the fold made of it.",
         discussion: """
             With --expect-version V the event is stored only if the job's version (events ever appended \
             to it) is V; otherwise the exit code is 3 and nothing is stored.
@@ -32,6 +32,8 @@ struct AppendCommand: AsyncParsableCommand {
         name: .customLong("expect-version"), parsing: .unconditional, help: "Store only if the job's version is this.",
         transform: WholeNumber.atLeast(UInt64(0), "expect-version"))
     var expectVersion: UInt64?
+    @Flag(help: "Print the outcome as one JSON object: seq, version, effect, the fold's reason when ignored, the job's state.")
+    var json = false
 
     func run() async throws {
         let event = Event(
@@ -42,14 +44,15 @@ struct AppendCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("--\(error.field): \(error.problem)")
         }
-        let journal = try Journal.open(at: global.journalPath)
-        defer { journal.close() }
+        let logbook = try global.openForWriting(snapshotEvery: nil, create: true)
+        defer { logbook.close() }
+        let outcome: AppendOutcome
         do {
-            let stored = try await journal.append(event, expectedVersion: expectVersion)
-            Terminal.line(String(stored.seq))
+            outcome = try await logbook.append(event, expectedVersion: expectVersion)
         } catch .versionConflict(let job, let expected, let actual) {
             Terminal.errorLine("Error: version conflict on job \(job.printable): expected version \(expected), actual version \(actual); nothing stored")
             throw ExitCode.versionConflict
         }
+        try AppendReport.print(outcome, json: json, logbook: logbook)
     }
 }

@@ -1,0 +1,75 @@
+import ArgumentParser
+import JobTimeline
+import Logbook
+
+struct TailCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Print events as they are appended, by any process, with what the fold made of each, until interrupted.",
+        discussion: """
+            Like `journalctl -f`: one line per event (seq, time, job, what it says, and `applied` or \
+            `IGNORED: reason`). Works read-only beside a running service; sees other processes' appends \
+            within a tenth of a second. Starts after the journal's last event, or after --after SEQ \
+            (0: from the first).
+
+            Example:
+              logbook tail
+              logbook tail --job scan-3 --job task-42
+              logbook tail --after 0 --json | jq 'select(.effect == "ignored")'
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("job"), help: "Only this job's events (repeatable).") var jobs: [String] = []
+    @Option(
+        parsing: .unconditional, help: "Start after this seq (default: the last one now).",
+        transform: WholeNumber.atLeast(UInt64(0), "after"))
+    var after: UInt64?
+    @Flag(help: "Print JSON Lines in the shape of `replay --json`.") var json = false
+
+    /// Job states kept to tell each event's effect; past this many, the cache starts over.
+    static let cachedJobs = 100_000
+
+    func run() async throws {
+        var options = Logbook.Options()
+        options.readOnly = true
+        options.foreignAppendPollInterval = .milliseconds(100)
+        let logbook = try Logbook.open(at: global.journalPath, options: options)
+        defer { logbook.close() }
+        let wanted = Set(jobs.map { ExactID($0) })
+        let colour = Terminal.colourOnStdout
+        var states: [ExactID: JobState] = [:]
+        let start = after ?? logbook.currentProjections.coveredSeq
+        for try await event in logbook.follow(after: start) {
+            let key = ExactID(event.event.job)
+            if !wanted.isEmpty, !wanted.contains(key) { continue }
+            if states.count >= Self.cachedJobs { states = [:] }
+            // The state before this event, once per job: later events fold onto it here.
+            var state: JobState
+            if let known = states[key] {
+                state = known
+            } else {
+                state = try logbook.state(of: event.event.job, throughSeq: event.seq - 1) ?? JobState(job: event.event.job)
+            }
+            let before = state
+            let effect = Fold.apply(event, to: &state)
+            states[key] = state
+            let entry = TimelineEntry(event: event, effect: effect, stateAfter: state)
+            if json {
+                Terminal.line(entry.json(previous: before))
+                continue
+            }
+            var line = "\(event.seq)  \(TerminalTimeline.clock(event.at))  \(event.event.job.printable)  "
+                + TimelineLayout.label(event.event).printable
+            if let a = event.event.attempt, !event.event.type.opensAttempt { line += " (attempt \(a))" }
+            if let anomaly = entry.anomaly {
+                line += "  " + Terminal.styled("IGNORED: \(anomaly.message.withoutIgnoredSuffix.printable)", .red, enabled: colour)
+            } else if state.decidedBy == event.seq {
+                line += "  " + Terminal.styled("decides: \(state.status.name)", .bold, enabled: colour)
+            } else {
+                line += "  applied"
+            }
+            Terminal.line(line)
+        }
+    }
+}
