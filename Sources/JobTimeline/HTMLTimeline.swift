@@ -91,6 +91,9 @@ public struct HTMLTimeline: Sendable {
         let time: String
         let lane: String
         let what: String
+        /// The event's data, cut to `dataShown` bytes on a character.
+        let data: String
+        let hasData: Bool
         let effect: String
         let cls: String
         let anchor: Bool
@@ -189,15 +192,17 @@ public struct HTMLTimeline: Sendable {
                     case .decided: ("decided the outcome", "decided")
                     case .ignored(let reason): ("IGNORED: \(reason)", "ignored")
                     }
+                let data = m.data.map(Self.cut) ?? ""
                 rows.append((m.at, m.seq, Row(
-                    seq: String(m.seq), time: TerminalTimeline.clock(m.at), lane: lane.title, what: m.label, effect: effect,
-                    cls: cls, anchor: true)))
+                    seq: String(m.seq), time: TerminalTimeline.clock(m.at), lane: lane.title, what: m.label, data: data,
+                    hasData: m.data != nil, effect: effect, cls: cls, anchor: true)))
             }
             for span in lane.spans {
                 switch span.kind {
                 case .heartbeats, .silence:
                     rows.append((span.from, .max, Row(
-                        seq: "", time: TerminalTimeline.clock(span.from), lane: lane.title, what: span.label, effect: "",
+                        seq: "", time: TerminalTimeline.clock(span.from), lane: lane.title, what: span.label, data: "",
+                        hasData: false, effect: "",
                         cls: span.kind == .silence ? "silence" : "hb", anchor: false)))
                 default:
                     break
@@ -207,6 +212,19 @@ public struct HTMLTimeline: Sendable {
         return rows.enumerated().sorted { a, b in
             (a.element.0, a.element.1, a.offset) < (b.element.0, b.element.1, b.offset)
         }.map(\.element.2)
+    }
+
+    /// At most this many bytes of an event's data are shown (data may be 16 MiB).
+    static let dataShown = 300
+
+    static func cut(_ text: String) -> String {
+        guard text.utf8.count > dataShown else { return text }
+        var out = ""
+        for ch in text {
+            if out.utf8.count + String(ch).utf8.count > dataShown { break }
+            out.append(ch)
+        }
+        return out + "…"
     }
 
     static func circle(_ x: Double, _ y: Double) -> String {
@@ -257,7 +275,7 @@ public struct HTMLTimeline: Sendable {
         .legend .k{margin-right:1em}.legend .ignored{color:#c8322f}.legend .hb{color:#2f7d46}.legend .silence{color:#b7791f}.legend .held{color:#5b7fd6}
         table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.2em .5em;border-bottom:1px solid #eef;vertical-align:top}
         td:nth-child(4),td:nth-child(5){overflow-wrap:anywhere}tr.ignored td{color:#a12a27}tr.decided td{font-weight:600}
-        tr.silence td,tr.hb td{color:#667}tr:target{background:#fff4c2}
+        tr.silence td,tr.hb td{color:#667}tr:target{background:#fff4c2}code{font-size:.85em;color:#445;overflow-wrap:anywhere}
         footer{margin-top:2em;color:#889;font-size:.85em}
         .nav{margin:.2em 0 1em}.nav a{margin-right:1em}
         form.filters{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:end;margin:.5em 0 1em}form.filters label{display:flex;flex-direction:column;font-size:.85em;color:#667}
@@ -278,7 +296,7 @@ public struct HTMLTimeline: Sendable {
         <p class="legend"><span class="k applied">&#9679; applied</span> <span class="k ignored">&#10005; ignored (kept as evidence)</span> <span class="k decided">&#9670; decided the outcome</span> <span class="k hb">heartbeats</span> <span class="k silence">silence</span> <span class="k held">ref held</span></p>
         </section>
         <section class="events"><h2>Events</h2><table><thead><tr><th>seq</th><th>time (UTC)</th><th>lane</th><th>event</th><th>what the fold did</th></tr></thead><tbody>
-        {{#events}}<tr class="{{cls}}"{{#anchor}} id="seq-{{seq}}"{{/anchor}}><td>{{seq}}</td><td>{{time}}</td><td>{{lane}}</td><td>{{what}}</td><td>{{effect}}</td></tr>
+        {{#events}}<tr class="{{cls}}"{{#anchor}} id="seq-{{seq}}"{{/anchor}}><td>{{seq}}</td><td>{{time}}</td><td>{{lane}}</td><td>{{what}}{{#hasData}}<br><code>{{data}}</code>{{/hasData}}</td><td>{{effect}}</td></tr>
         {{/events}}</tbody></table></section>
         """#
 

@@ -65,6 +65,8 @@ public struct TimelineLayout: Sendable, Hashable {
         public var clockSkew: Bool
         /// What the event says, in words ("progress 1200", "cancelled: cancelled by user").
         public var label: String
+        /// The event's `data` (a JSON object's text), as stored.
+        public var data: String?
     }
 
     public struct Lane: Sendable, Hashable {
@@ -145,7 +147,7 @@ private struct Builder {
             if let a = entry.anomaly { .ignored(a.message) } else if r.seq == decidedBy { .decided } else { .applied }
         return TimelineLayout.Mark(
             seq: r.seq, at: r.at, type: r.event.type, kind: kind, clockSkew: previousAt.map { r.at < $0 } ?? false,
-            label: Self.label(r.event))
+            label: Self.label(r.event), data: r.event.data)
     }
 
     static func label(_ e: Event) -> String { TimelineLayout.label(e) }

@@ -14,7 +14,7 @@ import Testing
         let history = T.history([
             (0, Event(job: hostile, type: .started, node: node, attempt: 1)),
             (10, Event(job: hostile, type: .refAcquired, holder: "h' onmouseover='alert(1)")),
-            (20, Event(job: hostile, type: .cancelled, reason: "</td></tr></table><iframe src=//evil>")),
+            (20, Event(job: hostile, type: .cancelled, reason: "</td></tr></table><iframe src=//evil>", data: #"{"note":"<svg onload=alert(3)>"}"#)),
             (30, Event(job: hostile, type: .heartbeat, reason: "&lt;b&gt;", attempt: 1)),
         ]).map { entry -> TimelineEntry in
             var e = entry
@@ -32,7 +32,7 @@ import Testing
 
     static let allowedTags: Set<String> = [
         "html", "head", "meta", "title", "style", "body", "h1", "h2", "span", "section", "dl", "dt", "dd", "ul", "li", "svg",
-        "g", "text", "path", "rect", "a", "p", "table", "thead", "tbody", "tr", "th", "td", "footer",
+        "g", "text", "path", "rect", "a", "p", "table", "thead", "tbody", "tr", "th", "td", "footer", "br", "code",
     ]
 
     @Test func everyTextFromTheJournalIsEscapedInTextAndAttributes() {
@@ -42,6 +42,7 @@ import Testing
         #expect(html.contains("&lt;img src=x onerror=alert(1)&gt;"))
         #expect(!html.contains("onmouseover='") && html.contains("h&#39; onmouseover=&#39;alert(1)"))
         #expect(!html.lowercased().contains("<script") && !html.lowercased().contains("<iframe"))
+        #expect(html.contains("{&quot;note&quot;:&quot;&lt;svg onload=alert(3)&gt;&quot;}"))  // data, as text
         // An entity in the data is data: shown as typed, not decoded by the browser.
         #expect(html.contains("&amp;lt;b&amp;gt;"))
     }
@@ -80,6 +81,13 @@ import Testing
         let progress = events.filter { $0.1.type != .heartbeat }.count
         #expect(html.matches(of: /id="seq-\d+"/).count == progress)
         #expect(html.matches(of: /href="#seq-\d+"/).count == progress)
+    }
+
+    @Test func anEventsDataIsShownCutToAFewHundredBytes() {
+        let big = #"{"blob":""# + String(repeating: "é", count: 600_000) + #""}"#
+        let html = HTMLTimeline().document(T().layout([(0, Event(job: "j", type: .created, data: big))]))
+        #expect(html.utf8.count < 20_000)
+        #expect(html.contains("<code>{&quot;blob&quot;:&quot;éé") && html.contains("é…</code>"))
     }
 
     @Test func thePageCountsWhatTheFoldIgnored() {
