@@ -12,12 +12,17 @@ struct LogbookCommand: AsyncParsableCommand {
 
             Exit codes: 0 success, 1 error, 3 version conflict, 64 usage error.
             """,
+        version: LogbookCommand.version,
         subcommands: [
-            IngestCommand.self, AppendCommand.self, CancelCommand.self, InterruptCommand.self, FinalizeCommand.self, StatusCommand.self, JobsCommand.self, ReplayCommand.self,
-            ExplainCommand.self, TimelineCommand.self, TailCommand.self, ExportCommand.self, SnapshotCommand.self, CompactCommand.self, VerifyCommand.self,
+            IngestCommand.self, AppendCommand.self, CancelCommand.self, InterruptCommand.self, FinalizeCommand.self,
+            StatusCommand.self, JobsCommand.self, ReplayCommand.self, ExplainCommand.self, TimelineCommand.self,
+            TailCommand.self, ExportCommand.self, SnapshotCommand.self, CompactCommand.self, VerifyCommand.self,
             StatsCommand.self, ServeCommand.self, BenchCommand.self, DemoCommand.self,
         ]
     )
+
+    /// `logbook --version`: the release and the on-disk formats it writes (docs/record-format.md).
+    static let version = "logbook 0.5.0 (record format 1, snapshot format 2)"
 
     // Declared here and in every subcommand, so --journal works before or after the subcommand name.
     @OptionGroup var global: GlobalOptions

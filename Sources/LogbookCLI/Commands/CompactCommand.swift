@@ -23,12 +23,18 @@ struct CompactCommand: AsyncParsableCommand {
     var dropSupersededHeartbeats = false
     @Flag(name: .customLong("dry-run"), help: "Print what would be dropped and the expected size; change nothing.")
     var dryRun = false
+    @Flag(help: "Print one JSON object: dryRun, dropped, bytesBefore, bytesAfter.") var json = false
 
     func run() async throws {
         let report = try Logbook.compact(
             at: global.journalPath, dropSupersededHeartbeats: dropSupersededHeartbeats, dryRun: dryRun)
         let sizes = "\(ByteCount.format(report.bytesBefore)) -> \(ByteCount.format(report.bytesAfter))"
-        if dryRun {
+        if json {
+            Terminal.line(JSONText.object([
+                ("dryRun", dryRun ? "true" : "false"), ("dropped", String(report.dropped)),
+                ("bytesBefore", String(report.bytesBefore)), ("bytesAfter", String(report.bytesAfter)),
+            ]))
+        } else if dryRun {
             Terminal.line("dry run: would drop \(report.dropped) superseded heartbeats; size \(sizes) (nothing changed)")
         } else {
             Terminal.line("compacted: dropped \(report.dropped) superseded heartbeats; size \(sizes)")

@@ -19,6 +19,7 @@ struct IngestCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print one JSON object: appended, firstSeq, lastSeq.") var json = false
 
     @Argument(help: "A JSON Lines file, or - for standard input.")
     var file: String
@@ -35,13 +36,17 @@ struct IngestCommand: AsyncParsableCommand {
         }
         let events = try EventLines.parse(bytes, source: file == "-" ? nil : file)
         guard !events.isEmpty else {
-            Terminal.line("appended 0 events")
+            Terminal.line(json ? JSONText.object([("appended", "0"), ("firstSeq", "null"), ("lastSeq", "null")]) : "appended 0 events")
             return
         }
         let journal = try Journal.open(at: global.journalPath)
         defer { journal.close() }
         let stored = try await journal.append(events.map { AppendItem($0) })
-        Terminal.line("appended \(stored.count) events: seq \(stored[0].seq)...\(stored[stored.count - 1].seq)")
+        let (first, last) = (stored[0].seq, stored[stored.count - 1].seq)
+        Terminal.line(
+            json
+                ? JSONText.object([("appended", String(stored.count)), ("firstSeq", String(first)), ("lastSeq", String(last))])
+                : "appended \(stored.count) events: seq \(first)...\(last)")
     }
 }
 

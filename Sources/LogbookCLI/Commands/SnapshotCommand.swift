@@ -14,11 +14,14 @@ struct SnapshotCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print one JSON object: snapshotSeq, jobs.") var json = false
 
     func run() async throws {
         let logbook = try global.openForWriting(snapshotEvery: nil, create: false)
         defer { logbook.close() }
         let seq = try await logbook.snapshot()
-        Terminal.line("snapshot covers seq \(seq) (\(logbook.currentProjections.jobCount) jobs)")
+        let jobs = logbook.currentProjections.jobCount
+        Terminal.line(
+            json ? JSONText.object([("snapshotSeq", String(seq)), ("jobs", String(jobs))]) : "snapshot covers seq \(seq) (\(jobs) jobs)")
     }
 }

@@ -21,11 +21,15 @@ struct StatsCommand: AsyncParsableCommand {
         let journal = logbook.journal
         var byType: [EventType: Int] = [:]
         var first: RecordedEvent?
-        var last: RecordedEvent?
+        // The time span is the earliest and latest `at`, not the first and last seq's: writers'
+        // clocks disagree, and a late-stamped event must not shrink the span.
+        var earliest: Timestamp?
+        var latest: Timestamp?
         var events = 0
         try journal.scan { e in
             if first == nil { first = e }
-            last = e
+            earliest = min(earliest ?? e.at, e.at)
+            latest = max(latest ?? e.at, e.at)
             byType[e.event.type, default: 0] += 1
             events += 1
             return true
@@ -44,8 +48,8 @@ struct StatsCommand: AsyncParsableCommand {
                 ("eventsByType", counts(EventType.allCases, \.name) { byType[$0] ?? 0 }),
                 ("firstSeq", first.map { String($0.seq) } ?? "null"),
                 ("lastSeq", String(try journal.lastSeq())),
-                ("firstAt", first.map { JSONText.quoted($0.at.rfc3339) } ?? "null"),
-                ("lastAt", last.map { JSONText.quoted($0.at.rfc3339) } ?? "null"),
+                ("firstAt", earliest.map { JSONText.quoted($0.rfc3339) } ?? "null"),
+                ("lastAt", latest.map { JSONText.quoted($0.rfc3339) } ?? "null"),
                 ("anomalies", String(projections.anomalyTotal)),
                 ("fileBytes", String(journal.fileSize)),
                 ("mapBytes", String(journal.mapSize)),
@@ -55,7 +59,7 @@ struct StatsCommand: AsyncParsableCommand {
         }
         var lines = [
             "events:        \(events) (seq \(first.map { String($0.seq) } ?? "-")...\(try journal.lastSeq()))",
-            "time span:     \(first?.at.rfc3339 ?? "-") ... \(last?.at.rfc3339 ?? "-")",
+            "time span:     \(earliest?.rfc3339 ?? "-") ... \(latest?.rfc3339 ?? "-")",
             "jobs:          \(projections.jobCount)",
         ]
         for s in JobStatus.allCases where byStatus[s] != nil { lines.append("  \(s.name.padding(13))\(byStatus[s] ?? 0)") }

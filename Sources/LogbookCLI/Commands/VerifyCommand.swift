@@ -14,6 +14,8 @@ struct VerifyCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print one JSON object: sound, records, jobs, snapshotSeq; or sound false and the problem (exit 1).")
+    var json = false
 
     func run() async throws {
         let total = try {
@@ -22,8 +24,23 @@ struct VerifyCommand: AsyncParsableCommand {
             return try j.eventCount()
         }()
         var bar = ProgressBar(total: total > 100_000 ? total : 0, label: "verifying")
-        let report = try Logbook.verify(at: global.journalPath) { bar.update($0) }
+        let report: Logbook.VerifyReport
+        do {
+            report = try Logbook.verify(at: global.journalPath) { bar.update($0) }
+        } catch {
+            bar.finish()
+            guard json else { throw error }
+            Terminal.line(JSONText.object([("sound", "false"), ("problem", JSONText.quoted("\(error)"))]))
+            throw ExitCode.failure
+        }
         bar.finish()
+        if json {
+            Terminal.line(JSONText.object([
+                ("sound", "true"), ("records", String(report.records)), ("jobs", String(report.jobs)),
+                ("snapshotSeq", report.snapshotSeq.map { String($0) } ?? "null"),
+            ]))
+            return
+        }
         Terminal.line(
             "sound: \(report.records) records pass their CRC, the per-job index matches the log (\(report.jobs) jobs), "
                 + (report.snapshotSeq.map { "the snapshot at seq \($0) equals a full replay" } ?? "no snapshot to check"))
