@@ -46,3 +46,16 @@ enum WholeNumber {
         }
     }
 }
+
+/// `--color auto|always|never`: auto colours only on a terminal, and never when NO_COLOR is set.
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case auto, always, never
+
+    var enabled: Bool {
+        switch self {
+        case .always: true
+        case .never: false
+        case .auto: Terminal.colourOnStdout
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobTimeline
 import Logbook
 
 #if canImport(Glibc)
@@ -34,6 +35,8 @@ struct JobsCommand: AsyncParsableCommand {
     @Option(help: "The time --silent-for and --stalled-for are measured from (RFC 3339; default: now).")
     var now: TimeArgument?
     @Flag(help: "Print a JSON array of job states sorted by job id.") var json = false
+    @Option(help: "Colour statuses: auto (on a terminal, unless NO_COLOR is set), always or never.")
+    var color: ColorChoice = .auto
 
     func query() throws -> JobQuery {
         var q = JobQuery()
@@ -57,17 +60,26 @@ struct JobsCommand: AsyncParsableCommand {
             return
         }
         guard !jobs.isEmpty else {
-            Terminal.line("no matching jobs")
+            // On stderr, so `logbook jobs | wc -l` counts jobs.
+            Terminal.errorLine("no matching jobs")
             return
         }
+        let now = q.now ?? Journal.systemClock()
         var table = Table(["JOB", "STATUS", "ATTEMPT", "NODE", "VERSION", "LAST SIGN OF LIFE", "REFS", "ANOMALIES"])
         for s in jobs {
             let status = s.awaitsFinalization ? s.status.name + " (unfinalized)" : s.status.name
+            let life = s.lastSignOfLife.map { "\(Terminal.age($0, now: now)) (\(TerminalTimeline.clock($0)))" } ?? "-"
             table.add([
-                s.job, status, String(s.attempt), s.node ?? "-", String(s.version), s.lastSignOfLife?.rfc3339 ?? "-",
-                String(s.refs.count), String(s.anomalyCount),
+                s.job, status, String(s.attempt), s.node ?? "-", String(s.version), life, String(s.refs.count),
+                String(s.anomalyCount),
             ])
         }
-        Terminal.write(table.render())
+        if color.enabled {
+            table.cellStyle = { row, column, text in
+                guard column == 1, let style = Terminal.style(of: jobs[row].status) else { return text }
+                return Terminal.styled(text, style, enabled: true)
+            }
+        }
+        Terminal.write(table.render(width: Terminal.tableWidth))
     }
 }

@@ -20,6 +20,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(name: .customLong("until-seq"), help: "Time travel: fold the job's events up to this seq.") var untilSeq: UInt64?
     @Option(help: "Time travel: fold the job's events up to this time (RFC 3339).") var at: TimeArgument?
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "Colour the status: auto (on a terminal, unless NO_COLOR is set), always or never.")
+    var color: ColorChoice = .auto
 
     func validate() throws {
         if untilSeq != nil && at != nil { throw ValidationError("use --until-seq or --at, not both") }
@@ -40,12 +42,13 @@ struct StatusCommand: AsyncParsableCommand {
         if json {
             Terminal.line(state.json)
         } else {
-            Terminal.write(StatusCommand.render(state))
+            Terminal.write(StatusCommand.render(state, now: Journal.systemClock(), colour: color.enabled))
         }
     }
 
-    static func render(_ s: JobState) -> String {
-        func t(_ v: Timestamp?) -> String { v?.rfc3339 ?? "-" }
+    /// The state as aligned lines; times also as ages relative to `now` ("26h ago").
+    static func render(_ s: JobState, now: Timestamp, colour: Bool = false) -> String {
+        func t(_ v: Timestamp?) -> String { v.map { "\($0.rfc3339) (\(Terminal.age($0, now: now)))" } ?? "-" }
         var lines: [(String, String)] = [
             ("job", s.job),
             ("status", s.status.name + (s.terminal ? (s.finalized ? " (terminal, finalized)" : " (terminal, not finalized)") : "")),
@@ -66,7 +69,14 @@ struct StatusCommand: AsyncParsableCommand {
         ]
         for a in s.anomalies { lines.append(("", "seq \(a.seq): \(a.message)")) }
         let width = lines.map(\.0.count).max() ?? 0
-        return lines.map { k, v in (k.isEmpty ? "" : k + ":").padding(width + 2) + v.printable }.joined(separator: "\n") + "\n"
+        return lines.map { k, v in
+            var text = v.printable
+            // The status word in its colour (after escaping, so the colour codes are ours alone).
+            if k == "status", colour, let style = Terminal.style(of: s.status) {
+                text = Terminal.styled(s.status.name, style, enabled: true) + text.dropFirst(s.status.name.count)
+            }
+            return (k.isEmpty ? "" : k + ":").padding(width + 2) + text
+        }.joined(separator: "\n") + "\n"
     }
 }
 

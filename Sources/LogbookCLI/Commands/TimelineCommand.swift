@@ -24,8 +24,6 @@ struct TimelineCommand: AsyncParsableCommand {
             """
     )
 
-    enum ColorChoice: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
-
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The job id.") var job: String
     @Option(name: .customLong("until-seq"), help: "Time travel: only the job's events up to this seq.") var untilSeq: UInt64?
@@ -61,13 +59,7 @@ struct TimelineCommand: AsyncParsableCommand {
             Terminal.line("wrote the timeline of \(job.printable) to \(html.printable) (\(page.utf8.count) bytes)")
             return
         }
-        let colour: Bool =
-            switch color {
-            case .always: true
-            case .never: false
-            case .auto: Terminal.colourOnStdout
-            }
-        let renderer = TerminalTimeline(width: width ?? Terminal.columns ?? 100, color: colour, ascii: ascii)
+        let renderer = TerminalTimeline(width: width ?? Terminal.columns ?? 100, color: color.enabled, ascii: ascii)
         Terminal.write(renderer.render(layout))
     }
 }

@@ -1,3 +1,6 @@
+import JobTimeline
+import Logbook
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,6 +39,27 @@ enum Terminal {
 
     enum Style: String {
         case red = "31", green = "32", yellow = "33", blue = "34", bold = "1", dim = "2"
+    }
+
+    /// Where tables fit: the terminal's width when stdout is one, else nothing is cut.
+    static var tableWidth: Int? { isTTY(1) ? columns : nil }
+
+    /// A status's colour, the same in every command (and the timeline).
+    static func style(of status: JobStatus) -> Style? {
+        switch status {
+        case .pending: .dim
+        case .running: .green
+        case .interrupted: .yellow
+        case .completed: .blue
+        case .failed, .cancelled: .red
+        }
+    }
+
+    /// "26h ago", "in 5m" (a clock ahead of ours), or "now".
+    static func age(_ t: Timestamp, now: Timestamp) -> String {
+        let d = now.microseconds - t.microseconds
+        if abs(d) < 1_000_000 { return "now" }
+        return d > 0 ? DurationText.short(d) + " ago" : "in " + DurationText.short(-d)
     }
 
     static func styled(_ text: String, _ style: Style, enabled: Bool) -> String {
