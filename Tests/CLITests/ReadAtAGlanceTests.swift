@@ -47,3 +47,36 @@ import Testing
         #expect(try cli.ok(["jobs"]).contains("worker-with-a-long-name"))
     }
 }
+
+@Suite struct ReplayRowsTests {
+    /// crawl-hc-6 of the demo: a zombie's progress, then five heartbeats of attempt 2.
+    static func demo() throws -> CLI {
+        let cli = CLI()
+        _ = try cli.ok(["demo"])
+        return cli
+    }
+
+    @Test func heartbeatsCollapseIntoRunsAndAZombieShowsTheAttemptItNamed() throws {
+        let cli = try Self.demo()
+        defer { cli.cleanup() }
+        let rows = try cli.ok(["replay", "crawl-hc-6"]).split(separator: "\n")
+        #expect(rows.count == 8)  // header, 6 events, one run of 5 heartbeats
+        #expect(rows.last?.hasPrefix("20-24  2026-06-01T12:31:00Z  heartbeat ×5 over 20h") == true)
+        #expect(rows.contains { $0.contains("1 (now 2)") && $0.contains("⚠ progress from attempt 1 while attempt 2 runs on vps: ignored") })
+        #expect(rows.contains { $0.contains("interrupted") && $0.contains("worker restart") })  // the reason column
+        #expect(try cli.ok(["replay", "crawl-hc-6", "--all"]).split(separator: "\n").count == 12)
+    }
+
+    @Test func anomaliesOnlyAndTailNarrowTheRowsInTextAndJSON() throws {
+        let cli = try Self.demo()
+        defer { cli.cleanup() }
+        let anomalies = try cli.ok(["replay", "scan-3", "--anomalies-only"]).split(separator: "\n")
+        #expect(anomalies.count == 5 && anomalies.dropFirst().allSatisfy { $0.contains("⚠") })
+        let last = try cli.ok(["replay", "scan-3", "--tail", "1"]).split(separator: "\n")
+        #expect(last.count == 2 && last[1].hasPrefix("8 "))
+        let json = try cli.ok(["replay", "scan-3", "--anomalies-only", "--tail", "2", "--json"]).split(separator: "\n")
+        #expect(json.count == 2 && json.allSatisfy { $0.contains(#""effect":"ignored""#) } && json[1].contains(#""seq":8"#))
+        let zero = try cli.run(["replay", "scan-3", "--tail", "0"])
+        #expect(zero.status != 0 && zero.stderr.contains("--tail"))
+    }
+}
