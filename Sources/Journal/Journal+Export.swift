@@ -36,7 +36,9 @@ extension Journal {
                 _ = inWindow.intern(view.job)
                 return true
             }
-            selected.formUnion(inWindow.ids.map { ExactID($0) })
+            // With jobs too, both filters hold (AND): those jobs, if they have an event in the window.
+            let windowJobs = Set(inWindow.ids.map { ExactID($0) })
+            selected = jobs.isEmpty ? windowJobs : selected.intersection(windowJobs)
         }
         var events: [RecordedEvent] = []
         for job in selected { events.append(contentsOf: try self.events(ofJob: job.string)) }

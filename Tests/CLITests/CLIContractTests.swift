@@ -179,6 +179,13 @@ import Testing
         #expect(bundle.split(separator: "\n").count == 2)
         let window = try cli.ok(["export", "--since", "2026-06-01T10:25:00Z", "--until", "2026-06-01T10:35:00Z"])
         #expect(window.split(separator: "\n").count == 2 && window.contains("b-job"))
+        // Both filters: AND. b-job has an event in the window, scan-3 none.
+        #expect(try cli.ok(["export", "--job", "b-job", "--since", "2026-06-01T10:25:00Z", "--until", "2026-06-01T10:35:00Z"]) == window)
+        #expect(try cli.ok(["export", "--job", "scan-3", "--since", "2026-06-01T10:25:00Z", "--until", "2026-06-01T10:35:00Z"]).isEmpty)
+        let unknown = try cli.run(["export", "--job", "nope"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("--job: no such job: nope") && unknown.stdout.isEmpty)
+        let inverted = try cli.run(["export", "--since", "2026-06-02T00:00:00Z", "--until", "2026-06-01T00:00:00Z"])
+        #expect(inverted.status == 64 && inverted.stderr.contains("--since 2026-06-02T00:00:00Z is after --until 2026-06-01T00:00:00Z"))
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobTimeline
 import Logbook
 
 struct ExportCommand: AsyncParsableCommand {
@@ -6,9 +7,11 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Print events as JSON Lines in the ingest format (a whole journal or an incident bundle).",
         discussion: """
-            Without filters: every event in seq order. With --job: the full history of those jobs. With \
-            --since / --until: the full history of every job with an event in that window. Ingesting the \
-            output into a new journal reproduces every job's state (seqs and versions are assigned anew).
+            Without filters: every event in seq order. With --job: the full history of those jobs (an \
+            unknown job is an error). With --since / --until: the full history of every job with an \
+            event in that window (--since after --until is an error). Both: those jobs that have an \
+            event in the window (AND). Ingesting the output into a new journal reproduces every job's \
+            state (seqs and versions are assigned anew).
 
             Example:
               logbook export > all.jsonl
@@ -22,9 +25,18 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Include jobs with an event at or after this time (RFC 3339).") var since: TimeArgument?
     @Option(help: "Include jobs with an event at or before this time (RFC 3339).") var until: TimeArgument?
 
+    func validate() throws {
+        if let since, let until, since.timestamp > until.timestamp {
+            throw ValidationError("--since \(since.timestamp.rfc3339) is after --until \(until.timestamp.rfc3339)")
+        }
+    }
+
     func run() async throws {
         let journal = try Journal.open(at: global.journalPath, options: .forReading)
         defer { journal.close() }
+        for job in jobs where try journal.version(of: job) == 0 {
+            throw CLIError("--job: no such job: \(job.printable)")
+        }
         try journal.exportJSONLines(jobs: jobs, since: since?.timestamp, until: until?.timestamp) { chunk in
             Terminal.write(chunk)
         }
