@@ -17,11 +17,21 @@ extension JobStatus: ExpressibleByArgument {
 /// An RFC 3339 time given on the command line (`2026-06-01T10:00:00Z`, offsets and fractions allowed).
 struct TimeArgument: ExpressibleByArgument, Sendable {
     var timestamp: Timestamp
-    init?(argument: String) {
-        guard let t = Timestamp(rfc3339: argument) else { return nil }
-        timestamp = t
+    init?(argument: String) { self.init(argument, now: Journal.systemClock()) }
+
+    /// RFC 3339, or relative to `now`: `now`, or a duration and `-ago` (`2h-ago`, `1d6h-ago`).
+    init?(_ text: String, now: Timestamp) {
+        if let t = Timestamp(rfc3339: text) {
+            timestamp = t
+        } else if text == "now" {
+            timestamp = now
+        } else if text.hasSuffix("-ago"), let d = Duration(logbookText: String(text.dropLast(4))) {
+            timestamp = now.subtracting(microseconds: d.wholeMicroseconds)
+        } else {
+            return nil
+        }
     }
-    static var defaultValueDescription: String { "an RFC 3339 time, e.g. 2026-06-01T10:00:00Z" }
+    static var defaultValueDescription: String { "an RFC 3339 time (2026-06-01T10:00:00Z), now, or a duration ago (2h-ago)" }
 }
 
 /// A duration given on the command line: a whole number and a unit, or several (`90s`, `1h30m`).

@@ -80,3 +80,19 @@ import Testing
         #expect(zero.status != 0 && zero.stderr.contains("--tail"))
     }
 }
+
+@Suite struct RelativeTimeTests {
+    @Test func timeOptionsAcceptNowAndADurationAgo() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        _ = try cli.ok(["append", "--job", "j", "--type", "started", "--node", "n", "--attempt", "1"])
+        #expect(try cli.ok(["status", "j", "--at", "now", "--json"]) == (try cli.ok(["status", "j", "--json"])))
+        // Ten years ago the job had no events yet.
+        let past = try cli.run(["status", "j", "--at", "3650d-ago"])
+        #expect(past.status == 1 && past.stderr.contains("no such job: j"))
+        // `--now` takes the relative form too ("0s-ago" is now): nothing has been silent for an hour.
+        #expect(try cli.ok(["jobs", "--silent-for", "1h", "--now", "0s-ago", "--json"]) == "[]\n")
+        let bad = try cli.run(["status", "j", "--at", "2x-ago"])
+        #expect(bad.status == 64 && bad.stderr.contains("The value '2x-ago' is invalid for '--at <at>'"))
+    }
+}

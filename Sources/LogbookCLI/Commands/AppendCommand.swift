@@ -19,7 +19,7 @@ struct AppendCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "The job id.") var job: String
     @Option(help: "The event type.") var type: EventType
-    @Option(help: "When it happened (RFC 3339; default: now).") var at: TimeArgument?
+    @Option(help: "When it happened (RFC 3339 or e.g. 2h-ago; default: now).") var at: TimeArgument?
     @Option(help: "The worker's node.") var node: String?
     @Option(help: "The ref holder (required for refAcquired / refReleased).") var holder: String?
     @Option(help: "Why.") var reason: String?

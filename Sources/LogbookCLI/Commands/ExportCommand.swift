@@ -22,8 +22,8 @@ struct ExportCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .customLong("job"), help: "A job to include (repeatable).") var jobs: [String] = []
-    @Option(help: "Include jobs with an event at or after this time (RFC 3339).") var since: TimeArgument?
-    @Option(help: "Include jobs with an event at or before this time (RFC 3339).") var until: TimeArgument?
+    @Option(help: "Include jobs with an event at or after this time (RFC 3339 or e.g. 2h-ago).") var since: TimeArgument?
+    @Option(help: "Include jobs with an event at or before this time (RFC 3339 or e.g. 2h-ago).") var until: TimeArgument?
 
     func validate() throws {
         if let since, let until, since.timestamp > until.timestamp {

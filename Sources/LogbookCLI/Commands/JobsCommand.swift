@@ -32,7 +32,7 @@ struct JobsCommand: AsyncParsableCommand {
     var silentFor: DurationArgument?
     @Option(name: .customLong("stalled-for"), help: "Only running jobs without progress for at least this long.")
     var stalledFor: DurationArgument?
-    @Option(help: "The time --silent-for and --stalled-for are measured from (RFC 3339; default: now).")
+    @Option(help: "The time --silent-for and --stalled-for are measured from (RFC 3339 or e.g. 2h-ago; default: now).")
     var now: TimeArgument?
     @Flag(help: "Print a JSON array of job states sorted by job id.") var json = false
     @Option(help: "Colour statuses: auto (on a terminal, unless NO_COLOR is set), always or never.")

@@ -18,7 +18,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The job id.") var job: String
     @Option(name: .customLong("until-seq"), help: "Time travel: fold the job's events up to this seq.") var untilSeq: UInt64?
-    @Option(help: "Time travel: fold the job's events up to this time (RFC 3339).") var at: TimeArgument?
+    @Option(help: "Time travel: fold the job's events up to this time (RFC 3339 or e.g. 2h-ago).") var at: TimeArgument?
     @Flag(help: "Print one JSON object.") var json = false
     @Option(help: "Colour the status: auto (on a terminal, unless NO_COLOR is set), always or never.")
     var color: ColorChoice = .auto

@@ -27,7 +27,7 @@ struct TimelineCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The job id.") var job: String
     @Option(name: .customLong("until-seq"), help: "Time travel: only the job's events up to this seq.") var untilSeq: UInt64?
-    @Option(help: "Time travel: only the job's events up to this time (RFC 3339); the axis ends there.") var at: TimeArgument?
+    @Option(help: "Time travel: only the job's events up to this time (RFC 3339 or e.g. 2h-ago); the axis ends there.") var at: TimeArgument?
     @Option(help: "Expected gap between signs of life; a longer one is drawn as a silence (default: twice the attempt's median gap).")
     var lease: DurationArgument?
     @Option(help: "Columns to fit (default: the terminal's width, else $COLUMNS, else 100).") var width: Int?
