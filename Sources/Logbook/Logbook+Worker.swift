@@ -147,10 +147,13 @@ extension Logbook {
         job: String, node: String, heartbeatEvery: Duration, clock: C = ContinuousClock(),
         _ body: @escaping @Sendable (RunningJob) async throws -> Void
     ) async throws -> JobState where C.Duration == Duration {
-        // Watch before starting, so no change after the start can slip past unseen.
-        let changes = changes(of: job)
         let handle = try await startAttempt(job: job, node: node)
         let attempt = handle.attempt
+        // Watch from now on, then look once: a change that landed between the start and the watch is
+        // caught by the look, every later one by the watch. (Watching before the start would leave a
+        // registered watch behind when the start is refused.)
+        let changes = changes(of: job)
+        if let now = state(of: job), let why = WorkerStop.reason(now, attempt: attempt) { handle.stop(why) }
 
         let (bodyResult, failure) = await withTaskGroup(of: RunTaskEnd.self) { group in
             group.addTask {
@@ -178,6 +181,7 @@ extension Logbook {
                 }
             }
             group.addTask {
+                if let why = handle.stopReason { return .stop(why) }  // stopped before the body began
                 for await state in changes {
                     if let why = WorkerStop.reason(state, attempt: attempt) { return .stop(why) }
                 }

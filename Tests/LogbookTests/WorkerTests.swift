@@ -1,5 +1,5 @@
 import Foundation
-import Logbook
+@testable import Logbook
 import Synchronization
 import TestSupport
 import Testing
@@ -220,6 +220,17 @@ import Testing
             }
             #expect(!ran.value)
             #expect(try types(logbook, "done") == [.cancelled])
+        }
+    }
+
+    @Test func aRunLeavesNoWatchBehindWhetherItRanOrWasRefused() async throws {
+        try await withLogbook { logbook, _ in
+            _ = try await logbook.run(job: "ok", node: "n", heartbeatEvery: .seconds(5), clock: ManualClock()) { _ in }
+            _ = try await logbook.append(Event(job: "done", type: .cancelled))
+            for _ in 0..<3 {
+                _ = try? await logbook.run(job: "done", node: "n", heartbeatEvery: .seconds(5), clock: ManualClock()) { _ in }
+            }
+            #expect(await eventually { logbook.jobWatchers.isEmpty })
         }
     }
 
