@@ -26,6 +26,20 @@ extension String {
         return out
     }
 
+    /// The text in at most `columns` terminal columns, an ellipsis marking a cut.
+    public func cut(toColumns columns: Int) -> String {
+        guard displayWidth > columns else { return self }
+        var out = ""
+        var used = 0
+        for ch in self {
+            let w = String(ch).displayWidth
+            if used + w > columns - 1 { break }
+            out.append(ch)
+            used += w
+        }
+        return out + "…"
+    }
+
     /// Columns the text takes on a terminal: East Asian wide and emoji characters take two, combining
     /// marks none (what `wcwidth` says, by grapheme).
     public var displayWidth: Int {

@@ -26,7 +26,8 @@ public struct TerminalTimeline: Sendable {
             open: ">", axis: "-", bar: "|")
     }
 
-    enum Tone: String {
+    /// ANSI colours and weights, by their SGR codes.
+    public enum Tone: String, Sendable {
         case red = "31", green = "32", yellow = "33", blue = "34", bold = "1", dim = "2"
     }
 
@@ -35,7 +36,8 @@ public struct TerminalTimeline: Sendable {
         return "\u{1B}[\(tone.rawValue)m\(text)\u{1B}[0m"
     }
 
-    static func tone(of status: JobStatus) -> Tone {
+    /// A status's colour, the same in every command and drawing.
+    public static func tone(of status: JobStatus) -> Tone {
         switch status {
         case .pending: .dim
         case .running: .green
@@ -60,7 +62,7 @@ public struct TerminalTimeline: Sendable {
         lines.append(String(repeating: " ", count: labelWidth + 3) + String(axis.prefix(chartWidth)))
         let scale = Scale(start: layout.start, end: layout.end, columns: chartWidth)
         for (lane, title) in zip(layout.lanes, titles) {
-            lines.append(pad(truncate(title, labelWidth), labelWidth) + " " + String(g.bar) + " " + row(lane, scale, g))
+            lines.append(pad(title.cut(toColumns: labelWidth), labelWidth) + " " + String(g.bar) + " " + row(lane, scale, g))
         }
         lines.append("")
         for item in keyItems(layout) { lines.append(fit(item)) }
@@ -192,7 +194,7 @@ public struct TerminalTimeline: Sendable {
         func row(_ glyph: Character, _ seq: UInt64?, _ at: Timestamp, _ lane: String, _ what: String) -> String {
             let s = seq.map { String($0) } ?? ""
             return "\(glyph) " + String(repeating: " ", count: seqWidth - s.count) + s + "  \(Self.clock(at))  "
-                + pad(truncate(lane, laneWidth), laneWidth) + "  " + what
+                + pad(lane.cut(toColumns: laneWidth), laneWidth) + "  " + what
         }
         var items: [(at: Timestamp, seq: UInt64, lines: [String])] = []
         for lane in layout.lanes {
@@ -252,7 +254,7 @@ public struct TerminalTimeline: Sendable {
         // Lines with colour codes are measured without them.
         let visible = color ? Self.stripANSI(line) : line
         guard visible.displayWidth > width else { return line }
-        return truncate(visible, width)
+        return visible.cut(toColumns: width)
     }
 
     /// Words wrapped to the width, continuation lines indented.
@@ -270,19 +272,6 @@ public struct TerminalTimeline: Sendable {
         }
         if !line.isEmpty { lines.append(line) }
         return lines.map { fit($0) }
-    }
-
-    func truncate(_ text: String, _ columns: Int) -> String {
-        guard text.displayWidth > columns else { return text }
-        var out = ""
-        var used = 0
-        for ch in text {
-            let w = String(ch).displayWidth
-            if used + w > columns - 1 { break }
-            out.append(ch)
-            used += w
-        }
-        return out + "…"
     }
 
     func pad(_ text: String, _ columns: Int) -> String {

@@ -45,16 +45,17 @@ struct Pages: Sendable {
             return Pages.error(.badRequest, error.message, up: "./")
         }
         let now = query.now ?? clock()
-        let all = logbook.jobs(JobQuery())
+        let projections = logbook.currentProjections
+        let byStatus = projections.statusCounts
         let matching = logbook.jobs(query)
         let counts = JobStatus.allCases.map { status in
-            StatusCount(name: status.name, count: String(all.count { $0.status == status }), cls: "st-\(status.name)")
+            StatusCount(name: status.name, count: String(byStatus[status] ?? 0), cls: "st-\(status.name)")
         }
         let rows = matching.prefix(Pages.listLimit).map { Pages.row($0, now: now) }
         let value: (String) -> String = { name in parameters.last { $0.name == name }?.value ?? "" }
         let selected = Set(parameters.filter { $0.name == "status" }.map(\.value))
         let model = ListPage(
-            total: String(all.count), shown: String(rows.count), matching: String(matching.count),
+            total: String(projections.jobCount), shown: String(rows.count), matching: String(matching.count),
             truncated: matching.count > rows.count, counts: counts, jobs: rows, hasJobs: !rows.isEmpty,
             statuses: JobStatus.allCases.map { StatusOption(name: $0.name, selected: selected.contains($0.name)) },
             resumable: !value("resumable").isEmpty, unfinalized: !value("unfinalized").isEmpty, node: value("node"),

@@ -38,7 +38,7 @@ struct Table {
         func format(_ cells: [String], row: Int?) -> String {
             var line = ""
             for (i, raw) in cells.enumerated() {
-                let cell = i < widths.count ? Table.cut(raw, to: widths[i]) : raw
+                let cell = i < widths.count ? raw.cut(toColumns: widths[i]) : raw
                 let last = i == cells.count - 1
                 var text = last ? cell : cell + String(repeating: " ", count: max(widths[i] - cell.displayWidth, 0) + 2)
                 if let row, let cellStyle { text = cellStyle(row, i, text) }
@@ -52,19 +52,5 @@ struct Table {
             out += (rowStyle?(i, text) ?? text) + "\n"
         }
         return out
-    }
-
-    /// `text` in at most `columns` terminal columns, an ellipsis marking a cut.
-    static func cut(_ text: String, to columns: Int) -> String {
-        guard text.displayWidth > columns else { return text }
-        var out = ""
-        var used = 0
-        for ch in text {
-            let w = String(ch).displayWidth
-            if used + w > columns - 1 { break }
-            out.append(ch)
-            used += w
-        }
-        return out + "…"
     }
 }

@@ -44,16 +44,8 @@ enum Terminal {
     /// Where tables fit: the terminal's width when stdout is one, else nothing is cut.
     static var tableWidth: Int? { isTTY(1) ? columns : nil }
 
-    /// A status's colour, the same in every command (and the timeline).
-    static func style(of status: JobStatus) -> Style? {
-        switch status {
-        case .pending: .dim
-        case .running: .green
-        case .interrupted: .yellow
-        case .completed: .blue
-        case .failed, .cancelled: .red
-        }
-    }
+    /// A status's colour: the timeline's (one mapping for every command).
+    static func style(of status: JobStatus) -> Style? { Style(rawValue: TerminalTimeline.tone(of: status).rawValue) }
 
     /// "26h ago", "in 5m" (a clock ahead of ours), or "now".
     static func age(_ t: Timestamp, now: Timestamp) -> String {
