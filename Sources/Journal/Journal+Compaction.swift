@@ -12,9 +12,12 @@ extension Journal {
         public var drop: [UInt64] = []
         /// A snapshot to store in the compacted journal (seq covered, bytes).
         public var snapshot: (seq: UInt64, bytes: [UInt8])?
-        public init(drop: [UInt64] = [], snapshot: (seq: UInt64, bytes: [UInt8])? = nil) {
+        /// Nothing to do: leave the journal as it is (no rewrite at all).
+        public var leaveUnchanged = false
+        public init(drop: [UInt64] = [], snapshot: (seq: UInt64, bytes: [UInt8])? = nil, leaveUnchanged: Bool = false) {
             self.drop = drop
             self.snapshot = snapshot
+            self.leaveUnchanged = leaveUnchanged
         }
     }
 
@@ -23,6 +26,8 @@ extension Journal {
         public var bytesAfter: Int
         public var dropped: Int
         public var dryRun: Bool
+        /// How many records each job lost, most first (jobs that lost none are absent).
+        public var droppedByJob: [(job: String, records: Int)] = []
     }
 
     /// How long compaction keeps asking for the journal alone before refusing with `inUse`.
@@ -62,6 +67,10 @@ extension Journal {
         let thePlan: CompactionPlan
         do {
             thePlan = try plan(journal)
+            if thePlan.leaveUnchanged {
+                journal.closeKeepingOwners()
+                return CompactionReport(bytesBefore: before, bytesAfter: before, dropped: 0, dryRun: dryRun)
+            }
             try journal.env.copyCompacted(to: stage1)
         } catch {
             journal.closeKeepingOwners()
@@ -72,6 +81,7 @@ extension Journal {
         defer { for f in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { unlink(f) } }
 
         // Edit the copy, then copy it compactly once more so the space of dropped records is gone too.
+        var dropCounts: [ExactID: Int] = [:]  // a job is its bytes
         var stageOptions = Environment.Options(path: stage1)
         stageOptions.noSync = true
         let env = try Environment(stageOptions)
@@ -82,11 +92,13 @@ extension Journal {
             ])
             let (log, jobs, snapshots) = (dbs[0], dbs[1], dbs[2])
             try env.write { txn in
+                dropCounts = [:]
                 for seq in thePlan.drop {
                     try StorageKeys.withSeqKey(seq) { key in
                         guard let bytes = try txn.get(log, key: key) else { return }
                         let record = try RecordFormat.decode(seq: seq, bytes: bytes)
                         var job = record.event.job
+                        dropCounts[ExactID(job), default: 0] += 1
                         try job.withUTF8 { jobKey in
                             try StorageKeys.IndexEntry(version: record.version, seq: seq).withBytes { value in
                                 _ = try txn.delete(jobs, key: UnsafeRawBufferPointer(jobKey), value: value)
@@ -109,8 +121,11 @@ extension Journal {
             throw error
         }
         let after = Journal.size(of: stage2)
+        let droppedByJob = dropCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { (job: $0.key.string, records: $0.value) }
         if dryRun {
-            return CompactionReport(bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: true)
+            return CompactionReport(
+                bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: true, droppedByJob: droppedByJob)
         }
         try Journal.keepOwnership(of: original, on: stage2)
         try Journal.fsync(path: stage2, directory: false)
@@ -118,7 +133,8 @@ extension Journal {
             throw JournalError.io(path: path, errno: errno, detail: "cannot replace the journal: \(String(cString: strerror(errno)))")
         }
         try Journal.fsync(path: Journal.directory(of: path), directory: true)
-        return CompactionReport(bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: false)
+        return CompactionReport(
+            bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: false, droppedByJob: droppedByJob)
     }
 
     /// Closes the environment but leaves the owners lock to the caller (compaction keeps it).

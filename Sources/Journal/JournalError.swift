@@ -16,6 +16,8 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The per-job index disagrees with the log.
     case corruptIndex(job: String, detail: String)
     case notFound(path: String)
+    /// A file a copy (backup, salvage, archive bundle) would create exists already; nothing is overwritten.
+    case exists(path: String)
     case notAJournal(path: String, detail: String)
     /// Another process has the journal open and the operation needs it alone.
     case inUse(path: String)
@@ -38,6 +40,7 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownFormat(let what, let version): "\(what) has unknown format version \(version)"
         case .corruptIndex(let job, let detail): "corrupt per-job index for job \(job): \(detail)"
         case .notFound(let path): "no journal at \(path)"
+        case .exists(let path): "\(path) exists already; choose a new name or remove it first (nothing was overwritten)"
         case .notAJournal(let path, let detail): "\(path) is not a Logbook journal: \(detail)"
         case .inUse(let path): "journal \(path) is open in another process; stop it and retry"
         case .busy(let path): "journal \(path) is being compacted by another process; retry when it finishes"

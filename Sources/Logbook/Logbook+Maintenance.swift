@@ -6,6 +6,8 @@ extension Logbook {
     public struct VerifyReport: Sendable {
         public var records: Int
         public var jobs: Int
+        /// The seq of the last record checked (0 for an empty journal).
+        public var lastSeq: UInt64
         /// The seq the snapshot covers, if there is one (it equalled a full replay).
         public var snapshotSeq: UInt64?
     }
@@ -27,13 +29,15 @@ extension Logbook {
             }
         }
         var replay = Projections.Replay()
+        var lastSeq: UInt64 = 0
         let report = try journal.verify(progress: progress) { e, key in
             replay.fold(e, hint: key)
+            lastSeq = e.seq
             if let covered = fromSnapshot?.coveredSeq, e.seq > covered { fromSnapshot?.apply(e) }
         }
         let full = replay.finish()
         guard let seq = snapshot?.seq, let fromSnapshot else {
-            return VerifyReport(records: report.records, jobs: report.jobs, snapshotSeq: nil)
+            return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: lastSeq, snapshotSeq: nil)
         }
         if fromSnapshot != full {
             let jobs = Set(full.states.map { ExactID($0.job) }).union(fromSnapshot.states.map { ExactID($0.job) }).sorted()
@@ -42,7 +46,7 @@ extension Logbook {
                 detail: "snapshot at seq \(seq) disagrees with a full replay"
                     + (differing.map { " for job \($0)" } ?? " in its indexes"))
         }
-        return VerifyReport(records: report.records, jobs: report.jobs, snapshotSeq: seq)
+        return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: lastSeq, snapshotSeq: seq)
     }
 
     public struct SnapshotMismatch: Error, CustomStringConvertible {

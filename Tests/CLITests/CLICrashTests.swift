@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// kill -9 during `ingest` and `compact`: all or nothing, old or new, never a mix.
+/// kill -9 during `ingest`, `compact`, `backup`, `salvage` and `archive`: all or nothing, old or new, never a mix.
 @Suite(.serialized) struct CLICrashTests {
     /// Deterministic where it must be: a kill before the input ends stores nothing, a kill after the
     /// acknowledgement keeps everything; kills in between (the commit) must give one or the other.
@@ -66,5 +66,82 @@ import Testing
         }
         try cli.ok(["compact", "--drop-superseded-heartbeats"])
         #expect(try cli.eventCount() == compacted)
+    }
+
+    /// A journal big enough that a copy or rewrite takes a while: 600 finished jobs of 12 events.
+    static func bigRetentionJournal(_ cli: CLI) throws {
+        try cli.ok(["ingest", "-"], stdin: RetentionCommandTests.retentionLines(finished: 600, open: 200, heartbeats: 8))
+    }
+
+    static func sha(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    @Test func killDuringBackupOrSalvageLeavesTheJournalAsItWasAndNoHalfCopy() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try Self.bigRetentionJournal(cli)
+        try cli.ok(["snapshot"])
+        let export = try cli.ok(["export"])
+        let bytes = try Self.sha(cli.journal)
+        for command in ["backup", "salvage"] {
+            let dest = cli.dir.file("\(command).journal")
+            var finished = false
+            for round in 0..<8 where !finished {
+                let args = command == "backup" ? ["backup", dest] : ["salvage", "--to", dest]
+                let child = try ChildProcess(builtExecutable("logbook"), ["--journal", cli.journal] + args)
+                usleep(UInt32(5_000 + round * 25_000))
+                child.kill9()
+                #expect(try Self.sha(cli.journal) == bytes, "\(command) round \(round): the journal is only read")
+                // No destination, or the complete one; never a half-written file under its name.
+                if FileManager.default.fileExists(atPath: dest) {
+                    #expect(try cli.run(["verify"], journal: dest).stdout.hasPrefix("sound:"), "\(command) round \(round)")
+                    #expect(try cli.run(["export"], journal: dest).stdout == export, "\(command) round \(round)")
+                    finished = true
+                }
+            }
+            // Whatever a kill left behind, the next run completes (a leftover .partial is cleared).
+            if !finished {
+                let args = command == "backup" ? ["backup", dest] : ["salvage", "--to", dest]
+                try cli.ok(args)
+                #expect(try cli.run(["export"], journal: dest).stdout == export)
+            }
+            #expect(!FileManager.default.fileExists(atPath: dest + ".partial"))
+        }
+        #expect(try cli.ok(["export"]) == export)
+    }
+
+    @Test func killDuringArchiveLeavesTheOldJournalOrTheNewOneWithItsCompleteBundle() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try Self.bigRetentionJournal(cli)
+        let now = ["--now", "2026-06-10T00:00:00Z"]
+        let beforeList = try cli.ok(["jobs", "--json"] + now)
+        let keptList = try RetentionCommandTests.remainingJobs(beforeList)
+        let full = try cli.eventCount()
+        let archived = 600 * 12
+        let bundle = cli.dir.file("bundle.jsonl")
+        let archive = ["archive", "--finalized-before", "2026-06-02T00:00:00Z", "--to", bundle]
+        var done = false
+        for round in 0..<8 where !done {
+            let child = try ChildProcess(builtExecutable("logbook"), ["--journal", cli.journal] + archive)
+            usleep(UInt32(10_000 + round * 40_000))
+            child.kill9()
+            let count = try cli.eventCount()
+            #expect(count == full || count == full - archived, "round \(round): \(count) events")
+            #expect(try cli.ok(["verify"]).hasPrefix("sound:"), "round \(round)")
+            #expect(!FileManager.default.fileExists(atPath: bundle + ".partial") || count == full, "round \(round)")
+            if count == full {
+                #expect(try cli.ok(["jobs", "--json"] + now) == beforeList, "round \(round): the journal as it was")
+                try? FileManager.default.removeItem(atPath: bundle)  // a bundle published before the swap: redo
+            } else {
+                #expect(try RetentionCommandTests.remainingJobs(cli.ok(["jobs", "--json"] + now)) == keptList, "round \(round)")
+                let lines = try String(contentsOfFile: bundle, encoding: .utf8).split(separator: "\n")
+                #expect(lines.count == archived, "round \(round): the bundle is complete once the journal lost the jobs")
+                done = true
+            }
+        }
+        if !done {
+            try cli.ok(archive)
+            #expect(try cli.eventCount() == full - archived)
+        }
     }
 }

@@ -31,6 +31,10 @@ import Testing
         let dry = try cli.ok(["compact", "--drop-superseded-heartbeats", "--dry-run"])
         // attempt 1: 20 applied heartbeats, 19 superseded; attempt 2: 20 applied (the zombie is not), 19 superseded.
         #expect(dry.contains("would drop 38 superseded heartbeats"), "\(dry)")
+        // Per job: w loses 19 + 19; t's heartbeats are one applied and two after the terminal event.
+        #expect(dry.split(separator: "\n").dropFirst().map(String.init) == ["JOB  HEARTBEATS DROPPED", "w    38"], "\(dry)")
+        let dryJSON = try cli.ok(["compact", "--drop-superseded-heartbeats", "--dry-run", "--json"])
+        #expect(dryJSON.contains(#""byJob":[{"job":"w","dropped":38}]"#), "\(dryJSON)")
         #expect(try cli.eventCount() == 49, "a dry run changes nothing")
         let real = try cli.ok(["compact", "--drop-superseded-heartbeats"])
         #expect(real.contains("dropped 38 superseded heartbeats"))

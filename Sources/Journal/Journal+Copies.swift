@@ -1,0 +1,258 @@
+import LMDB
+import Lifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Copies of a journal into new files: a hot backup, and a salvage of the records that survived.
+///
+/// Both build their file beside the destination under a temporary name and publish it with a
+/// no-clobber link once it is complete and fsynced, so a kill at any moment leaves no destination
+/// (or the complete one) and never touches the source: both read it in one read-only transaction.
+extension Journal {
+    /// The temporary name a copy is built under before it is published as `destination`.
+    public static func stagingPath(for destination: String) -> String { destination + ".partial" }
+
+    /// Writes a compacted copy of this journal (free pages omitted) to `path`, which must not exist.
+    /// LMDB copies under one read transaction: a consistent state even while another process appends.
+    public func copyCompacted(to path: String) throws(JournalError) {
+        do { try env.copyCompacted(to: path) } catch {
+            if error.code == EEXIST { throw .exists(path: path) }
+            throw error.code == EACCES || error.code == ENOENT || error.code == ENOSPC
+                ? .io(path: path, errno: error.code, detail: String(cString: strerror(error.code)))
+                : .lmdb(error)
+        }
+    }
+
+    /// Refuses a destination that exists, then removes what an earlier, killed copy to it left.
+    public static func prepareCopy(to destination: String) throws(JournalError) {
+        if access(destination, F_OK) == 0 { throw .exists(path: destination) }
+        discardCopy(stagingPath(for: destination))
+    }
+
+    /// Publishes the finished copy at `stage` as `destination`: fsyncs it, links it under its final
+    /// name (failing, never overwriting, if that name appeared meanwhile), removes the temporary name
+    /// and LMDB's lock files beside it, and fsyncs the directory.
+    public static func publishCopy(_ stage: String, as destination: String) throws(JournalError) {
+        try fsync(path: stage, directory: false)
+        guard link(stage, destination) == 0 else {
+            let e = errno
+            if e == EEXIST { throw .exists(path: destination) }
+            throw .io(path: destination, errno: e, detail: "cannot publish the copy: \(String(cString: strerror(e)))")
+        }
+        discardCopy(stage)
+        try fsync(path: directory(of: destination), directory: true)
+    }
+
+    /// What `salvage` kept and lost.
+    public struct SalvageReport: Sendable {
+        /// One record that could not be kept: its seq, the job it belonged to when known (from the
+        /// per-job index, else from the record's own header when that still parses), and why.
+        public struct Lost: Sendable, Equatable {
+            public var seq: UInt64
+            public var job: String?
+            public var reason: String
+        }
+        public var kept: Int
+        public var lost: [Lost]
+        /// The highest seq the source had assigned; the salvaged journal never hands it out again.
+        public var lastSeq: UInt64
+        /// Set when the log's B-tree could not be read past some point (LMDB reported damage).
+        public var unreadable: String?
+    }
+
+    /// Copies every record of this journal whose checksum and format hold into a new journal file at
+    /// `stage` (which must not exist), under the same seq, with the same version and bytes, and
+    /// rebuilds the per-job index from the records kept. A record is lost when its CRC fails, its
+    /// format is wrong, it breaks the event rules, its key is not a seq, or it would put its job's
+    /// versions out of order; every seq the old index names that was not kept is lost too, so a
+    /// record unreachable in a damaged B-tree is still listed with its job. No snapshot is copied
+    /// (the projections are rebuilt from what survived).
+    public func salvage(into stage: String) throws(JournalError) -> SalvageReport {
+        var kept = 0
+        var lost: [SalvageReport.Lost] = []
+        var unreadable: String?
+        var keptSeqs = Set<UInt64>()
+        var index: [(job: [UInt8], entry: StorageKeys.IndexEntry)] = []
+        var lastVersion: [[UInt8]: UInt64] = [:]
+        var destinationOptions = Environment.Options(path: stage)
+        destinationOptions.noSync = true  // fsynced once, whole, before it is published
+        destinationOptions.mapSize = max(1 << 30, fileSize * 2)
+        let destination: Environment
+        do { destination = try Environment(destinationOptions) } catch { throw .lmdb(error) }
+        defer { destination.close() }
+        do {
+            let dbs = try destination.openDatabases([
+                (StorageKeys.logDatabase, []), (StorageKeys.jobsDatabase, [.duplicateSort, .duplicateFixed]),
+                (StorageKeys.metaDatabase, []), (StorageKeys.snapshotsDatabase, []),
+            ])
+            let (newLog, newJobs, newMeta) = (dbs[0], dbs[1], dbs[2])
+            let (createdAt, lastSeq, indexed) = try env.read { txn in
+                (try readMetaU64(txn, StorageKeys.metaCreatedAt), try lastAssignedSeq(txn), try readIndexForSalvage(txn))
+            }
+            // Records, in seq order, in write transactions of up to 10,000 (LMDB's page budget).
+            var pending: [(seq: UInt64, bytes: [UInt8])] = []
+            func flush() throws {
+                guard !pending.isEmpty else { return }
+                try destination.write { txn in
+                    for (seq, bytes) in pending {
+                        try StorageKeys.withSeqKey(seq) { key in
+                            try bytes.withUnsafeBytes { try txn.put(newLog, key: key, value: $0, flags: .append) }
+                        }
+                    }
+                }
+                pending.removeAll(keepingCapacity: true)
+            }
+            try env.read { txn in
+                try txn.withCursor(log) { cursor in
+                    var entry: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
+                    var lastGood: UInt64 = 0
+                    do { entry = try cursor.get(.first) } catch { unreadable = "the log's first page: \(error)" }
+                    while let (k, v) = entry {
+                        if let seq = StorageKeys.seq(fromKey: k) {
+                            lastGood = seq
+                            let checked: Result<EventView, JournalError> = Result { () throws(JournalError) in
+                                try RecordFormat.view(seq: seq, bytes: v, strict: true)
+                            }
+                            switch checked {
+                            case .failure(let problem):
+                                lost.append(.init(seq: seq, job: indexed[seq] ?? Journal.jobHint(v), reason: problem.description))
+                            case .success(let view):
+                                let job = [UInt8](view.job)
+                                if let previous = lastVersion[job], previous >= view.version {
+                                    lost.append(.init(seq: seq, job: view.jobString,
+                                        reason: "version \(view.version) after version \(previous) of its job"))
+                                } else {
+                                    lastVersion[job] = view.version
+                                    index.append((job, StorageKeys.IndexEntry(version: view.version, seq: seq)))
+                                    keptSeqs.insert(seq)
+                                    pending.append((seq, [UInt8](v)))
+                                    kept += 1
+                                    if pending.count == 10_000 { try flush() }
+                                }
+                            }
+                        } else {
+                            lost.append(.init(seq: 0, job: nil, reason: "a log key of \(k.count) bytes (its record is unusable)"))
+                        }
+                        do { entry = try cursor.get(.next) } catch {
+                            unreadable = "the log after seq \(lastGood): \(error)"
+                            entry = nil
+                        }
+                    }
+                }
+            }
+            try flush()
+            // Seqs the old index names that were never read (a damaged B-tree): lost, with their job.
+            let listed = Set(lost.map(\.seq))
+            for (seq, job) in indexed where !keptSeqs.contains(seq) && !listed.contains(seq) {
+                lost.append(.init(seq: seq, job: job, reason: "not readable in the log"))
+            }
+            lost.sort { $0.seq < $1.seq }
+            index.sort { $0.job.lexicographicallyPrecedes($1.job) || ($0.job == $1.job && $0.entry.version < $1.entry.version) }
+            var start = 0
+            while start < index.count {
+                let end = min(start + 50_000, index.count)
+                try destination.write { txn in
+                    for (job, entry) in index[start..<end] {
+                        try job.withUnsafeBytes { key in try entry.withBytes { try txn.put(newJobs, key: key, value: $0) } }
+                    }
+                }
+                start = end
+            }
+            let metadata: [(String, UInt64, Int)] = [
+                (StorageKeys.metaFormat, UInt64(StorageKeys.layoutVersion), 4),
+                (StorageKeys.metaCreatedAt, createdAt ?? UInt64(bitPattern: options.clock().microseconds), 8),
+                (StorageKeys.metaLastSeq, lastSeq, 8),
+            ]
+            try destination.write { txn in
+                for (name, value, width) in metadata {
+                    var le = value.littleEndian
+                    try Array(name.utf8).withUnsafeBytes { key in
+                        try withUnsafeBytes(of: &le) { raw in
+                            try txn.put(newMeta, key: key, value: UnsafeRawBufferPointer(rebasing: raw[..<width]))
+                        }
+                    }
+                }
+            }
+            try destination.sync()
+            return SalvageReport(kept: kept, lost: lost, lastSeq: lastSeq, unreadable: unreadable)
+        } catch {
+            throw Journal.wrap(error)
+        }
+    }
+
+    /// Every (seq → job) the per-job index names, read as far as it can be (a damaged index yields
+    /// what was readable before the damage).
+    private func readIndexForSalvage(_ txn: borrowing Transaction) throws -> [UInt64: String] {
+        var result: [UInt64: String] = [:]
+        try txn.withCursor(jobs) { c in
+            var entry = try? c.get(.first)
+            while let (k, v) = entry {
+                if let e = StorageKeys.IndexEntry(v) { result[e.seq] = String(decoding: k, as: UTF8.self) }
+                entry = try? c.get(.next)
+            }
+        }
+        return result
+    }
+
+    /// The job id in a record's header when the header still parses (a record whose CRC failed may
+    /// still name its job correctly; the report says "probably").
+    static func jobHint(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard bytes.count >= RecordFormat.headerSize else { return nil }
+        let length = Int(bytes.loadUnaligned(fromByteOffset: 4, as: UInt16.self).littleEndian)
+        guard RecordFormat.headerSize + length <= bytes.count else { return nil }
+        let job = UnsafeRawBufferPointer(rebasing: bytes[RecordFormat.headerSize..<(RecordFormat.headerSize + length)])
+        guard UTF8Validation.isValid(job) else { return nil }
+        return String(decoding: job, as: UTF8.self) + " (probably: from the damaged record)"
+    }
+}
+
+extension Journal {
+    /// Writes a new file at `path` whole or not at all: refuses when `path` exists, builds it under
+    /// `stagingPath(for:)` from the chunks `produce` hands to its writer, fsyncs it, then publishes
+    /// it with a no-clobber link and fsyncs the directory. A kill at any moment leaves no `path`, or
+    /// the complete file (a leftover `.partial` is removed by the next attempt). Returns its size.
+    @discardableResult
+    public static func writeNewFile(
+        at path: String, _ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> Int {
+        try prepareCopy(to: path)
+        let stage = stagingPath(for: path)
+        let fd = Glibc.open(stage, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let e = errno
+            throw JournalError.io(path: stage, errno: e, detail: "cannot create: \(String(cString: strerror(e)))")
+        }
+        var size = 0
+        do {
+            defer { Glibc.close(fd) }
+            try produce { chunk in
+                var offset = 0
+                while offset < chunk.count {
+                    let n = Glibc.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        let e = errno
+                        throw JournalError.io(path: stage, errno: e, detail: "cannot write: \(String(cString: strerror(e)))")
+                    }
+                    offset += n
+                }
+                size += chunk.count
+            }
+        } catch {
+            unlink(stage)
+            throw error
+        }
+        do { try publishCopy(stage, as: path) } catch {
+            unlink(stage)
+            throw error
+        }
+        return size
+    }
+
+    /// Removes an unfinished copy at `stage` and LMDB's lock files beside it.
+    public static func discardCopy(_ stage: String) {
+        for f in [stage, stage + "-lock", stage + "-owners"] { unlink(f) }
+    }
+}
