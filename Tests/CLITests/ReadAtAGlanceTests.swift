@@ -96,3 +96,52 @@ import Testing
         #expect(bad.status == 64 && bad.stderr.contains("The value '2x-ago' is invalid for '--at <at>'"))
     }
 }
+
+@Suite struct ExplainTests {
+    /// A zombie's run of heartbeats after the reaper interrupted its attempt, then a cancel.
+    static let lines = """
+        {"job":"dl","type":"started","at":"2026-06-01T10:00:00Z","node":"a","attempt":1}
+        {"job":"dl","type":"interrupted","at":"2026-06-01T10:05:00Z","reason":"leaseExpired","attempt":1}
+        {"job":"dl","type":"resumed","at":"2026-06-01T10:06:00Z","node":"b","attempt":2}
+        {"job":"dl","type":"heartbeat","at":"2026-06-01T10:07:00Z","attempt":1}
+        {"job":"dl","type":"heartbeat","at":"2026-06-01T10:08:00Z","attempt":1}
+        {"job":"dl","type":"heartbeat","at":"2026-06-01T10:09:00Z","attempt":1}
+        {"job":"dl","type":"interrupted","at":"2026-06-01T10:10:00Z","reason":"shutdown","node":"b","attempt":2}
+        {"job":"dl","type":"cancelled","at":"2026-06-01T10:11:00Z","reason":"cancelled by user"}
+        {"job":"dl","type":"heartbeat","at":"2026-06-01T10:12:00Z","attempt":2}
+
+        """
+
+    @Test func explainNamesEveryInterruptionAndCollapsesRepeatedIgnoredEvents() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try cli.ok(["ingest", "-"], stdin: Self.lines)
+        let text = try cli.ok(["explain", "dl"]).split(separator: "\n").map(String.init)
+        #expect(text.contains("Interruptions:"))
+        #expect(text.contains(#"  seq 2 (2026-06-01T10:05:00Z): attempt 1 interrupted, reason "leaseExpired" (by the reaper: no heartbeat within the lease)"#))
+        #expect(text.contains(#"  seq 7 (2026-06-01T10:10:00Z): attempt 2 interrupted, reason "shutdown" (by b)"#))
+        #expect(text.contains("Ignored events (4), kept in the journal as evidence:"))
+        #expect(text.contains("  seq 4 … seq 6 (3 times): heartbeat from attempt 1 while attempt 2 runs on b: ignored"), "\(text)")
+        #expect(text.contains("  seq 9: heartbeat after cancelled at seq 8: ignored"))
+    }
+
+    @Test func explainJSONCarriesTheSameFactsAsData() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try cli.ok(["ingest", "-"], stdin: Self.lines)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(cli.ok(["explain", "dl", "--json"]).utf8)) as? [String: Any])
+        #expect(object["job"] as? String == "dl" && object["events"] as? Int == 9 && object["ignoredCount"] as? Int == 4)
+        #expect((object["state"] as? [String: Any])?["status"] as? String == "cancelled")
+        let decided = try #require(object["decided"] as? [String: Any])
+        #expect(decided["seq"] as? Int == 8 && decided["reason"] as? String == "cancelled by user")
+        let interruptions = try #require(object["interruptions"] as? [[String: Any]])
+        #expect(interruptions.map { $0["seq"] as? Int } == [2, 7])
+        #expect(interruptions[0]["meaning"] as? String == "by the reaper: no heartbeat within the lease")
+        let ignored = try #require(object["ignored"] as? [[String: Any]])
+        #expect(ignored.map { $0["count"] as? Int } == [3, 1])
+        #expect(ignored[0]["seqs"] as? [Int] == [4, 5, 6])
+        let text = try #require(object["text"] as? [String])
+        #expect(text == (try cli.ok(["explain", "dl"])).split(separator: "\n").map(String.init))
+        #expect(try cli.run(["explain", "nope", "--json"]).status == 1)
+    }
+}

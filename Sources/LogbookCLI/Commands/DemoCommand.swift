@@ -41,7 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
             say("What happened: \(incident.story)\n")
             say("$ logbook explain \(incident.job)")
             let timeline = try logbook.history(of: incident.job)
-            if let state = timeline.last?.stateAfter { Terminal.write(ExplainCommand.explain(state, timeline)) }
+            if let explanation = Explanation(timeline) { Terminal.write(explanation.text) }
         }
 
         say("\n## The queries that replace ad-hoc resume SQL (as of \(now))")
