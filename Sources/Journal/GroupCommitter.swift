@@ -15,20 +15,23 @@ import Glibc
 /// and stores nothing of it.
 final class GroupCommitter: @unchecked Sendable {
     enum Request: Sendable {
-        case append([AppendItem], @Sendable (Result<[RecordedEvent], JournalError>) -> Void)
+        /// A batch, with an optional report of how many of its events are written so far (called on
+        /// the writer thread, inside the transaction, before the commit).
+        case append(
+            [AppendItem], progress: (@Sendable (Int) -> Void)? = nil, @Sendable (Result<[RecordedEvent], JournalError>) -> Void)
         /// Arbitrary work in its own write transaction (snapshots, maintenance).
         case write(
             @Sendable (borrowing Transaction) throws -> Void, @Sendable (Result<Void, JournalError>) -> Void)
 
         func fail(_ error: JournalError) {
             switch self {
-            case .append(_, let completion): completion(.failure(error))
+            case .append(_, _, let completion): completion(.failure(error))
             case .write(_, let completion): completion(.failure(error))
             }
         }
 
         var eventCount: Int {
-            if case .append(let items, _) = self { return items.count }
+            if case .append(let items, _, _) = self { return items.count }
             return 0
         }
     }
@@ -131,9 +134,12 @@ final class GroupCommitter: @unchecked Sendable {
 
     private func process(_ group: [Request]) {
         var appends: [([AppendItem], @Sendable (Result<[RecordedEvent], JournalError>) -> Void)] = []
+        var progress: [(@Sendable (Int) -> Void)?] = []
         for request in group {
             switch request {
-            case .append(let items, let completion): appends.append((items, completion))
+            case .append(let items, let report, let completion):
+                appends.append((items, completion))
+                progress.append(report)
             case .write(let body, let completion):
                 do {
                     try journal.env.write { txn in try body(txn) }
@@ -154,7 +160,7 @@ final class GroupCommitter: @unchecked Sendable {
             defer { versionCache = cache }
             let batches = appends.map(\.0)
             let started = MonotonicClock.nanoseconds
-            let write = try journal.env.write { txn in try journal.writeGroup(txn, batches, now: now, cache: &cache) }
+            let write = try journal.env.write { txn in try journal.writeGroup(txn, batches, progress: progress, now: now, cache: &cache) }
             recordCommitCost(MonotonicClock.nanoseconds - started)
             cache.lastSeq = write.lastSeq  // trusted again only after the commit
             results = write.results

@@ -4,12 +4,16 @@ import Lifecycle
 extension Journal {
     /// Appends `items` atomically (all or none) and returns them as stored, once they are durable
     /// (per the journal's durability). Concurrent callers share commits (group commit); a conflict
-    /// in this batch fails only this batch.
+    /// in this batch fails only this batch. `progress`, for a progress bar over a large batch, hears
+    /// on the writer thread how many of the events are written so far; its last report comes just
+    /// before the commit.
     @discardableResult
-    public func append(_ items: [AppendItem]) async throws(JournalError) -> [RecordedEvent] {
+    public func append(_ items: [AppendItem], progress: (@Sendable (Int) -> Void)? = nil) async throws(JournalError)
+        -> [RecordedEvent]
+    {
         try Journal.validate(items)
         let result: Result<[RecordedEvent], JournalError> = await withCheckedContinuation { continuation in
-            submit(.append(items, { continuation.resume(returning: $0) }))
+            submit(.append(items, progress: progress, { continuation.resume(returning: $0) }))
         }
         return try result.get()
     }
@@ -73,8 +77,10 @@ extension Journal {
     /// (which also tracks the versions this group assigns); each record is encoded straight into
     /// the space LMDB reserves for it. The cache is trusted only if nobody else appended since this
     /// writer's last commit, and the caller drops it when the transaction fails.
-    func writeGroup(_ txn: borrowing Transaction, _ batches: [[AppendItem]], now: Timestamp, cache: inout VersionCache)
-        throws -> GroupWrite
+    func writeGroup(
+        _ txn: borrowing Transaction, _ batches: [[AppendItem]], progress: [(@Sendable (Int) -> Void)?] = [], now: Timestamp,
+        cache: inout VersionCache
+    ) throws -> GroupWrite
     {
         var seq = try lastAssignedSeq(txn)
         if cache.lastSeq != seq || cache.ids.count > VersionCache.maxJobs { cache.clear() }
@@ -86,7 +92,8 @@ extension Journal {
         var indexEntries: [(job: UInt32, entry: StorageKeys.IndexEntry)] = []
 
         try txn.withCursor(jobs) { index in
-            for batch in batches {
+            for (b, batch) in batches.enumerated() {
+                let report = b < progress.count ? progress[b] : nil
                 // Check every expectation before writing anything of this batch, assigning versions;
                 // a conflict puts back the versions this batch took.
                 var keys: [UInt32] = []
@@ -126,7 +133,9 @@ extension Journal {
                     }
                     indexEntries.append((keys[i], StorageKeys.IndexEntry(version: version, seq: seq)))
                     stored.append(RecordedEvent(seq: seq, version: version, appendedAt: now, event: event))
+                    if let report, (i + 1) % 16_384 == 0 { report(i + 1) }
                 }
+                report?(batch.count)
                 results.append(.success(stored))
             }
         }

@@ -34,3 +34,25 @@ extension Logbook {
         try await append(events.map { AppendItem($0) })
     }
 }
+
+extension Logbook {
+    /// What `ingest` stored: how many events and the seqs they got.
+    public struct IngestReport: Sendable {
+        public var appended: Int
+        public var firstSeq: UInt64?
+        public var lastSeq: UInt64?
+    }
+
+    /// Appends `events` to the journal at `path` (created when missing) in one transaction, all or
+    /// none, without folding the journal's projections first: a bulk load, for `logbook ingest`.
+    /// `progress` hears how many events are written so far (on the writer thread).
+    public static func ingest(
+        _ events: [Event], into path: String, progress: (@Sendable (Int) -> Void)? = nil
+    ) async throws(JournalError) -> IngestReport {
+        let journal = try Journal.open(at: path)
+        defer { journal.close() }
+        guard !events.isEmpty else { return IngestReport(appended: 0, firstSeq: nil, lastSeq: nil) }
+        let stored = try await journal.append(events.map { AppendItem($0) }, progress: progress)
+        return IngestReport(appended: stored.count, firstSeq: stored.first?.seq, lastSeq: stored.last?.seq)
+    }
+}

@@ -48,6 +48,30 @@ import Testing
     }
 }
 
+@Suite struct ProgressBarTests {
+    /// On a terminal, a big ingest shows a bar that counts events while parsing and while committing;
+    /// to a pipe it shows none.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func ingestCountsEventsThroughParseAndCommit() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let n = 150_000
+        var text = ""
+        text.reserveCapacity(n * 80)
+        for i in 0..<n { text += #"{"job":"j\#(i % 1000)","type":"heartbeat","at":"2026-06-01T00:00:00Z","index":\#(i),"data":{"pad":"xxxxxxxxxx"}}"# + "\n" }
+        let file = try cli.write("big.jsonl", text)
+        let command = "\(builtExecutable("logbook")) --journal \(cli.journal) ingest \(file)"
+        let out = try run("/usr/bin/script", ["-qec", command, "/dev/null"]).stdout
+        #expect(out.contains("parsing "), "\(out.suffix(300))")
+        #expect(out.contains("/\(n + 1) events)"), "parsing counts events against the lines")
+        #expect(out.contains("committing ") && out.contains("(\(n)/\(n) events)"), "\(out.suffix(300))")
+        #expect(out.contains("appended \(n) events: seq 1...\(n)"))
+        // To a pipe: no bar, only the result.
+        let piped = try cli.run(["ingest", file])
+        #expect(piped.stderr.isEmpty && piped.stdout == "appended \(n) events: seq \(n + 1)...\(2 * n)\n")
+    }
+}
+
 @Suite struct ReplayRowsTests {
     /// crawl-hc-6 of the demo: a zombie's progress, then five heartbeats of attempt 2.
     static func demo() throws -> CLI {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logbook
+import Synchronization
 
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,14 +40,16 @@ struct IngestCommand: AsyncParsableCommand {
             Terminal.line(json ? JSONText.object([("appended", "0"), ("firstSeq", "null"), ("lastSeq", "null")]) : "appended 0 events")
             return
         }
-        let journal = try Journal.open(at: global.journalPath)
-        defer { journal.close() }
-        let stored = try await journal.append(events.map { AppendItem($0) })
-        let (first, last) = (stored[0].seq, stored[stored.count - 1].seq)
+        let bar = Mutex(ProgressBar(total: events.count >= ProgressBar.eventThreshold ? events.count : 0, label: "committing", unit: "events"))
+        let report = try await Logbook.ingest(events, into: global.journalPath) { written in
+            bar.withLock { $0.update(written) }
+        }
+        bar.withLock { $0.finish() }
+        let (first, last) = (report.firstSeq ?? 0, report.lastSeq ?? 0)
         Terminal.line(
             json
-                ? JSONText.object([("appended", String(stored.count)), ("firstSeq", String(first)), ("lastSeq", String(last))])
-                : "appended \(stored.count) events: seq \(first)...\(last)")
+                ? JSONText.object([("appended", String(report.appended)), ("firstSeq", String(first)), ("lastSeq", String(last))])
+                : "appended \(report.appended) events: seq \(first)...\(last)")
     }
 }
 
@@ -55,7 +58,9 @@ enum EventLines {
     /// Every line's event, or the first bad line's error as `line N: <problem>`.
     static func parse(_ bytes: [UInt8], source: String?) throws -> [Event] {
         var events: [Event] = []
-        var progress = ProgressBar(total: bytes.count > 4 << 20 ? bytes.count : 0, label: "parsing")
+        // Lines, counted at memchr speed, bound the events: the bar counts events parsed against them.
+        let lines = bytes.count > 4 << 20 ? bytes.reduce(into: 0) { n, b in if b == 0x0A { n += 1 } } + 1 : 0
+        var progress = ProgressBar(total: lines >= ProgressBar.eventThreshold ? lines : 0, label: "parsing", unit: "events")
         defer { progress.finish() }
         var lineNumber = 0
         // A UTF-8 byte-order mark (what some Windows editors write first) is not part of line 1.
@@ -73,7 +78,7 @@ enum EventLines {
                 let prefix = source.map { "\($0): " } ?? ""
                 throw CLIError("\(prefix)line \(lineNumber): \(error.message)")
             }
-            if lineNumber % 4096 == 0 { progress.update(start) }
+            if lineNumber % 4096 == 0 { progress.update(events.count) }
         }
         return events
     }

@@ -23,7 +23,7 @@ struct VerifyCommand: AsyncParsableCommand {
             defer { j.close() }
             return try j.eventCount()
         }()
-        var bar = ProgressBar(total: total > 100_000 ? total : 0, label: "verifying")
+        var bar = ProgressBar(total: total >= ProgressBar.eventThreshold ? total : 0, label: "verifying", unit: "records")
         let report: Logbook.VerifyReport
         do {
             report = try Logbook.verify(at: global.journalPath) { bar.update($0) }

@@ -6,12 +6,17 @@ import Glibc
 struct ProgressBar {
     let total: Int
     let label: String
+    let unit: String
     let enabled: Bool
     private var lastDrawn = -1
 
-    init(total: Int, label: String) {
+    /// Work of fewer events than this finishes too fast to need a bar.
+    static let eventThreshold = 100_000
+
+    init(total: Int, label: String, unit: String = "events") {
         self.total = max(total, 1)
         self.label = label
+        self.unit = unit
         enabled = Terminal.isTTY(2) && total > 0
     }
 
@@ -23,7 +28,7 @@ struct ProgressBar {
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        Terminal.write("\r\(label) \(bar) \(percent)% (\(done)/\(total))", to: 2)
+        Terminal.write("\r\(label) \(bar) \(percent)% (\(done)/\(total) \(unit))", to: 2)
     }
 
     func finish() {
