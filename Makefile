@@ -3,7 +3,13 @@
 SWIFT ?= swift
 JOURNAL ?= demo.journal
 
-.PHONY: deps build demo test bench release clean
+# Where `make install` puts the binary, its man page and shell completions (DESTDIR for packaging).
+PREFIX ?= /usr/local
+DESTDIR ?=
+# The build `make install` installs: release (default) or debug.
+CONFIG ?= release
+
+.PHONY: deps build demo test bench release install uninstall clean
 
 deps:
 	@pkg-config --exists lmdb 2>/dev/null || (apt-get update && apt-get install -y liblmdb-dev)
@@ -21,6 +27,25 @@ test: deps
 
 release: deps
 	$(SWIFT) build -c release --product logbook
+
+# The binary, a man page generated from the command definitions (argument-parser's generate-manual
+# plugin) and bash, zsh and fish completions (the binary's --generate-completion-script).
+install: deps
+	$(SWIFT) build -c $(CONFIG) --product logbook
+	$(SWIFT) package generate-manual --configuration $(CONFIG)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 "$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/logbook" $(DESTDIR)$(PREFIX)/bin/logbook
+	install -m 0644 .build/plugins/GenerateManual/outputs/LogbookCLI/logbook.1 $(DESTDIR)$(PREFIX)/share/man/man1/logbook.1
+	$(DESTDIR)$(PREFIX)/bin/logbook --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/logbook
+	$(DESTDIR)$(PREFIX)/bin/logbook --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_logbook
+	$(DESTDIR)$(PREFIX)/bin/logbook --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/logbook.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/logbook $(DESTDIR)$(PREFIX)/share/man/man1/logbook.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/logbook $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_logbook \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/logbook.fish
 
 # Release-mode benchmark with peers side by side (not part of CI): see docs/performance.md.
 bench: release

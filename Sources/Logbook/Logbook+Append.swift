@@ -56,3 +56,32 @@ extension Logbook {
         return IngestReport(appended: stored.count, firstSeq: stored.first?.seq, lastSeq: stored.last?.seq)
     }
 }
+
+extension Logbook {
+    /// Why `act(on:_:)` appended nothing before trying.
+    public enum ActionRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+        case noSuchJob(String)
+        /// The fold would ignore the event: storing it would change nothing.
+        case wouldBeIgnored(Anomaly)
+
+        public var description: String {
+            switch self {
+            case .noSuchJob(let job): "no such job: \(job)"
+            case .wouldBeIgnored(let anomaly): anomaly.message
+            }
+        }
+    }
+
+    /// An operator's action on one job, safely: reads the job's state, makes the event from it,
+    /// refuses one the fold would ignore (`ActionRefusal.wouldBeIgnored`), and appends it with the
+    /// version read as the expected version, so a change that raced in between is refused
+    /// (`JournalError.versionConflict`, nothing stored), never overwritten.
+    public func act(on job: String, _ makeEvent: (JobState) throws -> Event) async throws -> AppendOutcome {
+        guard let state = state(of: job) else { throw ActionRefusal.noSuchJob(job) }
+        let event = try makeEvent(state)
+        var preview = state
+        let probe = RecordedEvent(seq: .max, version: state.version + 1, appendedAt: options.clock(), event: event)
+        if case .ignored(let anomaly) = Fold.apply(probe, to: &preview) { throw ActionRefusal.wouldBeIgnored(anomaly) }
+        return try await append(event, expectedVersion: state.version)
+    }
+}

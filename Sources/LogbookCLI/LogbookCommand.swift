@@ -8,7 +8,7 @@ struct LogbookCommand: AsyncParsableCommand {
         discussion: """
             The journal is PATH (--journal), else $LOGBOOK_JOURNAL, else ./logbook.journal. \
             Writing commands create it; reading commands open it read-only and work while another \
-            process (a service) appends. Durations: 90s, 30m, 1h, 2d. Times: RFC 3339.
+            process (a service) appends. Durations: 90s, 30m, 1h, 2d. Times: RFC 3339, now, or a duration ago (2h-ago).
 
             Exit codes: 0 success, 1 error, 3 version conflict, 64 usage error.
             """,

@@ -46,18 +46,15 @@ enum JobAction {
     ) async throws {
         let logbook = try global.openForWriting(snapshotEvery: nil, create: false)
         defer { logbook.close() }
-        guard let state = logbook.state(of: job) else { throw CLIError("no such job: \(job.printable)") }
-        let event = makeEvent(state)
-        // Storing an event the fold ignores would change nothing: say why instead.
-        var preview = state
-        let probe = RecordedEvent(seq: .max, version: state.version + 1, appendedAt: Journal.systemClock(), event: event)
-        if case .ignored(let anomaly) = Fold.apply(probe, to: &preview) {
-            throw CLIError("\(job.printable): \(anomaly.message.printable.replacingIgnored()); nothing appended")
-        }
         let outcome: AppendOutcome
         do {
-            outcome = try await logbook.append(event, expectedVersion: state.version)
-        } catch .versionConflict(_, let expected, let actual) {
+            outcome = try await logbook.act(on: job, makeEvent)
+        } catch Logbook.ActionRefusal.noSuchJob {
+            throw CLIError("no such job: \(job.printable)")
+        } catch Logbook.ActionRefusal.wouldBeIgnored(let anomaly) {
+            // Storing an event the fold ignores would change nothing: say why instead.
+            throw CLIError("\(job.printable): \(anomaly.message.printable.replacingIgnored()); nothing appended")
+        } catch JournalError.versionConflict(_, let expected, let actual) {
             Terminal.errorLine(
                 "Error: \(job.printable) changed while this command ran (version \(expected) when read, \(actual) now); "
                     + "nothing stored. Look again (logbook status \(job.printable)) and retry if it still applies.")
