@@ -9,7 +9,7 @@ DESTDIR ?=
 # The build `make install` installs: release (default) or debug.
 CONFIG ?= release
 
-.PHONY: deps build demo test bench release install uninstall clean
+.PHONY: deps test-deps build demo test bench release install uninstall clean
 
 deps:
 	@pkg-config --exists lmdb 2>/dev/null || (apt-get update && apt-get install -y liblmdb-dev)
@@ -21,7 +21,12 @@ demo: build
 	rm -f $(JOURNAL) $(JOURNAL)-lock $(JOURNAL)-owners
 	$$($(SWIFT) build --show-bin-path)/logbook --journal $(JOURNAL) demo
 
-test: deps
+# The terminal tests drive the CLI in tmux; without it they are skipped (and say so).
+test-deps: deps
+	@command -v tmux >/dev/null 2>&1 || apt-get install -y tmux >/dev/null 2>&1 || \
+		echo "tmux could not be installed: the terminal tests will be skipped"
+
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

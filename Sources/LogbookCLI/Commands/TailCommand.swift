@@ -59,17 +59,45 @@ struct TailCommand: AsyncParsableCommand {
                 Terminal.line(entry.json(previous: before))
                 continue
             }
-            var line = "\(event.seq)  \(TerminalTimeline.clock(event.at))  \(event.event.job.printable)  "
-                + TimelineLayout.label(event.event).printable
-            if let a = event.event.attempt, !event.event.type.opensAttempt { line += " (attempt \(a))" }
+            var what = TimelineLayout.label(event.event).printable
+            if let a = event.event.attempt, !event.event.type.opensAttempt { what += " (attempt \(a))" }
+            let verdict: (text: String, style: Terminal.Style?)
             if let anomaly = entry.anomaly {
-                line += "  " + Terminal.styled("IGNORED: \(anomaly.message.withoutIgnoredSuffix.printable)", .red, enabled: colour)
+                verdict = ("IGNORED: \(anomaly.message.withoutIgnoredSuffix.printable)", .red)
             } else if state.decidedBy == event.seq {
-                line += "  " + Terminal.styled("decides: \(state.status.name)", .bold, enabled: colour)
+                verdict = ("decides: \(state.status.name)", .bold)
             } else {
-                line += "  applied"
+                verdict = ("applied", nil)
             }
+            let line = Self.fit(
+                head: "\(event.seq)  \(TerminalTimeline.clock(event.at))  ", job: event.event.job.printable, what: what,
+                verdict: verdict, width: Terminal.tableWidth, colour: colour)
             Terminal.line(line)
         }
+    }
+
+    /// Job ids give way first, down to this many columns.
+    static let narrowestJob = 12
+
+    /// One line of human output (`seq  time  job  what  verdict`), fitted to a terminal's `width`:
+    /// the job id is cut first (to `narrowestJob` columns), then the verdict (IGNORED and why),
+    /// keeping its first word; only then the line as a whole. Cuts end in an ellipsis; styling comes
+    /// after cutting, so an escape sequence is never cut.
+    static func fit(
+        head: String, job: String, what: String, verdict: (text: String, style: Terminal.Style?), width: Int?, colour: Bool
+    ) -> String {
+        func styled(_ text: String) -> String { verdict.style.map { Terminal.styled(text, $0, enabled: colour) } ?? text }
+        var job = job
+        func prefix() -> String { head + job + "  " + what + "  " }
+        guard let width else { return prefix() + styled(verdict.text) }
+        let over = prefix().displayWidth + verdict.text.displayWidth - width
+        if over > 0, job.displayWidth > narrowestJob {
+            job = job.cut(toColumns: max(narrowestJob, job.displayWidth - over))
+        }
+        let room = width - prefix().displayWidth
+        if verdict.text.displayWidth <= room { return prefix() + styled(verdict.text) }
+        let firstWord = verdict.text.prefix { $0 != " " }.count + 2
+        if room >= firstWord { return prefix() + styled(verdict.text.cut(toColumns: room)) }
+        return (prefix() + verdict.text).cut(toColumns: width)
     }
 }

@@ -1,0 +1,89 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real terminal for tests: a detached tmux session on a private socket, of a fixed size, running
+/// one command; its screen is read back with `capture-pane` (with `-e`, including colour codes).
+/// The session and its server end with `stop()`.
+public final class Tmux: @unchecked Sendable {
+    public static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
+
+    private let socket: String
+
+    /// Starts `command` (run by `sh -c`) in a `columns` × `rows` terminal with TERM=xterm-256color and
+    /// without NO_COLOR (the test environment sets it); `environment` is added.
+    public init(columns: Int, rows: Int, directory: TemporaryDirectory, command: String, environment: [String: String] = [:]) throws {
+        socket = directory.file("tmux-\(UUID().uuidString.prefix(8)).sock")
+        var exports = "unset NO_COLOR; export TERM=xterm-256color"
+        for (k, v) in environment.sorted(by: { $0.key < $1.key }) { exports += "; export \(k)='\(v)'" }
+        // The server this starts outlives the call: it must inherit nothing (Foundation's Process
+        // would wait for it through an inherited socket; another test's pipe would never close).
+        let status = Tmux.spawnWithoutInheritance(
+            "/usr/bin/tmux",
+            ["-S", socket, "-f", "/dev/null", "new-session", "-d", "-x", String(columns), "-y", String(rows),
+             "sh", "-c", "\(exports); \(command); sleep 600"])
+        guard status == 0 else { throw TmuxError(detail: "tmux new-session failed (status \(status))") }
+    }
+
+    /// The screen's lines without trailing spaces, trailing blank lines dropped; with `escapes`,
+    /// colour codes included.
+    public func screen(escapes: Bool = false) throws -> [String] {
+        let out = try run("/usr/bin/tmux", ["-S", socket, "capture-pane", "-p"] + (escapes ? ["-e"] : []))
+        var lines = out.stdout.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            String(line.reversed().drop { $0 == " " }.reversed())  // a typed space stays: drop it here
+        }
+        while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
+        return lines
+    }
+
+    /// Types `keys` (tmux key names such as `Tab` and `Enter` are keys, other words are text).
+    public func send(_ keys: [String]) throws {
+        _ = try run("/usr/bin/tmux", ["-S", socket, "send-keys", "--"] + keys)  // "--": keys may start with "-"
+    }
+
+    /// Waits (patiently: the machine may be loaded) until the screen satisfies `condition`.
+    public func waitForScreen(
+        within seconds: Double = patientSeconds, _ condition: ([String]) -> Bool
+    ) throws -> [String] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: [String] = []
+        while Date() < deadline {
+            last = try screen()
+            if condition(last) { return last }
+            usleep(50_000)
+        }
+        throw TmuxError(detail: "the screen never matched; it shows:\n" + last.joined(separator: "\n"))
+    }
+
+    /// Runs `path` with `arguments`, standard streams on /dev/null and no other descriptor inherited;
+    /// waits for it and returns its wait status.
+    static func spawnWithoutInheritance(_ path: String, _ arguments: [String]) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        // glibc ≥ 2.34 has it, but its header hides it from Swift: look it up.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return -1 }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+
+    public func stop() {
+        _ = try? run("/usr/bin/tmux", ["-S", socket, "kill-server"])
+        unlink(socket)
+    }
+
+    public struct TmuxError: Error, CustomStringConvertible {
+        public var detail: String
+        public var description: String { detail }
+    }
+}
