@@ -58,8 +58,8 @@ extension Logbook {
 }
 
 extension Logbook {
-    /// Why `act(on:_:)` appended nothing before trying.
-    public enum ActionRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Why an operation on a job was refused before anything was stored or written.
+    public enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         case noSuchJob(String)
         /// The fold would ignore the event: storing it would change nothing.
         case wouldBeIgnored(Anomaly)
@@ -73,15 +73,15 @@ extension Logbook {
     }
 
     /// An operator's action on one job, safely: reads the job's state, makes the event from it,
-    /// refuses one the fold would ignore (`ActionRefusal.wouldBeIgnored`), and appends it with the
+    /// refuses one the fold would ignore (`Refusal.wouldBeIgnored`), and appends it with the
     /// version read as the expected version, so a change that raced in between is refused
     /// (`JournalError.versionConflict`, nothing stored), never overwritten.
     public func act(on job: String, _ makeEvent: (JobState) throws -> Event) async throws -> AppendOutcome {
-        guard let state = state(of: job) else { throw ActionRefusal.noSuchJob(job) }
+        guard let state = state(of: job) else { throw Refusal.noSuchJob(job) }
         let event = try makeEvent(state)
         var preview = state
         let probe = RecordedEvent(seq: .max, version: state.version + 1, appendedAt: options.clock(), event: event)
-        if case .ignored(let anomaly) = Fold.apply(probe, to: &preview) { throw ActionRefusal.wouldBeIgnored(anomaly) }
+        if case .ignored(let anomaly) = Fold.apply(probe, to: &preview) { throw Refusal.wouldBeIgnored(anomaly) }
         return try await append(event, expectedVersion: state.version)
     }
 }

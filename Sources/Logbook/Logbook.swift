@@ -49,7 +49,8 @@ public final class Logbook: Sendable {
         public var milliseconds: Double
     }
 
-    public let journal: Journal
+    /// The storage. Front ends never see it: they use the Logbook API (Logbook+Storage.swift).
+    let journal: Journal
     public let options: Options
     public let openReport: OpenReport
     let projections: Mutex<Projections>

@@ -17,7 +17,7 @@ extension JobStatus: ExpressibleByArgument {
 /// An RFC 3339 time given on the command line (`2026-06-01T10:00:00Z`, offsets and fractions allowed).
 struct TimeArgument: ExpressibleByArgument, Sendable {
     var timestamp: Timestamp
-    init?(argument: String) { self.init(argument, now: Journal.systemClock()) }
+    init?(argument: String) { self.init(argument, now: Logbook.systemClock()) }
 
     /// RFC 3339, or relative to `now`: `now`, or a duration and `-ago` (`2h-ago`, `1d6h-ago`).
     init?(_ text: String, now: Timestamp) {

@@ -19,7 +19,7 @@ public struct Reaper: Service {
 
     public init(
         logbook: Logbook, leaseMicroseconds: Int64, stallMicroseconds: Int64? = nil, interval: Duration, logger: Logger,
-        clock: @escaping @Sendable () -> Timestamp = Journal.systemClock
+        clock: @escaping @Sendable () -> Timestamp = Logbook.systemClock
     ) {
         self.logbook = logbook
         self.leaseMicroseconds = leaseMicroseconds
@@ -35,7 +35,7 @@ public struct Reaper: Service {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             _ = await reapOnce()
             // A reader process killed mid-read (a CLI command, say) leaves a slot that pins old pages.
-            if let cleared = try? logbook.journal.clearStaleReaders(), cleared > 0 {
+            if let cleared = try? logbook.clearStaleReaders(), cleared > 0 {
                 logger.notice("cleared reader slots left by dead processes", metadata: ["count": "\(cleared)"])
             }
         }

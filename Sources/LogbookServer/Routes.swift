@@ -14,7 +14,7 @@ public struct Routes: Sendable {
 
     public init(
         logbook: Logbook, configuration: ServerConfiguration, metrics: ServerMetrics,
-        clock: @escaping @Sendable () -> Timestamp = Journal.systemClock
+        clock: @escaping @Sendable () -> Timestamp = Logbook.systemClock
     ) {
         self.logbook = logbook
         self.configuration = configuration
@@ -71,7 +71,7 @@ public struct Routes: Sendable {
 /// it inside its service group; the tests drive the same application.
 public func buildApplication(
     configuration: ServerConfiguration, logbook: Logbook, metrics: ServerMetrics = ServerMetrics(),
-    clock: @escaping @Sendable () -> Timestamp = Journal.systemClock, logger: Logger = Logger(label: "logbook")
+    clock: @escaping @Sendable () -> Timestamp = Logbook.systemClock, logger: Logger = Logger(label: "logbook")
 ) -> Application<RouterResponder<BasicRequestContext>> {
     let routes = Routes(logbook: logbook, configuration: configuration, metrics: metrics, clock: clock)
     return Application(

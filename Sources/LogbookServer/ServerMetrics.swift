@@ -53,10 +53,10 @@ public final class ServerMetrics: Sendable {
 
     /// Starts counting what `logbook` commits.
     public func observe(_ logbook: Logbook) {
-        logbook.journal.observeCommits { [appended] events in
+        logbook.observeCommits { [appended] events in
             for e in events { appended[e.event.type]?.increment() }
         }
-        logbook.journal.observeGroupCommits { [groupSizes] n in groupSizes.record(Double(n)) }
+        logbook.observeGroupCommits { [groupSizes] n in groupSizes.record(Double(n)) }
     }
 
     func recordAppend(_ duration: Duration) { appendLatency.record(duration) }

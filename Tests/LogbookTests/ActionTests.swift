@@ -40,11 +40,11 @@ import Testing
 
     @Test func anUnknownJobOrAnEventTheFoldWouldIgnoreIsRefusedBeforeAnythingIsStored() async throws {
         try await withLogbook { logbook, _ in
-            await #expect(throws: Logbook.ActionRefusal.noSuchJob("nope")) {
+            await #expect(throws: Logbook.Refusal.noSuchJob("nope")) {
                 _ = try await logbook.act(on: "nope") { _ in Event(job: "nope", type: .cancelled) }
             }
             _ = try await logbook.append(e("scan-3", .completed, at: 0))
-            await #expect(throws: Logbook.ActionRefusal.self) {
+            await #expect(throws: Logbook.Refusal.self) {
                 _ = try await logbook.act(on: "scan-3") { _ in Event(job: "scan-3", type: .cancelled) }
             }
             #expect(logbook.state(of: "scan-3")?.version == 1, "nothing appended")

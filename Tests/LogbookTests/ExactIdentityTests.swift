@@ -98,8 +98,8 @@ import Testing
         try await withLogbook { (logbook: Logbook, _: String) async throws -> Void in
             await #expect(throws: JournalError.emptyBatch) { try await logbook.append([AppendItem]()) }
             await #expect(throws: JournalError.emptyBatch) { try await logbook.append([Event]()) }
-            await #expect(throws: JournalError.emptyBatch) { try await logbook.journal.append([]) }
-            let last = try logbook.journal.lastSeq()
+            await #expect(throws: JournalError.emptyBatch) { try await logbook.append([] as [AppendItem]) }
+            let last = try logbook.lastSeq()
             #expect(last == 0)
         }
     }

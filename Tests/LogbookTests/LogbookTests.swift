@@ -1,5 +1,5 @@
 import Foundation
-import Logbook
+@testable import Logbook
 import PropertyBased
 import TestSupport
 import Testing

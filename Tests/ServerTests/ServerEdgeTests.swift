@@ -97,7 +97,7 @@ extension ServerTests {
             } else {
                 #expect(status == .badRequest, "\(header): \(body)")
                 #expect(body.contains("If-Match"), "\(header): \(body)")
-                #expect(try logbook.journal.lastSeq() == 3, "nothing stored")
+                #expect(try logbook.lastSeq() == 3, "nothing stored")
             }
         }
     }
@@ -124,7 +124,7 @@ extension ServerTests {
             let (status, _, body) = try await request(client, .post, "/jobs/j/events", body: "{" + members + "}")
             #expect(status == .badRequest)
             #expect(body.contains("unknown field"))
-            #expect(try logbook.journal.lastSeq() == 0)
+            #expect(try logbook.lastSeq() == 0)
         }
     }
 
@@ -150,7 +150,7 @@ extension ServerTests {
                 #expect(status == .unauthorized, "\(wrong)")
                 #expect(answer[.wwwAuthenticate]?.hasPrefix("Bearer") == true, "\(wrong)")
             }
-            #expect(try logbook.journal.lastSeq() == 0, "nothing stored without the token")
+            #expect(try logbook.lastSeq() == 0, "nothing stored without the token")
             var headers = HTTPFields()
             headers[.authorization] = "bearer s3cret-token"
             #expect(try await request(client, .post, "/jobs/j/events", headers: headers, body: #"{"type":"created"}"#).0 == .created)

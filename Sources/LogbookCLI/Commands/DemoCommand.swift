@@ -17,17 +17,14 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let events = try EventLines.parse(Array(IncidentJournal.lines.utf8), source: "demo data")
-        let journal = try Journal.open(at: global.journalPath)
-        let existing = try journal.eventCount()
+        let existing = (try? Logbook.eventCount(at: global.journalPath)) ?? 0
         guard existing == 0 else {
-            journal.close()
             throw CLIError("\(global.journalPath) already holds \(existing) events; give the demo a fresh --journal")
         }
-        let stored = try await journal.append(events.map { AppendItem($0) })
-        journal.close()
+        let stored = try await Logbook.ingest(events, into: global.journalPath)
         let now = IncidentJournal.now
         say("# Logbook demo: four real incidents, replayed as events")
-        say("Ingested \(stored.count) events (seq 1...\(stored.count)) into \(global.journalPath).\n")
+        say("Ingested \(stored.appended) events (seq 1...\(stored.lastSeq ?? 0)) into \(global.journalPath).\n")
 
         let logbook = try global.openForReading()
         defer { logbook.close() }
@@ -58,7 +55,7 @@ struct DemoCommand: AsyncParsableCommand {
         say("\n## A stale requeue loses cleanly (the HA runner's second race)")
         let version = logbook.state(of: "task-42")?.version ?? 0
         say("$ logbook append --job task-42 --type interrupted --reason requeue --expect-version \(version - 1)")
-        let writer = try Journal.open(at: global.journalPath)
+        let writer = try global.openForWriting(snapshotEvery: nil, create: false)
         defer { writer.close() }
         do {
             _ = try await writer.append(

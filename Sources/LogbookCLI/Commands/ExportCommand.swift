@@ -32,13 +32,12 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let journal = try Journal.open(at: global.journalPath, options: .forReading)
-        defer { journal.close() }
-        for job in jobs where try journal.version(of: job) == 0 {
+        do {
+            try Logbook.export(at: global.journalPath, jobs: jobs, since: since?.timestamp, until: until?.timestamp) { chunk in
+                Terminal.write(chunk)
+            }
+        } catch Logbook.Refusal.noSuchJob(let job) {
             throw CLIError("--job: no such job: \(job.printable)")
-        }
-        try journal.exportJSONLines(jobs: jobs, since: since?.timestamp, until: until?.timestamp) { chunk in
-            Terminal.write(chunk)
         }
     }
 }

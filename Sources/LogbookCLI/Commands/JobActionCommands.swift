@@ -49,9 +49,9 @@ enum JobAction {
         let outcome: AppendOutcome
         do {
             outcome = try await logbook.act(on: job, makeEvent)
-        } catch Logbook.ActionRefusal.noSuchJob {
+        } catch Logbook.Refusal.noSuchJob {
             throw CLIError("no such job: \(job.printable)")
-        } catch Logbook.ActionRefusal.wouldBeIgnored(let anomaly) {
+        } catch Logbook.Refusal.wouldBeIgnored(let anomaly) {
             // Storing an event the fold ignores would change nothing: say why instead.
             throw CLIError("\(job.printable): \(anomaly.message.printable.replacingIgnored()); nothing appended")
         } catch JournalError.versionConflict(_, let expected, let actual) {

@@ -46,7 +46,7 @@ struct JobsCommand: AsyncParsableCommand {
         q.node = node
         q.silentFor = silentFor?.microseconds
         q.stalledFor = stalledFor?.microseconds
-        q.now = now?.timestamp ?? Journal.systemClock()
+        q.now = now?.timestamp ?? Logbook.systemClock()
         return q
     }
 
@@ -64,7 +64,7 @@ struct JobsCommand: AsyncParsableCommand {
             Terminal.errorLine("no matching jobs")
             return
         }
-        let now = q.now ?? Journal.systemClock()
+        let now = q.now ?? Logbook.systemClock()
         var table = Table(["JOB", "STATUS", "ATTEMPT", "NODE", "VERSION", "LAST SIGN OF LIFE", "REFS", "ANOMALIES"])
         for s in jobs {
             let status = s.awaitsFinalization ? s.status.name + " (unfinalized)" : s.status.name

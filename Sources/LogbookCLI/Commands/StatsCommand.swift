@@ -18,56 +18,40 @@ struct StatsCommand: AsyncParsableCommand {
     func run() async throws {
         let logbook = try global.openForReading()
         defer { logbook.close() }
-        let journal = logbook.journal
-        var byType: [EventType: Int] = [:]
-        var first: RecordedEvent?
-        // The time span is the earliest and latest `at`, not the first and last seq's: writers'
-        // clocks disagree, and a late-stamped event must not shrink the span.
-        var earliest: Timestamp?
-        var latest: Timestamp?
-        var events = 0
-        try journal.scan { e in
-            if first == nil { first = e }
-            earliest = min(earliest ?? e.at, e.at)
-            latest = max(latest ?? e.at, e.at)
-            byType[e.event.type, default: 0] += 1
-            events += 1
-            return true
-        }
+        let storage = try logbook.storageStatistics()
         let projections = logbook.currentProjections
         let byStatus = projections.statusCounts
-        let snapshotSeq = try journal.latestSnapshot()?.seq
         if json {
             func counts<K>(_ keys: [K], _ name: (K) -> String, _ value: (K) -> Int) -> String {
                 JSONText.object(keys.map { (name($0), String(value($0))) })
             }
             Terminal.line(JSONText.object([
-                ("events", String(events)),
+                ("events", String(storage.events)),
                 ("jobs", String(projections.jobCount)),
                 ("jobsByStatus", counts(JobStatus.allCases, \.name) { byStatus[$0] ?? 0 }),
-                ("eventsByType", counts(EventType.allCases, \.name) { byType[$0] ?? 0 }),
-                ("firstSeq", first.map { String($0.seq) } ?? "null"),
-                ("lastSeq", String(try journal.lastSeq())),
-                ("firstAt", earliest.map { JSONText.quoted($0.rfc3339) } ?? "null"),
-                ("lastAt", latest.map { JSONText.quoted($0.rfc3339) } ?? "null"),
+                ("eventsByType", counts(EventType.allCases, \.name) { storage.eventsByType[$0] ?? 0 }),
+                ("firstSeq", storage.firstSeq.map { String($0) } ?? "null"),
+                ("lastSeq", String(storage.lastSeq)),
+                ("firstAt", storage.earliestAt.map { JSONText.quoted($0.rfc3339) } ?? "null"),
+                ("lastAt", storage.latestAt.map { JSONText.quoted($0.rfc3339) } ?? "null"),
                 ("anomalies", String(projections.anomalyTotal)),
-                ("fileBytes", String(journal.fileSize)),
-                ("mapBytes", String(journal.mapSize)),
-                ("snapshotSeq", snapshotSeq.map { String($0) } ?? "null"),
+                ("fileBytes", String(storage.fileBytes)),
+                ("mapBytes", String(storage.mapBytes)),
+                ("snapshotSeq", storage.snapshotSeq.map { String($0) } ?? "null"),
             ]))
             return
         }
         var lines = [
-            "events:        \(events) (seq \(first.map { String($0.seq) } ?? "-")...\(try journal.lastSeq()))",
-            "time span:     \(earliest?.rfc3339 ?? "-") ... \(latest?.rfc3339 ?? "-")",
+            "events:        \(storage.events) (seq \(storage.firstSeq.map { String($0) } ?? "-")...\(storage.lastSeq))",
+            "time span:     \(storage.earliestAt?.rfc3339 ?? "-") ... \(storage.latestAt?.rfc3339 ?? "-")",
             "jobs:          \(projections.jobCount)",
         ]
         for s in JobStatus.allCases where byStatus[s] != nil { lines.append("  \(s.name.padding(13))\(byStatus[s] ?? 0)") }
         lines.append("events by type:")
-        for t in EventType.allCases where byType[t] != nil { lines.append("  \(t.name.padding(13))\(byType[t] ?? 0)") }
+        for t in EventType.allCases where storage.eventsByType[t] != nil { lines.append("  \(t.name.padding(13))\(storage.eventsByType[t] ?? 0)") }
         lines.append("anomalies:     \(projections.anomalyTotal)")
-        lines.append("file size:     \(ByteCount.format(journal.fileSize)) (map \(ByteCount.format(journal.mapSize)))")
-        lines.append("snapshot:      \(snapshotSeq.map { "covers seq \($0)" } ?? "none")")
+        lines.append("file size:     \(ByteCount.format(storage.fileBytes)) (map \(ByteCount.format(storage.mapBytes)))")
+        lines.append("snapshot:      \(storage.snapshotSeq.map { "covers seq \($0)" } ?? "none")")
         Terminal.write(lines.joined(separator: "\n") + "\n")
     }
 }

@@ -42,7 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
         if json {
             Terminal.line(state.json)
         } else {
-            Terminal.write(StatusCommand.render(state, now: Journal.systemClock(), colour: color.enabled))
+            Terminal.write(StatusCommand.render(state, now: Logbook.systemClock(), colour: color.enabled))
         }
     }
 

@@ -18,11 +18,7 @@ struct VerifyCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let total = try {
-            let j = try Journal.open(at: global.journalPath, options: .forReading)
-            defer { j.close() }
-            return try j.eventCount()
-        }()
+        let total = try Logbook.eventCount(at: global.journalPath)
         var bar = ProgressBar(total: total >= ProgressBar.eventThreshold ? total : 0, label: "verifying", unit: "records")
         let report: Logbook.VerifyReport
         do {
