@@ -173,5 +173,11 @@ import Testing
             #expect(out.status == 1 && out.stderr.contains("no journal at"), "\(args): \(out.stderr)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: cli.dir.path).isEmpty)
+        try cli.ok(["append", "--job", "j", "--type", "created"])
+        for args in [["backup", ""], ["salvage", "--to", ""], ["archive", "--finalized-before", "now", "--to", "x/"]] {
+            let out = try cli.run(args)
+            #expect(out.status == 64 && out.stderr.contains("must name a new file"), "\(args): \(out.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.dir.path).sorted() == ["test.journal", "test.journal-lock", "test.journal-owners"])
     }
 }

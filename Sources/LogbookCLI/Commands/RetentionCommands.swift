@@ -3,6 +3,11 @@ import Logbook
 
 /// `backup`, `salvage` and `archive`: keeping a journal healthy for years (docs/operations.md).
 
+/// A new file's name must name a file: not empty, not a directory (`dir/`).
+private func requireFileName(_ path: String, _ what: String) throws {
+    if path.isEmpty || path.hasSuffix("/") { throw ValidationError("\(what) must name a new file, not \(path.isEmpty ? "nothing" : "a directory")") }
+}
+
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
@@ -22,6 +27,8 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Where to write the copy (a new file).") var destination: String
     @Flag(help: "Print one JSON object: path, bytes, lastSeq, records, jobs, snapshotSeq.") var json = false
+
+    func validate() throws { try requireFileName(destination, "DEST") }
 
     func run() async throws {
         let report = try Logbook.backup(at: global.journalPath, to: destination)
@@ -62,6 +69,8 @@ struct SalvageCommand: AsyncParsableCommand {
     @Option(name: .customLong("to"), help: "The new journal (a new file).") var destination: String
     @Flag(help: "Print one JSON object: path, bytes, kept, lastSeq, lost [{seq, job, reason}], unreadable.")
     var json = false
+
+    func validate() throws { try requireFileName(destination, "--to") }
 
     func run() async throws {
         let report = try await Logbook.salvage(at: global.journalPath, to: destination)
@@ -125,6 +134,8 @@ struct ArchiveCommand: AsyncParsableCommand {
     var dryRun = false
     @Flag(help: "Print one JSON object: dryRun, jobs [ids], events, bundle, bundleBytes, bytesBefore, bytesAfter.")
     var json = false
+
+    func validate() throws { try requireFileName(bundle, "--to") }
 
     func run() async throws {
         let cutoff = finalizedBefore.timestamp
