@@ -21,10 +21,14 @@ demo: build
 	rm -f $(JOURNAL) $(JOURNAL)-lock $(JOURNAL)-owners
 	$$($(SWIFT) build --show-bin-path)/logbook --journal $(JOURNAL) demo
 
-# The terminal tests drive the CLI in tmux; without it they are skipped (and say so).
+# The terminal tests drive the CLI in tmux, the PostgreSQL tests a throwaway PostgreSQL 15 (Debian's
+# binaries, started in a temporary directory); without them those tests are skipped (and say so).
 test-deps: deps
 	@command -v tmux >/dev/null 2>&1 || apt-get install -y tmux >/dev/null 2>&1 || \
 		echo "tmux could not be installed: the terminal tests will be skipped"
+	@test -x /usr/lib/postgresql/15/bin/pg_ctl || apt-get install -y postgresql-15 >/dev/null 2>&1 || \
+		(apt-get update >/dev/null 2>&1 && apt-get install -y postgresql-15 >/dev/null 2>&1) || \
+		echo "postgresql-15 could not be installed: the PostgreSQL tests will be skipped"
 
 test: test-deps
 	$(SWIFT) build --build-tests

@@ -20,7 +20,7 @@ public final class Tmux: @unchecked Sendable {
         for (k, v) in environment.sorted(by: { $0.key < $1.key }) { exports += "; export \(k)='\(v)'" }
         // The server this starts outlives the call: it must inherit nothing (Foundation's Process
         // would wait for it through an inherited socket; another test's pipe would never close).
-        let status = Tmux.spawnWithoutInheritance(
+        let status = spawnWithoutInheritance(
             "/usr/bin/tmux",
             ["-S", socket, "-f", "/dev/null", "new-session", "-d", "-x", String(columns), "-y", String(rows),
              "sh", "-c", "\(exports); \(command); sleep 600"])
@@ -55,26 +55,6 @@ public final class Tmux: @unchecked Sendable {
             usleep(50_000)
         }
         throw TmuxError(detail: "the screen never matched; it shows:\n" + last.joined(separator: "\n"))
-    }
-
-    /// Runs `path` with `arguments`, standard streams on /dev/null and no other descriptor inherited;
-    /// waits for it and returns its wait status.
-    static func spawnWithoutInheritance(_ path: String, _ arguments: [String]) -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
-        // glibc ≥ 2.34 has it, but its header hides it from Swift: look it up.
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return -1 }
-        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status
     }
 
     public func stop() {

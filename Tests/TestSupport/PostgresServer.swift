@@ -1,0 +1,57 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway PostgreSQL 15 for tests: `initdb` into a temporary directory (trust authentication,
+/// superuser `postgres`), started with `pg_ctl` on a unix socket in that directory only (no TCP),
+/// stopped and removed by `stop()`. As root it runs the server as the `postgres` user (PostgreSQL
+/// refuses to run as root). `available` says whether Debian's binaries are installed.
+public final class PostgresServer: @unchecked Sendable {
+    public static let binaries = "/usr/lib/postgresql/15/bin"
+    public static var available: Bool { FileManager.default.isExecutableFile(atPath: binaries + "/pg_ctl") }
+
+    public let directory: TemporaryDirectory
+    /// The directory holding the socket `.s.PGSQL.5432`.
+    public var socketDirectory: String { directory.path }
+    public var socketPath: String { directory.path + "/.s.PGSQL.5432" }
+    private var data: String { directory.file("data") }
+
+    public init() throws {
+        directory = TemporaryDirectory("pg")
+        var prefix: [String] = []
+        if getuid() == 0 {
+            guard let user = getpwnam("postgres") else { throw ServerError("running as root needs a postgres user") }
+            chown(directory.path, user.pointee.pw_uid, user.pointee.pw_gid)
+            prefix = ["/usr/sbin/runuser", "-u", "postgres", "--"]
+        }
+        func run(_ tool: String, _ args: [String]) throws {
+            let command = prefix.isEmpty ? Self.binaries + "/" + tool : prefix[0]
+            let arguments = prefix.isEmpty ? args : Array(prefix.dropFirst()) + [Self.binaries + "/" + tool] + args
+            let status = spawnWithoutInheritance(command, arguments, log: directory.file("server.log"))
+            guard status == 0 else {
+                let log = (try? String(contentsOfFile: directory.file("server.log"), encoding: .utf8)) ?? ""
+                throw ServerError("\(tool) failed (status \(status)): \(log.suffix(2000))")
+            }
+        }
+        try run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        let options = "-k \(directory.path) -c listen_addresses='' -c fsync=off -c max_connections=50"
+        try run("pg_ctl", ["-D", data, "-o", options, "-w", "-t", "120", "-l", directory.file("postgres.log"), "start"])
+    }
+
+    public func stop() {
+        let args = ["-D", data, "-m", "immediate", "-w", "stop"]
+        if getuid() == 0 {
+            _ = spawnWithoutInheritance("/usr/sbin/runuser", ["-u", "postgres", "--", Self.binaries + "/pg_ctl"] + args)
+        } else {
+            _ = spawnWithoutInheritance(Self.binaries + "/pg_ctl", args)
+        }
+        directory.cleanup()
+    }
+
+    public struct ServerError: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `path` with `arguments`, standard streams on /dev/null (or `log`), and no other descriptor
+/// inherited; waits for it and returns its wait status. For programs that leave a daemon behind
+/// (tmux, pg_ctl): Foundation's Process would wait for the daemon through an inherited socket, and a
+/// daemon holding another test's pipe would keep that test waiting for its end.
+public func spawnWithoutInheritance(_ path: String, _ arguments: [String], log: String? = nil) -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    for fd: Int32 in 1...2 { posix_spawn_file_actions_addopen(&actions, fd, log ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644) }
+    // glibc ≥ 2.34 has it, but its header hides it from Swift: look it up.
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return -1 }
+    _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return status
+}
