@@ -75,7 +75,7 @@ let package = Package(
             dependencies: ["Logbook", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "PostgresTests", dependencies: ["LogbookPostgres", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["LogbookPostgres", "Journal", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["JobTimeline", "Lifecycle", "TestSupport"]),
         .testTarget(
             name: "ServerTests",

@@ -1,4 +1,6 @@
 import Foundation
+import Journal
+import Lifecycle
 import Logging
 import LogbookPostgres
 import PostgresNIO
@@ -113,6 +115,55 @@ import Testing
                 cursor = last.cursor
             }
             #expect(total == 12 * 15 * 2)
+        }
+    }
+
+    /// Two replicas follow one shared log written by many tasks at once: each applies what it reads
+    /// (below xmin, in (tx, position) order) with its cursor; both end sound and identical, seqs
+    /// included, and every job's versions are the shared log's.
+    @Test func twoReplicasFollowingTheSharedLogEndIdentical() async throws {
+        try await withLog { log, _ in
+            let at = Timestamp(seconds: 1_780_272_000)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        for round in 0..<10 {
+                            let jobs = ["scan-\((task + round) % 5)", "crawl-\(task % 3)"]
+                            _ = try await log.commit([jobs.map { job in
+                                let event = Event(job: job, type: .heartbeat, at: at, attempt: 1, data: #"{"round":\#(round)}"#)
+                                return PostgresLog.Pending(
+                                    job: Array(job.utf8), type: Int16(EventType.heartbeat.rawValue),
+                                    record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: at, event: event))
+                            }])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let dir = TemporaryDirectory("replicas")
+            defer { dir.cleanup() }
+            var exports: [String] = []
+            for name in ["node-a", "node-b"] {
+                let replica = try Journal.open(at: dir.file("\(name).journal"))
+                defer { replica.close() }
+                var cursor = PostgresLog.Cursor()
+                while true {
+                    let rows = try await log.read(after: cursor, limit: name == "node-a" ? 7 : 50)  // different batch sizes
+                    guard let last = rows.last else { break }
+                    try replica.applyReplicated(
+                        rows.map { Journal.ReplicatedRecord(version: UInt64($0.version), record: $0.record) },
+                        cursor: .init(tx: last.cursor.tx, position: last.cursor.position))
+                    cursor = last.cursor
+                }
+                #expect(try replica.verify().records == 8 * 10 * 2)
+                var text: [UInt8] = []
+                try replica.exportJSONLines { text.append(contentsOf: $0) }
+                exports.append(String(decoding: text, as: UTF8.self))
+                var seqs: [UInt64] = []
+                try replica.scan { e in seqs.append(e.seq); return true }
+                #expect(seqs == Array(1...160))
+            }
+            #expect(exports[0] == exports[1], "both replicas hold the same events in the same order")
         }
     }
 }
