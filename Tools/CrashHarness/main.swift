@@ -13,6 +13,12 @@
 // transaction (and its reader slot) open until killed. For the stale-reader test.
 //
 //   logbook-crash-harness PATH --hold-read
+//
+// Replica mode: applies synthetic shared-log batches of --batch records (job-0…job-9, the shared
+// log's versions) with a cursor whose position counts the records applied, resuming from the
+// cursor stored in PATH; prints "applied POSITION" after each batch. For the kill -9 mid-apply test.
+//
+//   logbook-crash-harness PATH --replica [--batch N]
 import Journal
 import Lifecycle
 
@@ -61,6 +67,10 @@ enum Harness {
         }
         if args.contains("--hold-read") {
             holdRead(path: args[1])
+            return
+        }
+        if args.contains("--replica") {
+            replica(path: args[1], batch: option("--batch", 50))
             return
         }
         if args.contains("--read") {
@@ -169,5 +179,31 @@ final class Worker: Sendable {
             }
             i += 1
         }
+    }
+}
+
+/// Replica mode: batch after batch of records as a shared log would hand them over, each with the
+/// cursor that says how many records precede it; resumes where the stored cursor says.
+func replica(path: String, batch: Int) {
+    do {
+        let journal = try Journal.open(at: path)
+        var position = try journal.replicaCursor()?.position ?? 0
+        let at = Timestamp(seconds: 1_780_272_000)
+        Harness.emit("ready")
+        while true {
+            var records: [Journal.ReplicatedRecord] = []
+            for i in 0..<Int64(batch) {
+                let n = position + i  // record n (from 0) is version n / 10 + 1 of job-(n % 10)
+                let event = Event(job: "job-\(n % 10)", type: .heartbeat, at: at, index: UInt64(n), data: #"{"pad":"0123456789abcdef"}"#)
+                records.append(Journal.ReplicatedRecord(
+                    version: UInt64(n / 10 + 1), record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: at, event: event)))
+            }
+            position += Int64(batch)
+            try journal.applyReplicated(records, cursor: .init(tx: position, position: position))
+            Harness.emit("applied \(position)")
+        }
+    } catch {
+        Harness.emit("error: \(error)")
+        exit(1)
     }
 }
