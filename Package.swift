@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layers, arrows pointing one way:
 //   LogbookCLI (the `logbook` executable) → LogbookServer (HTTP, reaper, metrics) → Logbook → Journal + Lifecycle
+//   LogbookCLI → LogbookPostgres (a `SharedLog` on PostgreSQL) → Logbook
 //   Journal → LMDB → CLMDB,   Journal → CCRC32C
 //   Lifecycle is pure Swift: the event vocabulary, the fold and the projections. No LMDB, no clock.
 //   JobTimeline (pure too) lays out one job's history and draws it; LogbookCLI → JobTimeline → Lifecycle.
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -46,17 +48,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // The shared log on PostgreSQL (docs/scale-out.md): its ordering core, not yet wired into Logbook.
+        // The shared log on PostgreSQL (docs/scale-out.md): `Logbook.Options.sharedLog` for many nodes.
         .target(
             name: "LogbookPostgres",
             dependencies: [
-                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                "Logbook", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
             name: "LogbookCLI",
             dependencies: [
-                "Logbook", "LogbookServer", "JobTimeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Logbook", "LogbookServer", "LogbookPostgres", "JobTimeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Developer tooling that the tests drive as real processes.
@@ -75,7 +79,7 @@ let package = Package(
             dependencies: ["Logbook", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "PostgresTests", dependencies: ["LogbookPostgres", "Journal", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["LogbookPostgres", "Logbook", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["JobTimeline", "Lifecycle", "TestSupport"]),
         .testTarget(
             name: "ServerTests",

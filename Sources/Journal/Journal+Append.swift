@@ -56,7 +56,8 @@ extension Journal {
         committer.submit(request)
     }
 
-    static func validate(_ items: [AppendItem]) throws(JournalError) {
+    /// Checks a batch as `append` does before storing anything: not empty, every event valid.
+    public static func validate(_ items: [AppendItem]) throws(JournalError) {
         if items.isEmpty { throw .emptyBatch }
         for (i, item) in items.enumerated() {
             do throws(EventValidationError) {
@@ -82,6 +83,9 @@ extension Journal {
         cache: inout VersionCache
     ) throws -> GroupWrite
     {
+        if let sharedLog = try replicaMarker(txn) {
+            throw JournalError.replica(path: path, sharedLog: sharedLog, refused: "a local append")
+        }
         var seq = try lastAssignedSeq(txn)
         if cache.lastSeq != seq || cache.ids.count > VersionCache.maxJobs { cache.clear() }
         // Until this transaction commits the cache holds uncommitted versions: mark it untrusted, so a

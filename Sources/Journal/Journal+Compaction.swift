@@ -67,6 +67,10 @@ extension Journal {
         let thePlan: CompactionPlan
         do {
             thePlan = try plan(journal)
+            if !thePlan.drop.isEmpty, let sharedLog = try journal.sharedLogFollowed() {
+                throw JournalError.replica(
+                    path: path, sharedLog: sharedLog, refused: "removing events (archive, compact --drop-superseded-heartbeats)")
+            }
             if thePlan.leaveUnchanged {
                 journal.closeKeepingOwners()
                 return CompactionReport(bytesBefore: before, bytesAfter: before, dropped: 0, dryRun: dryRun)

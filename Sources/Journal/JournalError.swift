@@ -25,6 +25,13 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
     case busy(path: String)
     /// Another process serves this journal (`logbook serve`); only one service may own a journal.
     case alreadyServed(path: String)
+    /// The journal is a replica of a shared log (docs/scale-out.md): only that log's records are
+    /// applied to it; appends and event-removing maintenance go through the shared log.
+    case replica(path: String, sharedLog: String, refused: String)
+    /// The journal cannot follow this shared log: it holds events of its own, or follows another log.
+    case notAReplica(path: String, sharedLog: String, detail: String)
+    /// The shared log could not be reached or answered an error; nothing was acknowledged.
+    case sharedLog(String)
     case readOnly
     case closed
     case lmdb(LMDBError)
@@ -47,6 +54,12 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .alreadyServed(let path):
             "journal \(path) is already served by another process; only one service may own a journal "
                 + "(CLI reads and appends work beside it)"
+        case .replica(let path, let sharedLog, let refused):
+            "journal \(path) is a replica of \(sharedLog): \(refused) is refused; write through the shared log "
+                + "(logbook --postgres URL …), which every replica follows"
+        case .notAReplica(let path, let sharedLog, let detail):
+            "journal \(path) cannot be a replica of \(sharedLog): \(detail); use a new (or empty) journal for a node"
+        case .sharedLog(let detail): "shared log: \(detail) (nothing was acknowledged)"
         case .readOnly: "the journal is open read-only"
         case .closed: "the journal is closed"
         case .lmdb(let error): error.description

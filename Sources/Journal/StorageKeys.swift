@@ -14,6 +14,8 @@ enum StorageKeys {
     static let metaFormat = "format"
     static let metaCreatedAt = "createdAt"
     static let metaLastSeq = "lastSeq"
+    /// Present in a replica: the shared log it follows (docs/scale-out.md).
+    static let metaReplicaOf = "replicaOf"
 
     /// The storage layout version (bumped when the set of databases or their encodings change).
     static let layoutVersion: UInt32 = 1

@@ -8,6 +8,7 @@ extension Logbook {
     /// (`JournalError.emptyBatch`).
     public func append(_ items: [AppendItem]) async throws(JournalError) -> AppendOutcome {
         if items.isEmpty { throw .emptyBatch }
+        if let shared { return try await appendThroughSharedLog(items, shared) }
         let jobs = Set(items.map { ExactID($0.event.job) })
         let result: Result<AppendOutcome, JournalError> = await withCheckedContinuation { continuation in
             journal.submitAppend(items) { result in

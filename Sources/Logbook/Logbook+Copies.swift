@@ -106,6 +106,9 @@ extension Logbook {
         var events = 0
         var bundleBytes = 0
         let compaction = try Journal.compact(at: path, dryRun: dryRun) { journal in
+            if let sharedLog = try journal.sharedLogFollowed() {
+                throw JournalError.replica(path: path, sharedLog: sharedLog, refused: "archive (it removes events)")
+            }
             // Pass 1: every job's state and the latest time stamped on any of its events.
             var projections = Projections()
             var ids = InternedIDs()

@@ -32,6 +32,15 @@ public final class Logbook: Sendable {
         /// change notifications, so this polls the log's last seq: one short read transaction per tick.
         /// Default: 250 ms; nil: only at this logbook's own appends and at `refresh()`.
         public var foreignAppendPollInterval: Duration? = .milliseconds(250)
+        /// A shared log this logbook writes through and follows (docs/scale-out.md): with it, the journal
+        /// is this node's replica. Appends are committed to the shared log and answered once applied
+        /// here; a follower applies every node's events. An empty journal becomes a replica at open; a
+        /// journal with events of its own, or following another log, is refused (`notAReplica`). The
+        /// logbook does not shut the shared log down. Read-only logbooks only read the replica.
+        public var sharedLog: (any SharedLog)?
+        /// How often the follower looks for new events when no notification came (it is woken by the
+        /// shared log's notifications and by this node's commits). Default: 500 ms.
+        public var sharedLogPollInterval: Duration = .milliseconds(500)
         /// Where warnings go (a snapshot that could not be used, a failed automatic snapshot).
         public var warn: @Sendable (String) -> Void = Journal.Options().warn
 
@@ -63,6 +72,8 @@ public final class Logbook: Sendable {
     let watcherWarned = Atomic<Bool>(false)
     /// Who follows which job's state (`changes(of:)`).
     let jobWatchers = JobWatchers()
+    /// The shared log and its follower, when this journal is a replica (Logbook+SharedLog.swift).
+    let shared: SharedReplication?
 
     public static func open(at path: String, options: Options = Options()) throws(JournalError) -> Logbook {
         try Logbook(path: path, options: options)
@@ -79,7 +90,9 @@ public final class Logbook: Sendable {
         journalOptions.warn = options.warn
         journal = try Journal.open(at: path, options: journalOptions)
         self.options = options
+        shared = options.readOnly ? nil : options.sharedLog.map { SharedReplication(log: $0) }
         do {
+            if let log = options.sharedLog, !options.readOnly { try journal.becomeReplica(of: log.name) }
             let (loaded, report) = try Logbook.rebuild(journal, warn: options.warn)
             projections = Mutex(loaded)
             commits = CommitSignal(lastSeq: loaded.coveredSeq)
@@ -94,6 +107,7 @@ public final class Logbook: Sendable {
             journal.observeCommits { [weak self] events in self?.absorb(events) }
         }
         if let interval = options.foreignAppendPollInterval { startWatcher(every: interval) }
+        if let shared { startFollowing(shared) }
     }
 
     /// Claims the journal for this logbook's service: a second claim by any process is refused with
@@ -103,6 +117,7 @@ public final class Logbook: Sendable {
 
     /// Stops appends (pending ones finish), ends live followers and closes the journal. Idempotent.
     public func close() {
+        shared?.close()
         watcher.withLock { $0?.cancel() }
         journal.close()
         commits.close()
@@ -110,7 +125,7 @@ public final class Logbook: Sendable {
     }
 
     /// Called on the writer thread with each committed batch, in seq order.
-    private func absorb(_ events: [RecordedEvent]) {
+    func absorb(_ events: [RecordedEvent]) {
         guard let first = events.first else { return }
         var foreign = 0
         var watched: [(AsyncStream<JobState>.Continuation, JobState)] = []

@@ -1,169 +1,367 @@
 import Foundation
+import Logbook
 import Logging
+import NIOSSL
 import PostgresNIO
+import Synchronization
 
-/// The shared log on PostgreSQL (docs/scale-out.md): the ordering core of the scale-out design,
-/// before it is wired into `Logbook`. One group of batches is one PostgreSQL transaction that takes
-/// every job's advisory lock, in sorted order, before its first write, so that for every job xid
-/// order equals version order; readers follow `(tx, position)` below the snapshot's xmin, so a
-/// transaction that commits late is never skipped.
-public final class PostgresLog: Sendable {
-    /// One event to store: its job's bytes, type, encoded record, id (for idempotent retries) and
-    /// the job's expected version, if any.
-    public struct Pending: Sendable {
-        public var job: [UInt8]
-        public var type: Int16
-        public var record: [UInt8]
-        public var eventID: UUID
-        public var expectedVersion: Int64?
-        public init(job: [UInt8], type: Int16, record: [UInt8], eventID: UUID = UUID(), expectedVersion: Int64? = nil) {
-            (self.job, self.type, self.record, self.eventID, self.expectedVersion) = (job, type, record, eventID, expectedVersion)
-        }
-    }
-
-    /// Where a stored event sits: its job's version and its place in the follow order.
-    public struct Stored: Sendable, Equatable {
-        public var version: Int64
-        public var position: Int64
-    }
-
-    public enum BatchError: Error, Sendable, Equatable {
-        case versionConflict(job: [UInt8], expected: Int64, actual: Int64)
-    }
-
-    /// A follower's place: the last `(tx, position)` applied.
-    public struct Cursor: Sendable, Equatable, Comparable {
-        public var tx: Int64
-        public var position: Int64
-        public init(tx: Int64 = 0, position: Int64 = 0) { (self.tx, self.position) = (tx, position) }
-        public static func < (a: Cursor, b: Cursor) -> Bool { (a.tx, a.position) < (b.tx, b.position) }
-    }
-
-    public struct Row: Sendable, Equatable {
-        public var cursor: Cursor
-        public var job: [UInt8]
-        public var version: Int64
-        public var record: [UInt8]
-    }
-
+/// The shared log on PostgreSQL (docs/scale-out.md). One group of batches is one PostgreSQL
+/// transaction that takes every job's advisory lock, in sorted order, before its first write, so
+/// that for every job xid order equals version order; followers read `(tx, position)` below the
+/// snapshot's xmin, so a transaction that commits late is never skipped.
+///
+///     let log = try PostgresLog(url: "postgresql://logbook@db.internal/jobs")
+///     var options = Logbook.Options()
+///     options.sharedLog = log
+///     let node = try Logbook.open(at: "node-a.journal", options: options)
+///     …
+///     node.close()
+///     await log.shutdown()
+public final class PostgresLog: SharedLog {
+    public let name: String
     let client: PostgresClient
     let table: String
     let logger: Logger
+    /// The client's connection pool runs in this task when the log made the client itself.
+    private let running: Mutex<Task<Void, Never>?>
+    private let listener = Mutex<Task<Void, Never>?>(nil)
+    private let schema = Mutex<Task<Void, any Error>?>(nil)
 
-    /// `table` is an SQL identifier chosen by the operator (letters, digits, underscores).
-    public init(client: PostgresClient, table: String = "logbook_events", logger: Logger = Logger(label: "logbook.postgres")) {
-        precondition(table.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }, "table must be a plain identifier")
-        (self.client, self.table, self.logger) = (client, table, logger)
+    /// A log over `client`, which the caller runs (`client.run()`) and owns. `table` is checked by
+    /// `validateTable` (letters, digits and underscores).
+    public init(client: PostgresClient, name: String, table: String = "logbook_events", logger: Logger = PostgresLog.quietLogger)
+        throws(JournalError)
+    {
+        try Self.validateTable(table)
+        (self.client, self.name, self.table, self.logger) = (client, name + "#" + table, table, logger)
+        running = Mutex(nil)
     }
 
-    public func createSchema() async throws {
-        try await client.query(PostgresQuery(unsafeSQL: """
-            CREATE TABLE IF NOT EXISTS \(table) (
-                position bigint GENERATED ALWAYS AS IDENTITY,
-                tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
-                job bytea NOT NULL,
-                version bigint NOT NULL,
-                type smallint NOT NULL,
-                record bytea NOT NULL,
-                event_id uuid NOT NULL UNIQUE,
-                UNIQUE (job, version)
-            )
-            """), logger: logger)
-        try await client.query(PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(table)_follow ON \(table) (tx, position)"), logger: logger)
+    /// A log at `url` (`postgresql://user[:password]@host[:port]/database[?sslmode=…&host=/socket/dir]`),
+    /// with its own connection pool, which `shutdown()` ends. The table is created when missing.
+    public init(url: String, table: String = "logbook_events", logger: Logger = PostgresLog.quietLogger) throws(JournalError) {
+        try Self.validateTable(table)
+        let parsed = try PostgresURL(url)
+        var configuration = parsed.configuration
+        configuration.options.maximumConnections = 8  // a commit, a read and the listener at a time, with room
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        (self.client, self.name, self.table, self.logger) = (client, parsed.name + "#" + table, table, logger)
+        running = Mutex(Task.detached { await client.run() })
     }
 
-    /// Commits `batches` in one transaction: the advisory locks of every job first (sorted), then
-    /// each batch's expectations against the current versions (a conflicting batch fails alone),
-    /// then the other batches' rows. Answers per batch, once committed.
-    public func commit(_ batches: [[Pending]]) async throws -> [Result<[Stored], BatchError>] {
-        let jobs = Set(batches.joined().map(\.job)).sorted { $0.lexicographicallyPrecedes($1) }
-        let logger = self.logger
-        let table = self.table
-        return try await client.withTransaction(logger: logger) { connection in
-            // 1. Locks before any write (docs/scale-out.md: why xid order is version order).
-            for job in jobs {
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey(job)))", logger: logger)
+    public static let quietLogger: Logger = {
+        var logger = Logger(label: "logbook.postgres")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static func validateTable(_ table: String) throws(JournalError) {
+        let ok = !table.isEmpty && table.utf8.count <= 48 && table.utf8.first.map { !(48...57).contains($0) } == true
+            && table.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+        guard ok else {
+            throw .sharedLog("table name \"\(table)\": use lower-case letters, digits and underscores (at most 48, not starting with a digit)")
+        }
+    }
+
+    public func shutdown() async {
+        listener.withLock { $0?.cancel() }
+        running.withLock { $0?.cancel() }
+    }
+
+    // MARK: schema
+
+    /// Creates the table and its follow index when missing (once per log; appends and reads wait for it).
+    public func createSchema() async throws(SharedLogError) {
+        let task = schema.withLock { t in
+            if let t { return t }
+            let made = Task<Void, any Error> {
+                let created = try await self.client.query(PostgresQuery(unsafeSQL: """
+                    CREATE TABLE IF NOT EXISTS \(self.table) (
+                        position bigint GENERATED ALWAYS AS IDENTITY,
+                        tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+                        job bytea NOT NULL,
+                        version bigint NOT NULL,
+                        type smallint NOT NULL,
+                        record bytea NOT NULL,
+                        event_id uuid NOT NULL UNIQUE,
+                        UNIQUE (job, version)
+                    )
+                    """), logger: self.logger)
+                for try await _ in created {}
+                let indexed = try await self.client.query(
+                    PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(self.table)_follow ON \(self.table) (tx, position)"),
+                    logger: self.logger)
+                for try await _ in indexed {}
             }
-            // 2. Current versions.
-            var versions: [[UInt8]: Int64] = [:]
-            let current = try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT job, max(version) FROM \(table) WHERE job = ANY($1) GROUP BY job", binds: {
-                    var binds = PostgresBindings()
-                    binds.append(jobs.map { ByteBuffer(bytes: $0) })
-                    return binds
-                }()), logger: logger)
-            for try await (job, version) in current.decode((ByteBuffer, Int64).self) { versions[Array(buffer: job)] = version }
-            // 3. Expectations, then 4. rows.
-            var results: [Result<[Stored], BatchError>] = []
-            for batch in batches {
-                var next = versions
-                var conflict: BatchError?
-                var planned: [Int64] = []
-                for event in batch {
-                    let actual = next[event.job] ?? 0
-                    if let expected = event.expectedVersion, expected != actual {
-                        conflict = .versionConflict(job: event.job, expected: expected, actual: actual)
-                        break
+            t = made
+            return made
+        }
+        do {
+            try await task.value
+        } catch {
+            schema.withLock { $0 = nil }  // try again next time
+            throw Self.classify(error)
+        }
+    }
+
+    // MARK: commit
+
+    public func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
+        try await createSchema()
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await self.commit(group, retry: retry, on: connection)
+            }
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
+    private func commit(_ group: [[SharedLogEntry]], retry: Bool, on connection: PostgresConnection) async throws
+        -> [Result<Void, JournalError>]
+    {
+        // 1. Every job's lock before any write (docs/scale-out.md: why xid order is version order),
+        //    in the order of the keys, so two groups never wait for each other in a cycle.
+        let jobs = Set(group.joined().map(\.job))
+        let keys = Set(jobs.map(Self.lockKey)).sorted()
+        try await Self.run(connection, "SELECT pg_advisory_xact_lock(k)::text FROM unnest(\(keys)::bigint[]) AS k", logger)
+        // 2. A retry answers batches stored by an attempt whose outcome was lost.
+        var stored: Set<UUID> = []
+        if retry {
+            let ids = group.joined().map { UUID($0.id) }
+            let rows = try await connection.query("SELECT event_id FROM \(unescaped: table) WHERE event_id = ANY(\(ids))", logger: logger)
+            for try await id in rows.decode(UUID.self) { stored.insert(id) }
+        }
+        // 3. Current versions.
+        var versions: [String: UInt64] = [:]
+        let jobBytes = jobs.map { ByteBuffer(string: $0) }
+        let current = try await connection.query(
+            "SELECT job, max(version) FROM \(unescaped: table) WHERE job = ANY(\(jobBytes)) GROUP BY job", logger: logger)
+        for try await (job, version) in current.decode((ByteBuffer, Int64).self) {
+            versions[String(decoding: job.readableBytesView, as: UTF8.self)] = UInt64(version)
+        }
+        // 4. Expectations batch by batch (a conflicting batch fails alone), then one insert of the rest.
+        var results: [Result<Void, JournalError>] = []
+        var insert = (job: [ByteBuffer](), version: [Int64](), type: [Int16](), record: [ByteBuffer](), id: [UUID]())
+        for batch in group {
+            if let first = batch.first, stored.contains(UUID(first.id)) {
+                results.append(.success(()))  // stored by the lost attempt, whole (a batch is one transaction)
+                continue
+            }
+            var next = versions
+            var conflict: JournalError?
+            for entry in batch {
+                let actual = next[entry.job] ?? 0
+                if let expected = entry.expectedVersion, expected != actual {
+                    conflict = .versionConflict(job: entry.job, expected: expected, actual: actual)
+                    break
+                }
+                next[entry.job] = actual + 1
+            }
+            if let conflict {
+                results.append(.failure(conflict))
+                continue
+            }
+            var assigned = versions
+            for entry in batch {
+                let version = (assigned[entry.job] ?? 0) + 1
+                assigned[entry.job] = version
+                insert.job.append(ByteBuffer(string: entry.job))
+                insert.version.append(Int64(version))
+                insert.type.append(Int16(entry.type.rawValue))
+                insert.record.append(ByteBuffer(bytes: entry.record))
+                insert.id.append(UUID(entry.id))
+            }
+            versions = next
+            results.append(.success(()))
+        }
+        if !insert.id.isEmpty {
+            try await Self.run(
+                connection,
+                """
+                INSERT INTO \(unescaped: table) (job, version, type, record, event_id)
+                SELECT * FROM unnest(\(insert.job)::bytea[], \(insert.version)::bigint[], \(insert.type)::smallint[],
+                                     \(insert.record)::bytea[], \(insert.id)::uuid[])
+                """, logger)
+            try await Self.run(connection, "NOTIFY \(unescaped: table)", logger)
+        }
+        return results
+    }
+
+    /// Runs `query` to its end: a statement's error surfaces only while its results are read, and
+    /// a transaction whose error went unread would answer COMMIT with a silent rollback.
+    static func run(_ connection: PostgresConnection, _ query: PostgresQuery, _ logger: Logger) async throws {
+        let rows = try await connection.query(query, logger: logger)
+        for try await _ in rows {}
+    }
+
+    // MARK: follow
+
+    public func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+        try await read(after: cursor, limit: limit, belowXmin: true)
+    }
+
+    /// The rows after `cursor` in follow order. With `belowXmin` (always, but for the negative
+    /// control in the tests) only rows of transactions below the snapshot's xmin: every one of them
+    /// has ended, so none can appear later below the cursor. Without it, rows after the cursor's
+    /// position in position order: the plain cursor that skips late commits.
+    public func read(after cursor: Journal.ReplicaCursor?, limit: Int, belowXmin: Bool) async throws(SharedLogError) -> [SharedLogRow] {
+        try await createSchema()
+        let c = cursor ?? Journal.ReplicaCursor(tx: 0, position: 0)
+        let query: PostgresQuery =
+            belowXmin
+            ? """
+            SELECT tx::text::bigint, position, version, record, event_id FROM \(unescaped: table)
+            WHERE (tx::text::bigint, position) > (\(c.tx), \(c.position)) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY tx, position LIMIT \(Int64(limit))
+            """
+            : """
+            SELECT tx::text::bigint, position, version, record, event_id FROM \(unescaped: table)
+            WHERE position > \(c.position) ORDER BY position LIMIT \(Int64(limit))
+            """
+        do {
+            let rows = try await client.query(query, logger: logger)
+            var result: [SharedLogRow] = []
+            for try await (tx, position, version, record, id) in rows.decode((Int64, Int64, Int64, ByteBuffer, UUID).self) {
+                result.append(SharedLogRow(
+                    cursor: .init(tx: tx, position: position), version: UInt64(version), record: Array(buffer: record), id: EventID(id)))
+            }
+            return result
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
+    /// Wakes on `LISTEN <table>`; after a lost connection, yields once and listens again (the
+    /// follower reads, so nothing notified meanwhile waits for the next poll).
+    public func commitNotifications() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let task = Task.detached { [client, table, logger] in
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: table) { notifications in
+                            continuation.yield()
+                            for try await _ in notifications { continuation.yield() }
+                        }
                     }
-                    next[event.job] = actual + 1
-                    planned.append(actual + 1)
+                } catch {
+                    continuation.yield()
+                    try? await Task.sleep(for: .seconds(1))
                 }
-                if let conflict {
-                    results.append(.failure(conflict))
-                    continue
-                }
-                var stored: [Stored] = []
-                for (event, version) in zip(batch, planned) {
-                    let rows = try await connection.query(
-                        PostgresQuery(unsafeSQL: "INSERT INTO \(table) (job, version, type, record, event_id) VALUES ($1, $2, $3, $4, $5) RETURNING position", binds: {
-                            var binds = PostgresBindings()
-                            binds.append(ByteBuffer(bytes: event.job))
-                            binds.append(version)
-                            binds.append(event.type)
-                            binds.append(ByteBuffer(bytes: event.record))
-                            binds.append(event.eventID)
-                            return binds
-                        }()), logger: logger)
-                    for try await position in rows.decode(Int64.self) { stored.append(Stored(version: version, position: position)) }
-                }
-                versions = next
-                results.append(.success(stored))
             }
-            try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(table)"), logger: logger)
-            return results
+            continuation.finish()
         }
+        listener.withLock { old in
+            old?.cancel()
+            old = task
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
     }
 
-    /// The rows after `cursor` in follow order, at most `limit`. With `belowXmin` (always, but for the
-    /// negative control in the tests) only rows of transactions below the snapshot's xmin: every one
-    /// of them has ended, so none can appear later below the cursor.
-    public func read(after cursor: Cursor, limit: Int = 10_000, belowXmin: Bool = true) async throws -> [Row] {
-        let bound = belowXmin ? "AND tx < pg_snapshot_xmin(pg_current_snapshot())" : ""
-        let order = belowXmin ? "tx, position" : "position"
-        let after = belowXmin ? "(tx::text::bigint, position) > ($1, $2)" : "position > $2"
-        let rows = try await client.query(
-            PostgresQuery(unsafeSQL: """
-                SELECT tx::text::bigint, position, job, version, record FROM \(table)
-                WHERE \(after) \(bound) ORDER BY \(order) LIMIT $3
-                """, binds: {
-                    var binds = PostgresBindings()
-                    binds.append(cursor.tx)
-                    binds.append(cursor.position)
-                    binds.append(Int64(limit))
-                    return binds
-                }()), logger: logger)
-        var result: [Row] = []
-        for try await (tx, position, job, version, record) in rows.decode((Int64, Int64, ByteBuffer, Int64, ByteBuffer).self) {
-            result.append(Row(cursor: Cursor(tx: tx, position: position), job: Array(buffer: job), version: version, record: Array(buffer: record)))
+    // MARK: errors
+
+    /// Sorts a failure by what a retry may do: a server's answer (but for rollbacks a retry may
+    /// fix: serialization failures, deadlocks, unique violations that a re-read under the locks
+    /// turns into version conflicts) is final; anything else lost the connection, so the outcome
+    /// of a commit in flight is unknown.
+    static func classify(_ error: any Error) -> SharedLogError {
+        if let e = error as? SharedLogError { return e }
+        guard let psql = error as? PSQLError else { return .outcomeUnknown("\(error)") }
+        if let info = psql.serverInfo {
+            let state = info[.sqlState] ?? ""
+            let message = "\(info[.message] ?? "error") (SQLSTATE \(state))"
+            if ["40001", "40P01", "23505", "57P01", "57P02", "57P03", "53300"].contains(state) { return .unavailable(message) }
+            return .failed(message)
         }
-        return result
+        switch psql.code {
+        case .connectionError, .poolClosed: return .unavailable("cannot connect: \(psql.underlying.map { "\($0)" } ?? "\(psql.code)")")
+        default: return .outcomeUnknown("\(psql.code)\(psql.underlying.map { ": \($0)" } ?? "")")
+        }
     }
 
     /// A 64-bit key for a job's advisory lock: FNV-1a over its bytes (a collision only serialises
     /// two jobs needlessly).
-    static func lockKey(_ job: [UInt8]) -> Int64 {
+    static func lockKey(_ job: String) -> Int64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in job { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        for b in job.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
         return Int64(bitPattern: h)
+    }
+}
+
+extension UUID {
+    init(_ id: EventID) {
+        let (h, l) = (id.high.bigEndian, id.low.bigEndian)
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            withUnsafeBytes(of: h) { raw.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 8) }
+            withUnsafeBytes(of: l) { (raw.baseAddress! + 8).copyMemory(from: $0.baseAddress!, byteCount: 8) }
+        }
+        self.init(uuid: bytes)
+    }
+}
+
+extension EventID {
+    init(_ uuid: UUID) {
+        var u = uuid.uuid
+        let (h, l) = withUnsafeBytes(of: &u) { raw in (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        self.init(high: UInt64(bigEndian: h), low: UInt64(bigEndian: l))
+    }
+}
+
+/// A `postgresql://` (or `postgres://`) URL: user, password, host, port, database, and the query
+/// parameters `host` (a unix socket directory, as libpq has it) and `sslmode` (disable, prefer,
+/// require, verify-full).
+struct PostgresURL {
+    var configuration: PostgresClient.Configuration
+    /// Where the log is, without user or password (two nodes logging in differently follow one log).
+    var name: String
+
+    init(_ text: String) throws(JournalError) {
+        func bad(_ why: String) -> JournalError { .sharedLog("PostgreSQL URL \(Self.redacted(text)): \(why)") }
+        guard let url = URLComponents(string: text), let scheme = url.scheme else {
+            throw bad("not a URL (expected postgresql://user@host:port/database)")
+        }
+        guard scheme == "postgresql" || scheme == "postgres" else { throw bad("scheme \"\(scheme)\" is not postgresql://") }
+        let user = url.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        let password = url.password.flatMap { $0.removingPercentEncoding }
+        var database = String(url.path.drop(while: { $0 == "/" }))
+        database = database.removingPercentEncoding ?? database
+        let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+        for key in query.keys where !["host", "sslmode", "port", "application_name"].contains(key) {
+            throw bad("unknown parameter \"\(key)\" (known: host, port, sslmode)")
+        }
+        var port = url.port ?? 5432
+        if let p = query["port"] {
+            guard let n = Int(p), (1...65535).contains(n) else { throw bad("port \"\(p)\" is not a port number") }
+            port = n
+        }
+        let dbName = database.isEmpty ? user : database
+        if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
+            configuration = .init(
+                unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)", username: user, password: password, database: dbName)
+            name = "postgresql:///\(dbName)?host=\(socketDirectory)&port=\(port)"
+        } else {
+            guard let host = url.host, !host.isEmpty else { throw bad("no host (postgresql://user@host/database, or ?host=/socket/dir)") }
+            let tls: PostgresClient.Configuration.TLS
+            switch query["sslmode"] ?? "disable" {
+            case "disable": tls = .disable
+            case "prefer", "require":
+                var c = TLSConfiguration.makeClientConfiguration()
+                c.certificateVerification = .none
+                tls = query["sslmode"] == "prefer" ? .prefer(c) : .require(c)
+            case "verify-full": tls = .require(.makeClientConfiguration())
+            case let other: throw bad("sslmode \"\(other)\" (use disable, prefer, require or verify-full)")
+            }
+            configuration = .init(host: host, port: port, username: user, password: password, database: dbName, tls: tls)
+            name = "postgresql://\(host):\(port)/\(dbName)"
+        }
+    }
+
+    static func redacted(_ text: String) -> String {
+        guard var url = URLComponents(string: text), url.password != nil else { return text }
+        url.password = "***"
+        return url.string ?? text
     }
 }

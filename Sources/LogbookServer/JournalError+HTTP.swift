@@ -17,6 +17,10 @@ extension JournalError {
             JSONResponses.error(.badRequest, description)
         case .closed:
             JSONResponses.error(.serviceUnavailable, "the journal is closing")
+        case .sharedLog:
+            JSONResponses.error(.serviceUnavailable, description)
+        case .replica:
+            JSONResponses.error(.conflict, description)
         default:
             JSONResponses.error(.internalServerError, description)
         }

@@ -9,10 +9,14 @@ import Testing
 @Suite struct ReplicaApplyTests {
     static let at = Timestamp(seconds: 1_780_272_000)
 
-    static func record(_ event: Event, version: UInt64) -> Journal.ReplicatedRecord {
+    static let log = "postgresql://db.example/jobs#logbook_events"
+
+    static func record(_ event: Event, version: UInt64, at cursor: (tx: Int64, position: Int64)) -> Journal.ReplicatedRecord {
         var event = event
         event.at = event.at ?? at
-        return Journal.ReplicatedRecord(version: version, record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: at, event: event))
+        return Journal.ReplicatedRecord(
+            cursor: .init(tx: cursor.tx, position: cursor.position), version: version,
+            record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: at, event: event))
     }
 
     func withReplica(_ body: (Journal, String) throws -> Void) throws {
@@ -28,12 +32,12 @@ import Testing
         try withReplica { journal, path in
             #expect(try journal.replicaCursor() == nil)
             let first = try journal.applyReplicated(
-                [Self.record(Event(job: "a", type: .started, node: "n1"), version: 1), Self.record(Event(job: "b", type: .created), version: 1)],
-                cursor: .init(tx: 740, position: 2))
+                [Self.record(Event(job: "a", type: .started, node: "n1"), version: 1, at: (740, 1)),
+                 Self.record(Event(job: "b", type: .created), version: 1, at: (740, 2))],
+                from: Self.log)
             #expect(first.map(\.seq) == [1, 2] && first.map(\.version) == [1, 1])
             let second = try journal.applyReplicated(
-                [Self.record(Event(job: "a", type: .completed, data: #"{"ok":true}"#), version: 2)],
-                cursor: .init(tx: 741, position: 3))
+                [Self.record(Event(job: "a", type: .completed, data: #"{"ok":true}"#), version: 2, at: (741, 3))], from: Self.log)
             #expect(second.map(\.seq) == [3])
             #expect(try journal.replicaCursor() == .init(tx: 741, position: 3))
             #expect(try journal.events(ofJob: "a").map(\.version) == [1, 2])
@@ -49,20 +53,77 @@ import Testing
 
     @Test func aBatchThatDisagreesWithTheReplicaAppliesNothingAndKeepsTheCursor() throws {
         try withReplica { journal, _ in
-            try journal.applyReplicated([Self.record(Event(job: "a", type: .created), version: 1)], cursor: .init(tx: 1, position: 1))
+            try journal.applyReplicated([Self.record(Event(job: "a", type: .created), version: 1, at: (1, 1))], from: Self.log)
             // Version 1 of a again, after a good record of b: the whole batch is refused.
             #expect(throws: JournalError.self) {
                 try journal.applyReplicated(
-                    [Self.record(Event(job: "b", type: .created), version: 1), Self.record(Event(job: "a", type: .started), version: 1)],
-                    cursor: .init(tx: 2, position: 3))
+                    [Self.record(Event(job: "b", type: .created), version: 1, at: (2, 2)),
+                     Self.record(Event(job: "a", type: .started), version: 1, at: (2, 3))],
+                    from: Self.log)
             }
-            var damaged = Self.record(Event(job: "c", type: .created), version: 1)
+            var damaged = Self.record(Event(job: "c", type: .created), version: 1, at: (3, 4))
             damaged.record[32] ^= 0x01  // the job id's byte: the CRC no longer holds
-            #expect(throws: JournalError.self) { try journal.applyReplicated([damaged], cursor: .init(tx: 3, position: 4)) }
+            #expect(throws: JournalError.self) { try journal.applyReplicated([damaged], from: Self.log) }
             #expect(try journal.eventCount() == 1)
             #expect(try journal.replicaCursor() == .init(tx: 1, position: 1))
             #expect(try journal.version(of: "b") == 0)
         }
+    }
+
+    /// Two processes following one shared log into one replica (a node and a CLI command beside
+    /// it): records at or before the stored cursor were applied by the other and are skipped, in
+    /// the same write transaction that reads the cursor.
+    @Test func recordsAtOrBeforeTheStoredCursorAreSkipped() throws {
+        try withReplica { journal, _ in
+            let a1 = Self.record(Event(job: "a", type: .created), version: 1, at: (5, 1))
+            let a2 = Self.record(Event(job: "a", type: .started, node: "n"), version: 2, at: (5, 2))
+            let b1 = Self.record(Event(job: "b", type: .created), version: 1, at: (6, 3))
+            let first: [RecordedEvent] = try journal.applyReplicated([a1, a2], from: Self.log)
+            let again: [RecordedEvent] = try journal.applyReplicated([a1, a2], from: Self.log)
+            let third: [RecordedEvent] = try journal.applyReplicated([a2, b1], from: Self.log)
+            #expect(first.map(\.seq) == [1, 2])
+            #expect(again.isEmpty, "all applied already")
+            #expect(third.map(\.seq) == [3], "only b1 is new")
+            let cursor = try journal.replicaCursor()
+            #expect(cursor == .init(tx: 6, position: 3))
+            let records = try journal.verify().records
+            #expect(records == 3)
+        }
+    }
+
+    /// The replica marker: a replica refuses local appends and event-removing compaction; an
+    /// ordinary journal with events of its own, or a replica of another log, cannot follow a log.
+    @Test func aReplicaRefusesLocalWritesAndOnlyAnEmptyJournalBecomesOne() async throws {
+        try withReplica { journal, path in
+            #expect(try journal.sharedLogFollowed() == nil)
+            try journal.applyReplicated([Self.record(Event(job: "a", type: .created), version: 1, at: (1, 1))], from: Self.log)
+            #expect(try journal.sharedLogFollowed() == Self.log)
+            #expect(throws: JournalError.replica(path: path, sharedLog: Self.log, refused: "a local append")) {
+                try journal.appendBlocking([AppendItem(Event(job: "a", type: .started, node: "n"))])
+            }
+            #expect(throws: JournalError.notAReplica(path: path, sharedLog: "postgresql://other/db#t", detail: "it follows \(Self.log)")) {
+                try journal.applyReplicated([Self.record(Event(job: "z", type: .created), version: 1, at: (2, 2))], from: "postgresql://other/db#t")
+            }
+            try journal.becomeReplica(of: Self.log)  // already: nothing to do
+            journal.close()
+            #expect(throws: JournalError.self) {
+                _ = try Journal.compact(at: path) { _ in Journal.CompactionPlan(drop: [1]) }
+            }
+            _ = try Journal.compact(at: path) { _ in Journal.CompactionPlan() }  // a plain compact works
+            let reopened = try Journal.open(at: path)
+            defer { reopened.close() }
+            #expect(try reopened.eventCount() == 1 && reopened.sharedLogFollowed() == Self.log, "the marker survives compaction")
+        }
+        let dir = TemporaryDirectory("not-a-replica")
+        defer { dir.cleanup() }
+        let local = try Journal.open(at: dir.file("local.journal"))
+        defer { local.close() }
+        try local.appendBlocking([AppendItem(Event(job: "a", type: .created))])
+        #expect(throws: JournalError.self) { try local.becomeReplica(of: Self.log) }
+        #expect(throws: JournalError.self) {
+            try local.applyReplicated([Self.record(Event(job: "b", type: .created), version: 1, at: (1, 1))], from: Self.log)
+        }
+        #expect(try local.eventCount() == 1 && local.sharedLogFollowed() == nil)
     }
 
     /// kill -9 while a replica applies batch after batch: after each kill, the records stored are

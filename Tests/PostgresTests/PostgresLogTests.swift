@@ -1,8 +1,7 @@
 import Foundation
-import Journal
-import Lifecycle
+import Logbook
 import Logging
-import LogbookPostgres
+@testable import LogbookPostgres
 import PostgresNIO
 import TestSupport
 import Testing
@@ -19,34 +18,55 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            let log = PostgresLog(client: client)
+            let log = try PostgresLog(client: client, name: "test")
             try await log.createSchema()
             try await body(log, client)
         }
     }
 
-    static func event(_ job: String, expect: Int64? = nil, id: UUID = UUID()) -> PostgresLog.Pending {
-        PostgresLog.Pending(job: Array(job.utf8), type: 6, record: Array("record of \(job)".utf8), eventID: id, expectedVersion: expect)
+    static let at = Timestamp(seconds: 1_780_272_000)
+
+    static func event(_ job: String, expect: UInt64? = nil, id: EventID = .random(), data: String? = nil) -> SharedLogEntry {
+        let event = Event(job: job, type: .heartbeat, at: at, attempt: 1, data: data)
+        return SharedLogEntry(
+            job: job, type: .heartbeat, record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: at, event: event), id: id,
+            expectedVersion: expect)
+    }
+
+    static func job(_ row: SharedLogRow) -> String {
+        (try? row.record.withUnsafeBytes { try Journal.decodeRecord(seq: 0, bytes: $0) })?.event.job ?? "?"
     }
 
     @Test func expectedVersionsHoldPerBatchAndAConflictingBatchFailsAlone() async throws {
         try await withLog { log, _ in
-            let first = try await log.commit([[Self.event("a", expect: 0), Self.event("a", expect: nil)]])
-            #expect(try first[0].get().map(\.version) == [1, 2])
-            let group = try await log.commit([[Self.event("a", expect: 1)], [Self.event("b", expect: 0), Self.event("a", expect: 2)]])
-            #expect(group[0] == .failure(.versionConflict(job: Array("a".utf8), expected: 1, actual: 2)))
-            #expect(try group[1].get().map(\.version) == [1, 3], "the other batch of the group is stored")
-            let rows = try await log.read(after: .init())
-            #expect(rows.map { String(decoding: $0.job, as: UTF8.self) + "\($0.version)" } == ["a1", "a2", "b1", "a3"])
+            let first = try await log.commit([[Self.event("a", expect: 0), Self.event("a", expect: nil)]], retry: false)
+            #expect(throws: Never.self) { try first[0].get() }
+            let group = try await log.commit(
+                [[Self.event("a", expect: 1)], [Self.event("b", expect: 0), Self.event("a", expect: 2)]], retry: false)
+            #expect(throws: JournalError.versionConflict(job: "a", expected: 1, actual: 2)) { try group[0].get() }
+            #expect(throws: Never.self, "the other batch of the group is stored") { try group[1].get() }
+            let rows = try await log.read(after: nil, limit: 100)
+            #expect(rows.map { Self.job($0) + "\($0.version)" } == ["a1", "a2", "b1", "a3"])
         }
     }
 
-    @Test func aRetriedEventIDIsRefusedByTheTableSoItIsStoredOnce() async throws {
+    /// A retry after a lost acknowledgement carries the same event ids: the batches already stored
+    /// are answered as stored, the others are stored now, each exactly once. Without `retry` a
+    /// repeated id is refused by the table (and the group rolls back whole).
+    @Test func aRetriedGroupIsStoredExactlyOnce() async throws {
         try await withLog { log, _ in
-            let id = UUID()
-            _ = try await log.commit([[Self.event("a", id: id)]])
-            await #expect(throws: (any Error).self) { _ = try await log.commit([[Self.event("a", id: id)]]) }
-            #expect(try await log.read(after: .init()).count == 1, "the failed retry rolled back whole")
+            let stored = [Self.event("a", expect: 0), Self.event("b")]
+            _ = try await log.commit([stored], retry: false)
+            let fresh = [Self.event("c", expect: 0)]
+            let retried = try await log.commit([stored, fresh], retry: true)
+            #expect(retried.count == 2 && (try? retried[0].get()) != nil && (try? retried[1].get()) != nil)
+            let rows = try await log.read(after: nil, limit: 100)
+            #expect(rows.map { Self.job($0) + "\($0.version)" } == ["a1", "b1", "c1"], "a and b once, c stored by the retry")
+            #expect(rows.map(\.id) == [stored[0].id, stored[1].id, fresh[0].id])
+            var repeated = stored[1]  // no expectation: only the table's unique event id can refuse it
+            repeated.job = "d"
+            await #expect(throws: SharedLogError.self) { _ = try await log.commit([[repeated]], retry: false) }
+            #expect(try await log.read(after: nil, limit: 100).count == 3, "the refused repeat rolled back whole")
         }
     }
 
@@ -61,27 +81,27 @@ import Testing
             let late = Task {
                 try await client.withTransaction(logger: logger) { connection in
                     try await connection.query(
-                        "INSERT INTO logbook_events (job, version, type, record, event_id) VALUES (\(ByteBuffer(string: "late")), 1, 6, \(ByteBuffer(string: "r")), \(UUID()))",
+                        "INSERT INTO logbook_events (job, version, type, record, event_id) VALUES (\(ByteBuffer(string: "late")), 1, 4, \(ByteBuffer(bytes: Self.event("late").record)), \(UUID()))",
                         logger: logger)
                     opened.set(true)
                     while !release.value { try await Task.sleep(for: .milliseconds(10)) }
                 }
             }
             while !opened.value { try await Task.sleep(for: .milliseconds(10)) }
-            _ = try await log.commit([[Self.event("early")]])
+            _ = try await log.commit([[Self.event("early")]], retry: false)
             // Plain position cursor: sees the early row only, and moves past the late row's position.
-            let plain = try await log.read(after: .init(), belowXmin: false)
-            #expect(plain.map { String(decoding: $0.job, as: UTF8.self) } == ["early"])
+            let plain = try await log.read(after: nil, limit: 100, belowXmin: false)
+            #expect(plain.map { Self.job($0) } == ["early"])
             let plainCursor = try #require(plain.last).cursor
             // Bounded: nothing yet, since the late transaction holds xmin back.
-            #expect(try await log.read(after: .init()).isEmpty)
+            #expect(try await log.read(after: nil, limit: 100).isEmpty)
             release.set(true)
             try await late.value
             // The plain cursor never comes back for the late row: it is skipped.
-            #expect(try await log.read(after: plainCursor, belowXmin: false).isEmpty, "the negative control skips")
+            #expect(try await log.read(after: plainCursor, limit: 100, belowXmin: false).isEmpty, "the negative control skips")
             // The bounded cursor delivers both, the late transaction's row first (its xid is older).
-            let bounded = try await log.read(after: .init())
-            #expect(bounded.map { String(decoding: $0.job, as: UTF8.self) } == ["late", "early"])
+            let bounded = try await log.read(after: nil, limit: 100)
+            #expect(bounded.map { Self.job($0) } == ["late", "early"])
         }
     }
 
@@ -95,21 +115,22 @@ import Testing
                     group.addTask {
                         for round in 0..<15 {
                             let picked = [jobs[(task + round) % 6], jobs[(task * 7 + round * 3 + 1) % 6]]
-                            _ = try await log.commit([picked.map { Self.event($0) }])
+                            _ = try await log.commit([picked.map { Self.event($0) }], retry: false)
                         }
                     }
                 }
                 try await group.waitForAll()
             }
-            var cursor = PostgresLog.Cursor()
-            var seen: [[UInt8]: Int64] = [:]
+            var cursor: Journal.ReplicaCursor?
+            var seen: [String: UInt64] = [:]
             var total = 0
             while true {
                 let rows = try await log.read(after: cursor, limit: 50)
                 guard let last = rows.last else { break }
                 for row in rows {
-                    #expect(row.version == (seen[row.job] ?? 0) + 1, "job \(String(decoding: row.job, as: UTF8.self)) out of order")
-                    seen[row.job] = row.version
+                    let job = Self.job(row)
+                    #expect(row.version == (seen[job] ?? 0) + 1, "job \(job) out of order")
+                    seen[job] = row.version
                 }
                 total += rows.count
                 cursor = last.cursor
@@ -123,18 +144,12 @@ import Testing
     /// included, and every job's versions are the shared log's.
     @Test func twoReplicasFollowingTheSharedLogEndIdentical() async throws {
         try await withLog { log, _ in
-            let at = Timestamp(seconds: 1_780_272_000)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in 0..<8 {
                     group.addTask {
                         for round in 0..<10 {
                             let jobs = ["scan-\((task + round) % 5)", "crawl-\(task % 3)"]
-                            _ = try await log.commit([jobs.map { job in
-                                let event = Event(job: job, type: .heartbeat, at: at, attempt: 1, data: #"{"round":\#(round)}"#)
-                                return PostgresLog.Pending(
-                                    job: Array(job.utf8), type: Int16(EventType.heartbeat.rawValue),
-                                    record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: at, event: event))
-                            }])
+                            _ = try await log.commit([jobs.map { Self.event($0, data: #"{"round":\#(round)}"#) }], retry: false)
                         }
                     }
                 }
@@ -146,13 +161,12 @@ import Testing
             for name in ["node-a", "node-b"] {
                 let replica = try Journal.open(at: dir.file("\(name).journal"))
                 defer { replica.close() }
-                var cursor = PostgresLog.Cursor()
+                var cursor: Journal.ReplicaCursor?
                 while true {
                     let rows = try await log.read(after: cursor, limit: name == "node-a" ? 7 : 50)  // different batch sizes
                     guard let last = rows.last else { break }
-                    try replica.applyReplicated(
-                        rows.map { Journal.ReplicatedRecord(version: UInt64($0.version), record: $0.record) },
-                        cursor: .init(tx: last.cursor.tx, position: last.cursor.position))
+                    try await replica.applyReplicated(
+                        rows.map { Journal.ReplicatedRecord(cursor: $0.cursor, version: $0.version, record: $0.record) }, from: log.name)
                     cursor = last.cursor
                 }
                 #expect(try replica.verify().records == 8 * 10 * 2)

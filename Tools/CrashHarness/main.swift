@@ -196,10 +196,11 @@ func replica(path: String, batch: Int) {
                 let n = position + i  // record n (from 0) is version n / 10 + 1 of job-(n % 10)
                 let event = Event(job: "job-\(n % 10)", type: .heartbeat, at: at, index: UInt64(n), data: #"{"pad":"0123456789abcdef"}"#)
                 records.append(Journal.ReplicatedRecord(
-                    version: UInt64(n / 10 + 1), record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: at, event: event)))
+                    cursor: .init(tx: n + 1, position: n + 1), version: UInt64(n / 10 + 1),
+                    record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: at, event: event)))
             }
             position += Int64(batch)
-            try journal.applyReplicated(records, cursor: .init(tx: position, position: position))
+            try journal.applyReplicated(records, from: "crash-harness")
             Harness.emit("applied \(position)")
         }
     } catch {

@@ -1,0 +1,451 @@
+import Journal
+import Lifecycle
+import Synchronization
+
+/// A logbook on a shared log (docs/scale-out.md): appends go through the shared log in groups (one
+/// transaction per group, as the local group commit does), and a follower applies everything the
+/// shared log holds to the local journal, which is a replica. An append answers once its events are
+/// committed there **and** applied here, with its jobs' states right after them: read-your-writes,
+/// exactly as embedded.
+extension Logbook {
+    /// What this node's follower knows (nil from `followerStatus()` on a logbook without a shared log).
+    public struct FollowerStatus: Sendable {
+        /// The shared log's place of the last record applied here.
+        public var cursor: Journal.ReplicaCursor?
+        /// Whether the last read of the shared log succeeded.
+        public var reachable: Bool
+        /// The last error reading or applying, while it lasts.
+        public var lastError: String?
+        /// Time from an event's acceptance by any node to its application here, for the newest
+        /// record of the last batch applied (0 before the first).
+        public var lagMilliseconds: Double
+        /// Records this node applied since it opened.
+        public var applied: Int
+        /// Appends by this node that are committed or committing and not yet answered.
+        public var waitingAppends: Int
+    }
+
+    public func followerStatus() -> FollowerStatus? {
+        guard let shared else { return nil }
+        var status = shared.status.withLock { $0 }
+        status.waitingAppends = shared.waiters.withLock { Set($0.values.map { ObjectIdentifier($0.waiter) }).count }
+        return status
+    }
+
+    /// Waits until this node's replica holds everything the shared log had committed when the call
+    /// began (what a command run beside no service needs before it reads). Returns at once on a
+    /// logbook without a shared log.
+    public func catchUp() async throws(JournalError) {
+        guard let shared else { return }
+        let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
+            let closed = shared.catchUps.withLock { c -> Bool in
+                if c.closed { return true }
+                c.waiting.append((c.readsStarted, continuation))
+                return false
+            }
+            if closed { continuation.resume(returning: .failure(.closed)) }
+            shared.doorbell.ring()
+        }
+        try result.get()
+    }
+
+    // MARK: appends
+
+    func appendThroughSharedLog(_ items: [AppendItem], _ shared: SharedReplication) async throws(JournalError) -> AppendOutcome {
+        try Journal.validate(items)
+        let now = options.clock()
+        var entries: [SharedLogEntry] = []
+        entries.reserveCapacity(items.count)
+        for item in items {
+            var event = item.event
+            if event.at == nil { event.at = now }
+            entries.append(
+                SharedLogEntry(
+                    job: event.job, type: event.type, record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: now, event: event),
+                    id: .random(), expectedVersion: item.expectedVersion))
+        }
+        let waiter = AppendWaiter(count: entries.count, jobs: Set(items.map { ExactID($0.event.job) }))
+        try shared.register(waiter, ids: entries.map(\.id))
+        let committed = await shared.commit(entries)
+        if case .failure(let error) = committed {
+            shared.unregister(entries.map(\.id))
+            throw error
+        }
+        return try await waiter.done.value.get()
+    }
+
+    // MARK: the follower
+
+    func startFollowing(_ shared: SharedReplication) {
+        let follower = Task.detached { [weak self] in
+            guard let self else { return }
+            await self.follow(shared)
+        }
+        let notifications = Task.detached {
+            for await _ in shared.log.commitNotifications() { shared.doorbell.ring() }
+        }
+        shared.tasks.withLock { $0 = [follower, notifications] }
+    }
+
+    private func follow(_ shared: SharedReplication) async {
+        var cursor: Journal.ReplicaCursor?
+        do throws(JournalError) {
+            cursor = try journal.replicaCursor()
+        } catch {
+            shared.stop(failing: error)
+            return
+        }
+        var failures = 0
+        while !Task.isCancelled, !shared.isClosed {
+            let generation = shared.catchUps.withLock { c in
+                c.readsStarted += 1
+                return c.readsStarted
+            }
+            let rows: [SharedLogRow]
+            do throws(SharedLogError) {
+                rows = try await shared.log.read(after: cursor, limit: SharedReplication.readLimit)
+                failures = 0
+            } catch {
+                failures += 1
+                shared.status.withLock { s in
+                    if s.reachable { options.warn("cannot read the shared log \(shared.log.name): \(error); retrying") }
+                    s.reachable = false
+                    s.lastError = "\(error)"
+                }
+                await shared.doorbell.wait(timeout: .milliseconds(min(2_000, 50 << min(failures, 6))))
+                continue
+            }
+            shared.status.withLock { s in
+                s.reachable = true
+                s.lastError = nil
+            }
+            if let last = rows.last {
+                do throws(JournalError) {
+                    let records = rows.map { Journal.ReplicatedRecord(cursor: $0.cursor, version: $0.version, record: $0.record) }
+                    let applied = try await journal.applyReplicated(records, from: shared.log.name)
+                    cursor = last.cursor
+                    fold(rows, applied, shared)
+                } catch {
+                    if case .closed = error { return }
+                    options.warn("cannot apply the shared log \(shared.log.name) to this replica: \(error); following stopped")
+                    shared.stop(failing: error)
+                    return
+                }
+            }
+            if rows.count < SharedReplication.readLimit {
+                let caughtUp = shared.catchUps.withLock { c in
+                    let (done, rest) = (c.waiting.filter { $0.generation < generation }, c.waiting.filter { $0.generation >= generation })
+                    c.waiting = rest
+                    return done
+                }
+                for w in caughtUp { w.continuation.resume(returning: .success(())) }
+                if rows.isEmpty {
+                    // A committed append not yet readable waits for an earlier transaction to end: look often.
+                    let busy = !shared.waiters.withLock { $0.isEmpty }
+                    await shared.doorbell.wait(timeout: busy ? .milliseconds(2) : options.sharedLogPollInterval)
+                }
+            }
+        }
+    }
+
+    /// Folds what the follower applied into the projections, answering each waiting append right
+    /// after its own last event (so its states are those right after it, as embedded).
+    private func fold(_ rows: [SharedLogRow], _ applied: [RecordedEvent], _ shared: SharedReplication) {
+        // Records at or before the stored cursor (a prefix) were applied by another process following
+        // the same log into this replica: fold them from the journal, then find the ones awaited here.
+        let skipped = rows.count - applied.count
+        if skipped > 0 {
+            _ = try? refresh()
+            for row in rows.prefix(skipped) {
+                guard let (waiter, index) = shared.waiters.withLock({ $0[row.id] }) else { continue }
+                let job = row.record.withUnsafeBytes { try? Journal.decodeRecord(seq: 0, bytes: $0, strict: false) }?.event.job
+                let stored = job.flatMap { job in try? journal.events(ofJob: job).first { $0.version == row.version } }
+                if let stored, waiter.set(index, stored) { finish(waiter, shared) }
+            }
+        }
+        var start = 0
+        for (i, event) in applied.enumerated() {
+            guard let (waiter, index) = shared.waiters.withLock({ $0[rows[skipped + i].id] }) else { continue }
+            if waiter.set(index, event) {
+                absorb(Array(applied[start...i]))
+                start = i + 1
+                finish(waiter, shared)
+            }
+        }
+        if start < applied.count { absorb(Array(applied[start...])) }
+        if let last = applied.last {
+            let lag = Double(options.clock().microseconds - last.appendedAt.microseconds) / 1000
+            shared.status.withLock { s in
+                s.cursor = rows.last?.cursor
+                s.applied += applied.count
+                s.lagMilliseconds = max(0, lag)
+            }
+        } else {
+            shared.status.withLock { $0.cursor = rows.last?.cursor }
+        }
+    }
+
+    private func finish(_ waiter: AppendWaiter, _ shared: SharedReplication) {
+        let events = waiter.events
+        shared.unregister(waiter.ids)
+        let states = projections.withLock { p in
+            Dictionary(uniqueKeysWithValues: waiter.jobs.compactMap { job in p.state(of: job.string).map { (job, $0) } })
+        }
+        waiter.done.fulfil(.success(AppendOutcome(events: events, states: states)))
+    }
+}
+
+/// The state of a logbook on a shared log: the log, the commit queue, the appends waiting for their
+/// events to be applied here, and the follower's status.
+final class SharedReplication: Sendable {
+    static let readLimit = 4_096
+    /// The most events one shared-log transaction carries (a single larger batch goes alone).
+    static let groupEvents = 10_000
+    static let commitAttempts = 8
+
+    struct Pending {
+        var entries: [SharedLogEntry]
+        var done: Promise<Result<Void, JournalError>>
+    }
+
+    struct CommitQueue {
+        var pending: [Pending] = []
+        var running = false
+        var closed = false
+    }
+
+    struct CatchUps {
+        var readsStarted = 0
+        var closed = false
+        var waiting: [(generation: Int, continuation: CheckedContinuation<Result<Void, JournalError>, Never>)] = []
+    }
+
+    let log: any SharedLog
+    let doorbell = Doorbell()
+    /// Each awaited event id, with its append and its place in that append's batch.
+    let waiters = Mutex<[EventID: (waiter: AppendWaiter, index: Int)]>([:])
+    let queue = Mutex(CommitQueue())
+    let catchUps = Mutex(CatchUps())
+    let tasks = Mutex<[Task<Void, Never>]>([])
+    let status = Mutex(Logbook.FollowerStatus(cursor: nil, reachable: true, lastError: nil, lagMilliseconds: 0, applied: 0, waitingAppends: 0))
+    private let closed = Atomic<Bool>(false)
+    /// Set when following stopped for good (the replica and the log disagree): appends fail with it.
+    private let failure = Mutex<JournalError?>(nil)
+
+    init(log: any SharedLog) { self.log = log }
+
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    func register(_ waiter: AppendWaiter, ids: [EventID]) throws(JournalError) {
+        if let failure = failure.withLock({ $0 }) { throw failure }
+        if isClosed { throw .closed }
+        waiter.ids = ids
+        waiters.withLock { w in for (i, id) in ids.enumerated() { w[id] = (waiter, i) } }
+    }
+
+    func unregister(_ ids: [EventID]) {
+        waiters.withLock { w in for id in ids { w[id] = nil } }
+    }
+
+    /// Hands `entries` to the shared-log committer; answers once their group is committed or refused.
+    func commit(_ entries: [SharedLogEntry]) async -> Result<Void, JournalError> {
+        let done = Promise<Result<Void, JournalError>>()
+        let start = queue.withLock { q -> Bool? in
+            if q.closed { return nil }
+            q.pending.append(Pending(entries: entries, done: done))
+            if q.running { return false }
+            q.running = true
+            return true
+        }
+        guard let start else { return .failure(.closed) }
+        if start { Task.detached { await self.commitLoop() } }
+        return await done.value
+    }
+
+    /// One group in flight at a time: everything that queued meanwhile is the next group.
+    private func commitLoop() async {
+        while true {
+            let group = queue.withLock { q -> [Pending]? in
+                if q.pending.isEmpty {
+                    q.running = false
+                    return nil
+                }
+                var n = 0
+                var take = 0
+                while take < q.pending.count, take == 0 || n + q.pending[take].entries.count <= Self.groupEvents {
+                    n += q.pending[take].entries.count
+                    take += 1
+                }
+                defer { q.pending.removeFirst(take) }
+                return Array(q.pending.prefix(take))
+            }
+            guard let group else { return }
+            let results = await commitWithRetries(group.map(\.entries))
+            for (pending, result) in zip(group, results) { pending.done.fulfil(result) }
+            doorbell.ring()
+        }
+    }
+
+    /// Retries a group whose outcome is unknown (or that the server rolled back) with the same event
+    /// ids: the shared log answers batches already stored as stored, so nothing is stored twice.
+    private func commitWithRetries(_ group: [[SharedLogEntry]]) async -> [Result<Void, JournalError>] {
+        var last: SharedLogError?
+        for attempt in 0..<Self.commitAttempts {
+            if attempt > 0 {
+                if isClosed, case .unavailable = last { break }
+                try? await Task.sleep(for: .milliseconds(min(2_000, 25 << attempt)))
+            }
+            do throws(SharedLogError) {
+                return try await log.commit(group, retry: attempt > 0)
+            } catch {
+                last = error
+                if case .failed = error { break }
+            }
+        }
+        let detail: String
+        switch last {
+        case .outcomeUnknown(let why)?:
+            detail = "\(log.name): the commit's outcome is unknown after \(Self.commitAttempts) attempts (\(why)); "
+                + "the events may be stored: read the job before appending again"
+        case let error?: detail = "\(log.name): \(error)"
+        case nil: detail = "\(log.name): closed"
+        }
+        return group.map { _ in .failure(.sharedLog(detail)) }
+    }
+
+    /// Ends following for good: pending appends, catch-ups and later appends fail with `error`.
+    func stop(failing error: JournalError) {
+        failure.withLock { $0 = error }
+        status.withLock { $0.lastError = "\(error)" }
+        failAll(error)
+    }
+
+    func close() {
+        closed.store(true, ordering: .releasing)
+        tasks.withLock { for t in $0 { t.cancel() } }
+        doorbell.ring()
+        let pending = queue.withLock { q -> [Pending] in
+            q.closed = true
+            return q.running ? [] : q.pending  // a running loop answers its own queue
+        }
+        for p in pending { p.done.fulfil(.failure(.closed)) }
+        failAll(.closed)
+    }
+
+    private func failAll(_ error: JournalError) {
+        let waiting = waiters.withLock { w -> [AppendWaiter] in
+            defer { w = [:] }
+            return w.values.map(\.waiter)
+        }
+        for w in waiting { w.done.fulfil(.failure(error)) }
+        let catchUpWaiters = catchUps.withLock { c in
+            c.closed = true
+            defer { c.waiting = [] }
+            return c.waiting
+        }
+        for w in catchUpWaiters { w.continuation.resume(returning: .failure(error)) }
+    }
+}
+
+/// An append waiting for its events to be applied to this node's replica.
+final class AppendWaiter: Sendable {
+    let jobs: Set<ExactID>
+    private let slots: Mutex<(events: [RecordedEvent?], missing: Int, ids: [EventID])>
+    let done = Promise<Result<AppendOutcome, JournalError>>()
+
+    init(count: Int, jobs: Set<ExactID>) {
+        self.jobs = jobs
+        slots = Mutex((Array(repeating: nil, count: count), count, []))
+    }
+
+    var ids: [EventID] {
+        get { slots.withLock { $0.ids } }
+        set { slots.withLock { $0.ids = newValue } }
+    }
+
+    /// Records event `index`; true when it was the last one missing.
+    func set(_ index: Int, _ event: RecordedEvent) -> Bool {
+        slots.withLock { s in
+            guard s.events[index] == nil else { return false }
+            s.events[index] = event
+            s.missing -= 1
+            return s.missing == 0
+        }
+    }
+
+    var events: [RecordedEvent] { slots.withLock { $0.events.compactMap { $0 } } }
+}
+
+/// A value many tasks may await, fulfilled once.
+final class Promise<Value: Sendable>: Sendable {
+    private let state = Mutex<(value: Value?, waiting: [CheckedContinuation<Value, Never>])>((nil, []))
+
+    func fulfil(_ value: Value) {
+        let waiting = state.withLock { s -> [CheckedContinuation<Value, Never>] in
+            guard s.value == nil else { return [] }
+            s.value = value
+            defer { s.waiting = [] }
+            return s.waiting
+        }
+        for c in waiting { c.resume(returning: value) }
+    }
+
+    var value: Value {
+        get async {
+            await withCheckedContinuation { c in
+                let ready = state.withLock { s -> Value? in
+                    if let v = s.value { return v }
+                    s.waiting.append(c)
+                    return nil
+                }
+                if let ready { c.resume(returning: ready) }
+            }
+        }
+    }
+}
+
+/// Wakes one waiting task; a ring with nobody waiting is kept for the next wait.
+final class Doorbell: Sendable {
+    private let state = Mutex<(rung: Bool, generation: Int, waiting: CheckedContinuation<Void, Never>?)>((false, 0, nil))
+
+    func ring() {
+        let waiting = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let w = s.waiting else {
+                s.rung = true
+                return nil
+            }
+            s.waiting = nil
+            return w
+        }
+        waiting?.resume()
+    }
+
+    /// Returns at the next ring (or at once for one since the last wait), or after `timeout`.
+    func wait(timeout: Duration) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let generation = state.withLock { s -> Int? in
+                if s.rung {
+                    s.rung = false
+                    return nil
+                }
+                s.generation += 1
+                s.waiting = c
+                return s.generation
+            }
+            guard let generation else { return c.resume() }
+            Task.detached {
+                try? await Task.sleep(for: timeout)
+                self.expire(generation)
+            }
+        }
+    }
+
+    private func expire(_ generation: Int) {
+        let waiting = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard s.generation == generation, let w = s.waiting else { return nil }
+            s.waiting = nil
+            return w
+        }
+        waiting?.resume()
+    }
+}

@@ -1,0 +1,102 @@
+import Journal
+import Lifecycle
+
+/// A system of record shared by many Logbook nodes (docs/scale-out.md), with each node's journal as
+/// its local replica. `LogbookPostgres.PostgresLog` is the implementation on PostgreSQL; set one in
+/// `Logbook.Options.sharedLog` and the logbook writes through it and follows it.
+///
+/// What an implementation promises:
+/// - `commit` stores each batch of a group all or none, with the next versions of its jobs; a batch
+///   whose expected versions do not hold fails alone with `JournalError.versionConflict`.
+/// - For every job, the follow order of `read` is its version order, on every node.
+/// - `read` never returns a row before one that could still appear earlier in the follow order
+///   (a transaction that commits late is never skipped).
+/// - With `retry`, batches whose event ids are stored already are answered as stored, not stored
+///   again (a retry after a lost acknowledgement).
+///
+/// The logbook does not own its shared log: whoever made it calls `shutdown()` after closing every
+/// logbook that uses it.
+public protocol SharedLog: Sendable {
+    /// The log's name, without secrets. Every replica records the name of the log it follows and
+    /// refuses to follow another.
+    var name: String { get }
+    /// Stores `group` (one transaction; see the protocol's promises). Throws only when the group's
+    /// outcome is not one answer per batch: unreachable, or unknown (`SharedLogError`).
+    func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>]
+    /// At most `limit` rows after `cursor` (from the start when nil), in follow order.
+    func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow]
+    /// Yields whenever rows may have been committed by any node: a hint (followers poll as well).
+    func commitNotifications() -> AsyncStream<Void>
+    func shutdown() async
+}
+
+/// One event for the shared log: its record is encoded for seq 0 and version 0 (each replica writes
+/// in its own seq and the version the shared log gives it).
+public struct SharedLogEntry: Sendable {
+    public var job: String
+    public var type: EventType
+    public var record: [UInt8]
+    public var id: EventID
+    public var expectedVersion: UInt64?
+    public init(job: String, type: EventType, record: [UInt8], id: EventID, expectedVersion: UInt64?) {
+        (self.job, self.type, self.record, self.id, self.expectedVersion) = (job, type, record, id, expectedVersion)
+    }
+}
+
+/// One stored event as followers read it.
+public struct SharedLogRow: Sendable {
+    public var cursor: Journal.ReplicaCursor
+    public var version: UInt64
+    public var record: [UInt8]
+    public var id: EventID
+    public init(cursor: Journal.ReplicaCursor, version: UInt64, record: [UInt8], id: EventID) {
+        (self.cursor, self.version, self.record, self.id) = (cursor, version, record, id)
+    }
+}
+
+/// A random 128-bit id a node gives each event it accepts (a UUID in PostgreSQL), so that a retry
+/// after a lost acknowledgement is stored once.
+public struct EventID: Sendable, Hashable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+    public init(high: UInt64, low: UInt64) { (self.high, self.low) = (high, low) }
+
+    /// A version-4 UUID's bits.
+    public static func random() -> EventID {
+        var g = SystemRandomNumberGenerator()
+        let high = (g.next() as UInt64) & ~0xF000 | 0x4000
+        let low = (g.next() as UInt64) & ~(0xC000_0000_0000_0000 as UInt64) | 0x8000_0000_0000_0000
+        return EventID(high: high, low: low)
+    }
+
+    public var description: String {
+        let hex = String(high, radix: 16).leftPadded(16) + String(low, radix: 16).leftPadded(16)
+        let c = Array(hex)
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
+            + String(c[20..<32])
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
+/// Why a shared log gave no answer per batch.
+public enum SharedLogError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Nothing of the group was stored (the server was unreachable, or rolled the group back); a
+    /// retry is safe.
+    case unavailable(String)
+    /// The group may or may not be stored (the connection died during the commit); only a retry
+    /// with the same event ids is safe.
+    case outcomeUnknown(String)
+    /// The server refused the group for a reason a retry will not change.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let detail): "unavailable: \(detail)"
+        case .outcomeUnknown(let detail): "outcome unknown: \(detail)"
+        case .failed(let detail): detail
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import Logbook
+@testable import LogbookPostgres
+import Synchronization
+import TestSupport
+import Testing
+
+/// Logbook nodes on one shared PostgreSQL log (docs/scale-out.md), each with its own LMDB replica:
+/// optimistic concurrency across nodes, read-your-writes, identical replicas, and an append whose
+/// acknowledgement was lost retried with the same event ids and stored once.
+@Suite(.enabled(if: PostgresServer.available), .serialized) struct SharedLogNodeTests {
+    /// Runs `body` with `count` nodes on one fresh PostgreSQL (one log, one replica each).
+    func withNodes(
+        _ count: Int, wrap: @escaping @Sendable (PostgresLog) -> any SharedLog = { $0 },
+        _ body: ([Logbook], [String], PostgresLog) async throws -> Void
+    ) async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let dir = TemporaryDirectory("nodes")
+        defer { dir.cleanup() }
+        var logs: [PostgresLog] = []
+        var nodes: [Logbook] = []
+        var paths: [String] = []
+        for i in 0..<count {
+            let log = try PostgresLog(url: server.url)
+            var options = Logbook.Options()
+            options.sharedLog = wrap(log)
+            options.foreignAppendPollInterval = nil
+            let path = dir.file("node-\(i).journal")
+            nodes.append(try Logbook.open(at: path, options: options))
+            logs.append(log)
+            paths.append(path)
+        }
+        do {
+            try await body(nodes, paths, logs[0])
+        } catch {
+            for n in nodes { n.close() }
+            for l in logs { await l.shutdown() }
+            throw error
+        }
+        for n in nodes { n.close() }
+        for l in logs { await l.shutdown() }
+    }
+
+    static func export(_ path: String) throws -> String {
+        var bytes: [UInt8] = []
+        try Logbook.export(at: path) { bytes.append(contentsOf: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test func anAppendAnswersWithTheStateAfterItAndEveryNodeAppliesItAtTheSameSeq() async throws {
+        try await withNodes(2) { nodes, paths, log in
+            let created = try await nodes[0].append([Event(job: "scan-1", type: .created), Event(job: "scan-1", type: .started, node: "a")])
+            #expect(created.seqs == [1, 2] && created.state.status == .running && created.state.version == 2, "read-your-writes")
+            #expect(nodes[0].state(of: "scan-1")?.status == .running, "applied here before the answer")
+            let cancelled = try await nodes[1].append(Event(job: "scan-1", type: .cancelled, reason: "operator"), expectedVersion: 2)
+            #expect(cancelled.seqs == [3] && cancelled.state.status == .cancelled, "node b applied a's events first")
+            try await nodes[0].catchUp()
+            #expect(nodes[0].state(of: "scan-1")?.status == .cancelled, "the cancel reaches node a")
+            #expect(nodes[0].state(of: "scan-1") == nodes[1].state(of: "scan-1"))
+            #expect(try Self.export(paths[0]) == Self.export(paths[1]))
+            #expect(nodes[1].followerStatus()?.cursor != nil && nodes[1].followerStatus()?.reachable == true)
+        }
+    }
+
+    /// Seed 001: two nodes race to finish the same task, each with the version it read. One wins;
+    /// the other is refused with a version conflict and nothing of it is stored, on any node.
+    @Test func twoNodesRacingOnOneVersionOneWinsTheOtherIsRefused() async throws {
+        try await withNodes(2) { nodes, paths, _ in
+            _ = try await nodes[0].append([Event(job: "task", type: .created), Event(job: "task", type: .started, node: "a")])
+            try await nodes[1].catchUp()
+            let version = try #require(nodes[1].state(of: "task")).version
+            @Sendable func attempt(_ node: Logbook, _ event: Event) async -> Result<AppendOutcome, JournalError> {
+                do throws(JournalError) {
+                    return .success(try await node.append(event, expectedVersion: version))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            async let a = attempt(nodes[0], Event(job: "task", type: .completed))
+            async let b = attempt(nodes[1], Event(job: "task", type: .failed, reason: "reconciler"))
+            let results = await [a, b]
+            let wins = results.filter { (try? $0.get()) != nil }
+            #expect(wins.count == 1)
+            for case .failure(let error) in results {
+                #expect(error == .versionConflict(job: "task", expected: version, actual: version + 1))
+            }
+            try await nodes[0].catchUp()
+            try await nodes[1].catchUp()
+            #expect(nodes[0].state(of: "task")?.version == 3 && nodes[1].state(of: "task")?.version == 3)
+            #expect(try Self.export(paths[0]) == Self.export(paths[1]))
+        }
+    }
+
+    /// Many tasks on two nodes append multi-job batches at once; afterwards, in every replica, each
+    /// job's versions are strictly increasing in log order, the projections equal a fold from
+    /// scratch (`verify`), and the replicas are identical, seqs included.
+    @Test func manyTasksOnTwoNodesLeaveIdenticalReplicasWithVersionsInOrder() async throws {
+        try await withNodes(2) { nodes, paths, _ in
+            let jobs = (0..<7).map { "job-\($0)" }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<16 {
+                    let node = nodes[task % 2]
+                    group.addTask {
+                        for round in 0..<12 {
+                            let picked = [jobs[(task + round) % 7], jobs[(task * 3 + round * 5 + 1) % 7]]
+                            let outcome = try await node.append(picked.map { Event(job: $0, type: .heartbeat, data: #"{"t":\#(task),"r":\#(round)}"#) })
+                            for (event, stored) in zip(picked, outcome.events) { #expect(stored.event.job == event) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for node in nodes { try await node.catchUp() }
+            let total = 16 * 12 * 2
+            for (node, path) in zip(nodes, paths) {
+                #expect(try node.lastSeq() == UInt64(total))
+                let report = try Logbook.verify(at: path)
+                #expect(report.records == total)
+                var seen: [String: UInt64] = [:]
+                let journal = try Journal.open(at: path, options: .forReading)
+                defer { journal.close() }
+                try journal.scan { e in
+                    #expect(e.version == (seen[e.event.job] ?? 0) + 1, "job \(e.event.job) at seq \(e.seq) in \(path)")
+                    seen[e.event.job] = e.version
+                    return true
+                }
+            }
+            #expect(try Self.export(paths[0]) == Self.export(paths[1]), "replicas identical")
+        }
+    }
+
+    /// The connection dies after the commit reached PostgreSQL, before its answer: the node retries
+    /// the group with the same event ids, and each event is stored exactly once.
+    @Test func anAppendWhoseAcknowledgementWasLostIsStoredOnce() async throws {
+        let lose = Losses(2)
+        try await withNodes(1, wrap: { LosingAcknowledgements(log: $0, losses: lose) }) { nodes, paths, _ in
+            let outcome = try await nodes[0].append([Event(job: "dl", type: .created), Event(job: "dl", type: .started, node: "a")])
+            #expect(lose.remaining == 0, "two acknowledgements were lost")
+            #expect(outcome.seqs == [1, 2] && outcome.state.version == 2)
+            #expect(try nodes[0].lastSeq() == 2, "stored once")
+            let again = try await nodes[0].append(Event(job: "dl", type: .completed), expectedVersion: 2)
+            #expect(again.seqs == [3])
+            #expect(try Self.export(paths[0]).split(separator: "\n").count == 3)
+        }
+    }
+
+    /// A journal with events of its own cannot become a node's replica, and a replica refuses local
+    /// appends when opened without its shared log; reading it works as for any journal.
+    @Test func aReplicaIsAnOrdinaryJournalForReadingButRefusesLocalWrites() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let dir = TemporaryDirectory("replica-rules")
+        defer { dir.cleanup() }
+        let log = try PostgresLog(url: server.url)
+        var options = Logbook.Options()
+        options.sharedLog = log
+        let local = try Logbook.open(at: dir.file("local.journal"))
+        _ = try await local.append(Event(job: "x", type: .created))
+        local.close()
+        #expect(throws: JournalError.self) { _ = try Logbook.open(at: dir.file("local.journal"), options: options) }
+        let node = try Logbook.open(at: dir.file("node.journal"), options: options)
+        _ = try await node.append(Event(job: "y", type: .created))
+        node.close()
+        await log.shutdown()
+        let plain = try Logbook.open(at: dir.file("node.journal"))
+        defer { plain.close() }
+        #expect(plain.state(of: "y")?.status == .pending, "readable without the shared log")
+        await #expect(throws: JournalError.self) { _ = try await plain.append(Event(job: "y", type: .started, node: "n")) }
+        #expect(try plain.lastSeq() == 1)
+    }
+}
+
+/// A shared log whose first `losses` commits reach the log but lose their answer, as when the
+/// connection dies during COMMIT.
+struct LosingAcknowledgements: SharedLog {
+    let log: PostgresLog
+    let losses: Losses
+    var name: String { log.name }
+    func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
+        let results = try await log.commit(group, retry: retry)
+        if losses.take() { throw .outcomeUnknown("connection lost during COMMIT (test)") }
+        return results
+    }
+    func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+        try await log.read(after: cursor, limit: limit)
+    }
+    func commitNotifications() -> AsyncStream<Void> { log.commitNotifications() }
+    func shutdown() async { await log.shutdown() }
+}
+
+final class Losses: Sendable {
+    private let left: Mutex<Int>
+    init(_ n: Int) { left = Mutex(n) }
+    var remaining: Int { left.withLock { $0 } }
+    /// True while losses remain (and counts one off).
+    func take() -> Bool {
+        left.withLock { n in
+            guard n > 0 else { return false }
+            n -= 1
+            return true
+        }
+    }
+}
