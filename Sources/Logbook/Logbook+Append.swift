@@ -42,6 +42,9 @@ extension Logbook {
         public var appended: Int
         public var firstSeq: UInt64?
         public var lastSeq: UInt64?
+        public init(appended: Int, firstSeq: UInt64?, lastSeq: UInt64?) {
+            (self.appended, self.firstSeq, self.lastSeq) = (appended, firstSeq, lastSeq)
+        }
     }
 
     /// Appends `events` to the journal at `path` (created when missing) in one transaction, all or

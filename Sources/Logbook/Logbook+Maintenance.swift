@@ -67,6 +67,10 @@ extension Logbook {
         at path: String, dropSupersededHeartbeats: Bool, dryRun: Bool
     ) throws -> Journal.CompactionReport {
         try Journal.compact(at: path, dryRun: dryRun) { journal in
+            if dropSupersededHeartbeats, let sharedLog = try journal.sharedLogFollowed() {
+                throw JournalError.replica(
+                    path: path, sharedLog: sharedLog, refused: "compact --drop-superseded-heartbeats (it removes events)")
+            }
             var projections = Projections()
             // Per job: its last applied heartbeat, and whether the job's next event is stamped no earlier.
             // Jobs are interned: the records are read in place and no string is made per event.

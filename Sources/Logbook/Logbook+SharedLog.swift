@@ -34,13 +34,26 @@ extension Logbook {
 
     /// Waits until this node's replica holds everything the shared log had committed when the call
     /// began (what a command run beside no service needs before it reads). Returns at once on a
-    /// logbook without a shared log.
-    public func catchUp() async throws(JournalError) {
+    /// logbook without a shared log. Fails (`JournalError.sharedLog`, naming the error) when a read
+    /// of the shared log fails meanwhile, or, with `limit`, when it takes longer.
+    public func catchUp(within limit: Duration? = nil) async throws(JournalError) {
         guard let shared else { return }
+        let id = shared.catchUps.withLock { c in
+            c.nextID += 1
+            return c.nextID
+        }
+        if let limit {
+            Task.detached { [weak shared] in
+                try? await Task.sleep(for: limit)
+                guard let shared else { return }
+                let why = shared.status.withLock { $0.lastError } ?? "still applying"
+                shared.resumeCatchUp(id, .failure(.sharedLog("\(shared.log.name): not caught up within \(limit): \(why)")))
+            }
+        }
         let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
             let closed = shared.catchUps.withLock { c -> Bool in
                 if c.closed { return true }
-                c.waiting.append((c.readsStarted, continuation))
+                c.waiting.append((c.readsStarted, id, continuation))
                 return false
             }
             if closed { continuation.resume(returning: .failure(.closed)) }
@@ -106,6 +119,14 @@ extension Logbook {
                 rows = try await shared.log.read(after: cursor, limit: SharedReplication.readLimit)
                 failures = 0
             } catch {
+                if Task.isCancelled || shared.isClosed { return }
+                // A catch-up asked before this read cannot succeed now: say why rather than wait.
+                let waiting = shared.catchUps.withLock { c in
+                    let (due, rest) = (c.waiting.filter { $0.generation < generation }, c.waiting.filter { $0.generation >= generation })
+                    c.waiting = rest
+                    return due
+                }
+                for w in waiting { w.continuation.resume(returning: .failure(.sharedLog("\(shared.log.name): \(error)"))) }
                 failures += 1
                 shared.status.withLock { s in
                     if s.reachable { options.warn("cannot read the shared log \(shared.log.name): \(error); retrying") }
@@ -173,6 +194,7 @@ extension Logbook {
             }
         }
         if start < applied.count { absorb(Array(applied[start...])) }
+        if !applied.isEmpty { for observe in shared.commitObservers.withLock({ $0 }) { observe(applied) } }
         if let last = applied.last {
             let lag = Double(options.clock().microseconds - last.appendedAt.microseconds) / 1000
             shared.status.withLock { s in
@@ -201,7 +223,8 @@ final class SharedReplication: Sendable {
     static let readLimit = 4_096
     /// The most events one shared-log transaction carries (a single larger batch goes alone).
     static let groupEvents = 10_000
-    static let commitAttempts = 8
+    /// How long a group is retried (same event ids) while the shared log is unreachable or its answer lost.
+    static let commitRetryWindow: Duration = .seconds(15)
 
     struct Pending {
         var entries: [SharedLogEntry]
@@ -217,7 +240,8 @@ final class SharedReplication: Sendable {
     struct CatchUps {
         var readsStarted = 0
         var closed = false
-        var waiting: [(generation: Int, continuation: CheckedContinuation<Result<Void, JournalError>, Never>)] = []
+        var nextID = 0
+        var waiting: [(generation: Int, id: Int, continuation: CheckedContinuation<Result<Void, JournalError>, Never>)] = []
     }
 
     let log: any SharedLog
@@ -227,6 +251,8 @@ final class SharedReplication: Sendable {
     let queue = Mutex(CommitQueue())
     let catchUps = Mutex(CatchUps())
     let tasks = Mutex<[Task<Void, Never>]>([])
+    let commitObservers = Mutex<[@Sendable ([RecordedEvent]) -> Void]>([])
+    let groupObservers = Mutex<[@Sendable (Int) -> Void]>([])
     let status = Mutex(Logbook.FollowerStatus(cursor: nil, reachable: true, lastError: nil, lagMilliseconds: 0, applied: 0, waitingAppends: 0))
     private let closed = Atomic<Bool>(false)
     /// Set when following stopped for good (the replica and the log disagree): appends fail with it.
@@ -235,6 +261,14 @@ final class SharedReplication: Sendable {
     init(log: any SharedLog) { self.log = log }
 
     var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    func resumeCatchUp(_ id: Int, _ result: Result<Void, JournalError>) {
+        let waiting = catchUps.withLock { c -> CheckedContinuation<Result<Void, JournalError>, Never>? in
+            guard let i = c.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+            return c.waiting.remove(at: i).continuation
+        }
+        waiting?.resume(returning: result)
+    }
 
     func register(_ waiter: AppendWaiter, ids: [EventID]) throws(JournalError) {
         if let failure = failure.withLock({ $0 }) { throw failure }
@@ -281,6 +315,8 @@ final class SharedReplication: Sendable {
             }
             guard let group else { return }
             let results = await commitWithRetries(group.map(\.entries))
+            let events = group.reduce(0) { $0 + $1.entries.count }
+            for observe in groupObservers.withLock({ $0 }) { observe(events) }
             for (pending, result) in zip(group, results) { pending.done.fulfil(result) }
             doorbell.ring()
         }
@@ -290,13 +326,16 @@ final class SharedReplication: Sendable {
     /// ids: the shared log answers batches already stored as stored, so nothing is stored twice.
     private func commitWithRetries(_ group: [[SharedLogEntry]]) async -> [Result<Void, JournalError>] {
         var last: SharedLogError?
-        for attempt in 0..<Self.commitAttempts {
+        let deadline = ContinuousClock.now + Self.commitRetryWindow
+        var attempt = 0
+        while attempt == 0 || ContinuousClock.now < deadline {
             if attempt > 0 {
                 if isClosed, case .unavailable = last { break }
-                try? await Task.sleep(for: .milliseconds(min(2_000, 25 << attempt)))
+                try? await Task.sleep(for: .milliseconds(min(2_000, 25 << min(attempt, 7))))
             }
+            attempt += 1
             do throws(SharedLogError) {
-                return try await log.commit(group, retry: attempt > 0)
+                return try await log.commit(group, retry: attempt > 1)
             } catch {
                 last = error
                 if case .failed = error { break }
@@ -305,7 +344,7 @@ final class SharedReplication: Sendable {
         let detail: String
         switch last {
         case .outcomeUnknown(let why)?:
-            detail = "\(log.name): the commit's outcome is unknown after \(Self.commitAttempts) attempts (\(why)); "
+            detail = "\(log.name): the commit's outcome is unknown after \(attempt) attempts (\(why)); "
                 + "the events may be stored: read the job before appending again"
         case let error?: detail = "\(log.name): \(error)"
         case nil: detail = "\(log.name): closed"

@@ -48,14 +48,24 @@ extension Logbook {
     public func clearStaleReaders() throws(JournalError) -> Int { try journal.clearStaleReaders() }
 
     /// Registers `observer` to see every committed batch, in seq order, just before its caller is
-    /// answered (for metrics). Keep it short: it delays acknowledgements.
+    /// answered (for metrics). Keep it short: it delays acknowledgements. On a shared log: every
+    /// batch this node's follower applies, whichever node appended it.
     public func observeCommits(_ observer: @escaping @Sendable ([RecordedEvent]) -> Void) {
-        journal.observeCommits(observer)
+        if let shared {
+            shared.commitObservers.withLock { $0.append(observer) }
+        } else {
+            journal.observeCommits(observer)
+        }
     }
 
-    /// Registers `observer` to learn the number of events of each group commit (for metrics).
+    /// Registers `observer` to learn the number of events of each group commit (for metrics). On a
+    /// shared log: each of this node's shared-log transactions.
     public func observeGroupCommits(_ observer: @escaping @Sendable (Int) -> Void) {
-        journal.observeGroupCommits(observer)
+        if let shared {
+            shared.groupObservers.withLock { $0.append(observer) }
+        } else {
+            journal.observeGroupCommits(observer)
+        }
     }
 
     /// The number of events stored in the journal at `path`, without folding anything (for a

@@ -75,31 +75,39 @@ public final class PostgresLog: SharedLog {
         let task = schema.withLock { t in
             if let t { return t }
             let made = Task<Void, any Error> {
-                let created = try await self.client.query(PostgresQuery(unsafeSQL: """
-                    CREATE TABLE IF NOT EXISTS \(self.table) (
-                        position bigint GENERATED ALWAYS AS IDENTITY,
-                        tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
-                        job bytea NOT NULL,
-                        version bigint NOT NULL,
-                        type smallint NOT NULL,
-                        record bytea NOT NULL,
-                        event_id uuid NOT NULL UNIQUE,
-                        UNIQUE (job, version)
-                    )
-                    """), logger: self.logger)
-                for try await _ in created {}
-                let indexed = try await self.client.query(
-                    PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(self.table)_follow ON \(self.table) (tx, position)"),
-                    logger: self.logger)
-                for try await _ in indexed {}
+                // Two nodes starting at once would race in CREATE … IF NOT EXISTS (which is not atomic
+                // in PostgreSQL: "type already exists"); one lock per table name serialises them.
+                try await self.client.withTransaction(logger: self.logger) { connection in
+                    try await Self.run(connection, "SELECT pg_advisory_xact_lock(\(Self.lockKey("schema " + self.table)))::text", self.logger)
+                    try await Self.run(connection, PostgresQuery(unsafeSQL: """
+                        CREATE TABLE IF NOT EXISTS \(self.table) (
+                            position bigint GENERATED ALWAYS AS IDENTITY,
+                            tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+                            job bytea NOT NULL,
+                            version bigint NOT NULL,
+                            type smallint NOT NULL,
+                            record bytea NOT NULL,
+                            event_id uuid NOT NULL UNIQUE,
+                            UNIQUE (job, version)
+                        )
+                        """), self.logger)
+                    try await Self.run(
+                        connection,
+                        PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(self.table)_follow ON \(self.table) (tx, position)"),
+                        self.logger)
+                }
             }
             t = made
             return made
         }
         do {
-            try await task.value
+            let unanswered = SharedLogError.unavailable("no answer within \(Self.answerLimit) (is PostgreSQL running and reachable?)")
+            try await Self.within(Self.answerLimit, unanswered: unanswered) { try await task.value }
         } catch {
-            schema.withLock { $0 = nil }  // try again next time
+            schema.withLock { t in
+                t?.cancel()
+                t = nil  // try again next time
+            }
             throw Self.classify(error)
         }
     }
@@ -108,12 +116,42 @@ public final class PostgresLog: SharedLog {
 
     public func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
         try await createSchema()
+        let events = group.reduce(0) { $0 + $1.count }
+        let limit = Self.answerLimit + .milliseconds(events / 10)
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await self.commit(group, retry: retry, on: connection)
+            return try await Self.within(limit, unanswered: .outcomeUnknown("no answer within \(limit)")) {
+                try await self.client.withTransaction(logger: self.logger) { connection in
+                    try await self.commit(group, retry: retry, on: connection)
+                }
             }
         } catch {
             throw Self.classify(error)
+        }
+    }
+
+    /// How long a read, or a commit (plus 1 ms per 10 events), may wait for PostgreSQL before it
+    /// counts as failed. A connection that cannot be made otherwise waits for ever in the pool.
+    static let answerLimit: Duration = .seconds(5)
+
+    /// Runs `body`, or throws `unanswered` when it has not answered within `limit` (and cancels it).
+    /// Unstructured on purpose: a query waiting in the pool for a connection that cannot be made
+    /// ignores cancellation, and a task group would wait for it.
+    static func within<T: Sendable>(
+        _ limit: Duration, unanswered: SharedLogError, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let once = ResumeOnce(continuation)
+            let work = Task {
+                do {
+                    _ = once.resume(.success(try await body()))
+                } catch {
+                    _ = once.resume(.failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                if once.resume(.failure(unanswered)) { work.cancel() }
+            }
         }
     }
 
@@ -220,13 +258,18 @@ public final class PostgresLog: SharedLog {
             WHERE position > \(c.position) ORDER BY position LIMIT \(Int64(limit))
             """
         do {
-            let rows = try await client.query(query, logger: logger)
-            var result: [SharedLogRow] = []
-            for try await (tx, position, version, record, id) in rows.decode((Int64, Int64, Int64, ByteBuffer, UUID).self) {
-                result.append(SharedLogRow(
-                    cursor: .init(tx: tx, position: position), version: UInt64(version), record: Array(buffer: record), id: EventID(id)))
+            let (client, logger) = (self.client, self.logger)
+            let unanswered = SharedLogError.unavailable("no answer within \(Self.answerLimit) (is PostgreSQL running and reachable?)")
+            return try await Self.within(Self.answerLimit, unanswered: unanswered) {
+                let rows = try await client.query(query, logger: logger)
+                var result: [SharedLogRow] = []
+                for try await (tx, position, version, record, id) in rows.decode((Int64, Int64, Int64, ByteBuffer, UUID).self) {
+                    result.append(SharedLogRow(
+                        cursor: .init(tx: tx, position: position), version: UInt64(version), record: Array(buffer: record),
+                        id: EventID(id)))
+                }
+                return result
             }
-            return result
         } catch {
             throw Self.classify(error)
         }
@@ -287,6 +330,18 @@ public final class PostgresLog: SharedLog {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in job.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
         return Int64(bitPattern: h)
+    }
+}
+
+/// A continuation resumed by whichever comes first.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+    /// Resumes with `result` unless resumed already; true when this call did.
+    func resume(_ result: Result<T, any Error>) -> Bool {
+        guard let c = continuation.withLock({ c in defer { c = nil }; return c }) else { return false }
+        c.resume(with: result)
+        return true
     }
 }
 

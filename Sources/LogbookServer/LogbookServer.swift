@@ -11,7 +11,9 @@ import ServiceLifecycle
 public enum LogbookServer {
     public static func run(journalPath: String, configuration: ServerConfiguration, logger: Logger) async throws {
         if configuration.port != 0 { try PortProbe.check(host: configuration.host, port: configuration.port) }
-        let logbook = try Logbook.open(at: journalPath)
+        var options = Logbook.Options()
+        options.sharedLog = configuration.sharedLog
+        let logbook = try Logbook.open(at: journalPath, options: options)
         do {
             try logbook.claimService()
         } catch {
@@ -22,7 +24,8 @@ public enum LogbookServer {
             "journal open",
             metadata: ["path": "\(journalPath)", "snapshotSeq": "\(logbook.openReport.snapshotSeq.map(String.init) ?? "none")",
                        "eventsFolded": "\(logbook.openReport.eventsFolded)",
-                       "ms": "\(Int(logbook.openReport.milliseconds))"])
+                       "ms": "\(Int(logbook.openReport.milliseconds))",
+                       "sharedLog": "\(configuration.sharedLog?.name ?? "none")"])
         let metrics = ServerMetrics()
         metrics.observe(logbook)
         let app = buildApplication(configuration: configuration, logbook: logbook, metrics: metrics, logger: logger)

@@ -47,9 +47,18 @@ public struct Routes: Sendable {
     func addOperations(to router: Router<BasicRequestContext>) {
         router.get("healthz") { request, _ in
             _ = try Routes.query(request, allowed: [])
-            return JSONResponses.response(.ok, JSONText.object([
+            var fields = [
                 ("status", JSONText.quoted("ok")), ("lastSeq", String(self.logbook.currentProjections.coveredSeq)),
-            ]))
+            ]
+            if let follower = self.logbook.followerStatus() {
+                fields.append(("sharedLog", JSONText.object([
+                    ("reachable", follower.reachable ? "true" : "false"),
+                    ("lagMilliseconds", String(Int(follower.lagMilliseconds.rounded()))),
+                    ("applied", String(follower.applied)),
+                    ("error", follower.lastError.map(JSONText.quoted) ?? "null"),
+                ])))
+            }
+            return JSONResponses.response(.ok, JSONText.object(fields))
         }
         router.get("openapi.yaml") { request, _ in
             _ = try Routes.query(request, allowed: [])

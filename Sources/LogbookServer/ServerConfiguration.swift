@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var maxFollowerLag = 512
     /// On graceful shutdown, append `interrupted` (reason `shutdown`) for this node's running jobs.
     public var interruptRunningOnShutdown: String?
+    /// A shared log (docs/scale-out.md): the journal is then this node's replica. The caller owns it.
+    public var sharedLog: (any SharedLog)?
 
     public init() {}
 

@@ -12,6 +12,9 @@ public final class ServerMetrics: Sendable {
     private let anomalies: Gauge
     private let lastSeq: Gauge
     private let slowFollowers: Counter
+    private let sharedLogUp: Gauge
+    private let followerLag: Gauge
+    private let followerApplied: Gauge
 
     public init() {
         var appended: [EventType: Counter] = [:]
@@ -44,6 +47,14 @@ public final class ServerMetrics: Sendable {
             descriptor: Self.metric(
                 "sse_followers_disconnected", unit: "total",
                 help: "SSE clients disconnected for falling too far behind (they resume with Last-Event-ID)"))
+        sharedLogUp = registry.makeGauge(
+            descriptor: Self.metric("shared_log_up", unit: "", help: "1 while the shared log (PostgreSQL) answers this node's follower; absent without one"))
+        followerLag = registry.makeGauge(
+            descriptor: Self.metric(
+                "follower_lag", unit: "seconds",
+                help: "Time from an event's acceptance by any node to its application to this node's replica (last batch applied)"))
+        followerApplied = registry.makeGauge(
+            descriptor: Self.metric("follower_applied", unit: "events", help: "Events this node's follower applied since it started"))
     }
 
     /// `logbook_<name>_<unit>` (no unit: `logbook_<name>`).
@@ -70,6 +81,11 @@ public final class ServerMetrics: Sendable {
         for (status, gauge) in jobsByStatus { gauge.set(to: Double(counts[status] ?? 0)) }
         anomalies.set(to: Double(projections.anomalyTotal))
         lastSeq.set(to: Double(projections.coveredSeq))
+        if let follower = logbook.followerStatus() {
+            sharedLogUp.set(to: follower.reachable ? 1 : 0)
+            followerLag.set(to: follower.lagMilliseconds / 1000)
+            followerApplied.set(to: Double(follower.applied))
+        }
         return registry.emitToString()
     }
 }

@@ -44,15 +44,16 @@ struct AppendCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("--\(error.field): \(error.problem)")
         }
-        let logbook = try global.openForWriting(snapshotEvery: nil, create: true)
-        defer { logbook.close() }
-        let outcome: AppendOutcome
-        do {
-            outcome = try await logbook.append(event, expectedVersion: expectVersion)
-        } catch .versionConflict(let job, let expected, let actual) {
-            Terminal.errorLine("Error: version conflict on job \(job.printable): expected version \(expected), actual version \(actual); nothing stored")
-            throw ExitCode.versionConflict
+        try await global.withWriter(create: true) { logbook in
+            let outcome: AppendOutcome
+            do {
+                outcome = try await logbook.append(event, expectedVersion: expectVersion)
+            } catch JournalError.versionConflict(let job, let expected, let actual) {
+                Terminal.errorLine(
+                    "Error: version conflict on job \(job.printable): expected version \(expected), actual version \(actual); nothing stored")
+                throw ExitCode.versionConflict
+            }
+            try AppendReport.print(outcome, json: json, logbook: logbook)
         }
-        try AppendReport.print(outcome, json: json, logbook: logbook)
     }
 }

@@ -16,6 +16,7 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        try global.refuseSharedLog("demo", "writes a fresh local journal; run it without --postgres")
         let events = try EventLines.parse(Array(IncidentJournal.lines.utf8), source: "demo data")
         let existing = (try? Logbook.eventCount(at: global.journalPath)) ?? 0
         guard existing == 0 else {
@@ -26,7 +27,7 @@ struct DemoCommand: AsyncParsableCommand {
         say("# Logbook demo: four real incidents, replayed as events")
         say("Ingested \(stored.appended) events (seq 1...\(stored.lastSeq ?? 0)) into \(global.journalPath).\n")
 
-        let logbook = try global.openForReading()
+        let logbook = try await global.openForReading()
         defer { logbook.close() }
         say("$ logbook jobs --now \(now)")
         var all = try JobsCommand.parse(["--now", now])

@@ -18,7 +18,7 @@ struct ExplainCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let logbook = try global.openForReading()
+        let logbook = try await global.openForReading()
         defer { logbook.close() }
         let timeline = try logbook.history(of: job)
         guard let explanation = Explanation(timeline) else { throw CLIError("no such job: \(job.printable)") }

@@ -40,11 +40,18 @@ struct IngestCommand: AsyncParsableCommand {
             Terminal.line(json ? JSONText.object([("appended", "0"), ("firstSeq", "null"), ("lastSeq", "null")]) : "appended 0 events")
             return
         }
-        let bar = Mutex(ProgressBar(total: events.count >= ProgressBar.eventThreshold ? events.count : 0, label: "committing", unit: "events"))
-        let report = try await Logbook.ingest(events, into: global.journalPath) { written in
-            bar.withLock { $0.update(written) }
+        let report: Logbook.IngestReport
+        if global.postgresURL != nil {
+            // Through the shared log: one batch, one PostgreSQL transaction, all or none.
+            let outcome = try await global.withWriter(create: true) { logbook in try await logbook.append(events) }
+            report = Logbook.IngestReport(appended: outcome.events.count, firstSeq: outcome.seqs.first, lastSeq: outcome.seqs.last)
+        } else {
+            let bar = Mutex(ProgressBar(total: events.count >= ProgressBar.eventThreshold ? events.count : 0, label: "committing", unit: "events"))
+            report = try await Logbook.ingest(events, into: global.journalPath) { written in
+                bar.withLock { $0.update(written) }
+            }
+            bar.withLock { $0.finish() }
         }
-        bar.withLock { $0.finish() }
         let (first, last) = (report.firstSeq ?? 0, report.lastSeq ?? 0)
         Terminal.line(
             json

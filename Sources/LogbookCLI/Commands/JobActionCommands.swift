@@ -42,25 +42,25 @@ enum AppendReport {
 /// fold would ignore, append under the version read, print the outcome.
 enum JobAction {
     static func run(
-        _ global: GlobalOptions, job: String, json: Bool, _ makeEvent: (JobState) -> Event
+        _ global: GlobalOptions, job: String, json: Bool, _ makeEvent: @escaping (JobState) -> Event
     ) async throws {
-        let logbook = try global.openForWriting(snapshotEvery: nil, create: false)
-        defer { logbook.close() }
-        let outcome: AppendOutcome
-        do {
-            outcome = try await logbook.act(on: job, makeEvent)
-        } catch Logbook.Refusal.noSuchJob {
-            throw CLIError("no such job: \(job.printable)")
-        } catch Logbook.Refusal.wouldBeIgnored(let anomaly) {
-            // Storing an event the fold ignores would change nothing: say why instead.
-            throw CLIError("\(job.printable): \(anomaly.message.printable.replacingIgnored()); nothing appended")
-        } catch JournalError.versionConflict(_, let expected, let actual) {
-            Terminal.errorLine(
-                "Error: \(job.printable) changed while this command ran (version \(expected) when read, \(actual) now); "
-                    + "nothing stored. Look again (logbook status \(job.printable)) and retry if it still applies.")
-            throw ExitCode.versionConflict
+        try await global.withWriter(create: false) { logbook in
+            let outcome: AppendOutcome
+            do {
+                outcome = try await logbook.act(on: job, makeEvent)
+            } catch Logbook.Refusal.noSuchJob {
+                throw CLIError("no such job: \(job.printable)")
+            } catch Logbook.Refusal.wouldBeIgnored(let anomaly) {
+                // Storing an event the fold ignores would change nothing: say why instead.
+                throw CLIError("\(job.printable): \(anomaly.message.printable.replacingIgnored()); nothing appended")
+            } catch JournalError.versionConflict(_, let expected, let actual) {
+                Terminal.errorLine(
+                    "Error: \(job.printable) changed while this command ran (version \(expected) when read, \(actual) now); "
+                        + "nothing stored. Look again (logbook status \(job.printable)) and retry if it still applies.")
+                throw ExitCode.versionConflict
+            }
+            try AppendReport.print(outcome, json: json, logbook: logbook)
         }
-        try AppendReport.print(outcome, json: json, logbook: logbook)
     }
 }
 

@@ -52,7 +52,7 @@ struct JobsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let q = try query()
-        let logbook = try global.openForReading()
+        let logbook = try await global.openForReading()
         defer { logbook.close() }
         let jobs = logbook.jobs(q)
         if json {

@@ -35,7 +35,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logbook = try global.openForReading()
+        let logbook = try await global.openForReading()
         defer { logbook.close() }
         let timeline = try logbook.history(of: job)
         guard !timeline.isEmpty else { throw CLIError("no such job: \(job.printable)") }

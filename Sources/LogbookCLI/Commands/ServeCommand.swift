@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import Logbook
+import LogbookPostgres
 import LogbookServer
 import Logging
 
@@ -98,6 +99,15 @@ struct ServeCommand: AsyncParsableCommand {
         let config = try configuration()
         var logger = Logger(label: "logbook")
         logger.logLevel = .info
-        try await LogbookServer.run(journalPath: global.journalPath, configuration: config, logger: logger)
+        var configuration = config
+        let log = try global.postgresURL.map { try PostgresLog(url: $0) }
+        configuration.sharedLog = log
+        do {
+            try await LogbookServer.run(journalPath: global.journalPath, configuration: configuration, logger: logger)
+        } catch {
+            await log?.shutdown()
+            throw error
+        }
+        await log?.shutdown()
     }
 }

@@ -16,7 +16,7 @@ struct StatsCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
-        let logbook = try global.openForReading()
+        let logbook = try await global.openForReading()
         defer { logbook.close() }
         let storage = try logbook.storageStatistics()
         let projections = logbook.currentProjections

@@ -28,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logbook = try global.openForReading()
+        let logbook = try await global.openForReading()
         defer { logbook.close() }
         let state: JobState?
         if let untilSeq {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import JobTimeline
 import Logbook
+import LogbookPostgres
 
 struct TailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,8 +35,16 @@ struct TailCommand: AsyncParsableCommand {
         var options = Logbook.Options()
         options.readOnly = true
         options.foreignAppendPollInterval = .milliseconds(100)
+        // With a shared log, tail follows it into the replica itself (a node beside it may too).
+        let log = try global.postgresURL.map { try PostgresLog(url: $0) }
+        if let log {
+            options.readOnly = false
+            options.snapshotEvery = nil
+            options.sharedLog = log
+        }
         let logbook = try Logbook.open(at: global.journalPath, options: options)
         defer { logbook.close() }
+        if log != nil { try await logbook.catchUp(within: GlobalOptions.catchUpLimit) }
         let wanted = Set(jobs.map { ExactID($0) })
         let colour = Terminal.colourOnStdout
         var states: [ExactID: JobState] = [:]

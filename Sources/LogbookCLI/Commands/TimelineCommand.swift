@@ -42,7 +42,7 @@ struct TimelineCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logbook = try global.openForReading()
+        let logbook = try await global.openForReading()
         defer { logbook.close() }
         var history = try logbook.history(of: job)
         if let untilSeq { history = Array(history.prefix { $0.event.seq <= untilSeq }) }
