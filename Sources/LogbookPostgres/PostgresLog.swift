@@ -29,11 +29,13 @@ public final class PostgresLog: SharedLog {
 
     /// A log over `client`, which the caller runs (`client.run()`) and owns. `table` is checked by
     /// `validateTable` (letters, digits and underscores).
-    public init(client: PostgresClient, name: String, table: String = "logbook_events", logger: Logger = PostgresLog.quietLogger)
-        throws(JournalError)
-    {
+    public init(
+        client: PostgresClient, name: String, table: String = "logbook_events", answerLimit: Duration = .seconds(5),
+        logger: Logger = PostgresLog.quietLogger
+    ) throws(JournalError) {
         try Self.validateTable(table)
         (self.client, self.name, self.table, self.logger) = (client, name + "#" + table, table, logger)
+        self.answerLimit = answerLimit
         running = Mutex(nil)
     }
 
@@ -46,6 +48,7 @@ public final class PostgresLog: SharedLog {
         configuration.options.maximumConnections = 8  // a commit, a read and the listener at a time, with room
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         (self.client, self.name, self.table, self.logger) = (client, parsed.name + "#" + table, table, logger)
+        answerLimit = parsed.answerLimit
         running = Mutex(Task.detached { await client.run() })
     }
 
@@ -95,14 +98,15 @@ public final class PostgresLog: SharedLog {
                         connection,
                         PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(self.table)_follow ON \(self.table) (tx, position)"),
                         self.logger)
+                    try await Self.run(connection, PostgresQuery(unsafeSQL: Self.commitFunction(self.table)), self.logger)
                 }
             }
             t = made
             return made
         }
         do {
-            let unanswered = SharedLogError.unavailable("no answer within \(Self.answerLimit) (is PostgreSQL running and reachable?)")
-            try await Self.within(Self.answerLimit, unanswered: unanswered) { try await task.value }
+            let unanswered = SharedLogError.unavailable("no answer within \(answerLimit) (is PostgreSQL running and reachable?)")
+            try await Self.within(answerLimit, unanswered: unanswered) { try await task.value }
         } catch {
             schema.withLock { t in
                 t?.cancel()
@@ -117,7 +121,7 @@ public final class PostgresLog: SharedLog {
     public func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
         try await createSchema()
         let events = group.reduce(0) { $0 + $1.count }
-        let limit = Self.answerLimit + .milliseconds(events / 10)
+        let limit = answerLimit + .milliseconds(events / 10)
         do {
             return try await Self.within(limit, unanswered: .outcomeUnknown("no answer within \(limit)")) {
                 try await self.client.withTransaction(logger: self.logger) { connection in
@@ -130,12 +134,14 @@ public final class PostgresLog: SharedLog {
     }
 
     /// How long a read, or a commit (plus 1 ms per 10 events), may wait for PostgreSQL before it
-    /// counts as failed. A connection that cannot be made otherwise waits for ever in the pool.
-    static let answerLimit: Duration = .seconds(5)
+    /// counts as failed (default 5 s; the URL's `connect_timeout`, in seconds, sets it). A
+    /// connection that cannot be made otherwise waits for ever in the pool.
+    public let answerLimit: Duration
 
     /// Runs `body`, or throws `unanswered` when it has not answered within `limit` (and cancels it).
     /// Unstructured on purpose: a query waiting in the pool for a connection that cannot be made
-    /// ignores cancellation, and a task group would wait for it.
+    /// ignores cancellation, and a task group would wait for it. One watchdog task checks every
+    /// deadline, so a call costs one task, not a sleeping timer each.
     static func within<T: Sendable>(
         _ limit: Duration, unanswered: SharedLogError, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
@@ -148,8 +154,7 @@ public final class PostgresLog: SharedLog {
                     _ = once.resume(.failure(error))
                 }
             }
-            Task {
-                try? await Task.sleep(for: limit)
+            Watchdog.shared.watch(until: ContinuousClock.now + limit) {
                 if once.resume(.failure(unanswered)) { work.cancel() }
             }
         }
@@ -158,72 +163,111 @@ public final class PostgresLog: SharedLog {
     private func commit(_ group: [[SharedLogEntry]], retry: Bool, on connection: PostgresConnection) async throws
         -> [Result<Void, JournalError>]
     {
-        // 1. Every job's lock before any write (docs/scale-out.md: why xid order is version order),
-        //    in the order of the keys, so two groups never wait for each other in a cycle.
-        let jobs = Set(group.joined().map(\.job))
-        let keys = Set(jobs.map(Self.lockKey)).sorted()
-        try await Self.run(connection, "SELECT pg_advisory_xact_lock(k)::text FROM unnest(\(keys)::bigint[]) AS k", logger)
-        // 2. A retry answers batches stored by an attempt whose outcome was lost.
-        var stored: Set<UUID> = []
-        if retry {
-            let ids = group.joined().map { UUID($0.id) }
-            let rows = try await connection.query("SELECT event_id FROM \(unescaped: table) WHERE event_id = ANY(\(ids))", logger: logger)
-            for try await id in rows.decode(UUID.self) { stored.insert(id) }
-        }
-        // 3. Current versions.
-        var versions: [String: UInt64] = [:]
-        let jobBytes = jobs.map { ByteBuffer(string: $0) }
-        let current = try await connection.query(
-            "SELECT job, max(version) FROM \(unescaped: table) WHERE job = ANY(\(jobBytes)) GROUP BY job", logger: logger)
-        for try await (job, version) in current.decode((ByteBuffer, Int64).self) {
-            versions[String(decoding: job.readableBytesView, as: UTF8.self)] = UInt64(version)
-        }
-        // 4. Expectations batch by batch (a conflicting batch fails alone), then one insert of the rest.
-        var results: [Result<Void, JournalError>] = []
-        var insert = (job: [ByteBuffer](), version: [Int64](), type: [Int16](), record: [ByteBuffer](), id: [UUID]())
+        // The whole group is one call of the table's commit function (one round trip inside the
+        // transaction): it takes every job's lock, in the order of the keys, before any write
+        // (docs/scale-out.md: why xid order is version order), then checks and inserts batch by batch.
+        let keys = Set(group.joined().map { Self.lockKey($0.job) }).sorted()
+        var ends: [Int32] = []
+        var (jobs, expected, types, records, ids) = ([ByteBuffer](), [Int64](), [Int16](), [ByteBuffer](), [UUID]())
         for batch in group {
-            if let first = batch.first, stored.contains(UUID(first.id)) {
-                results.append(.success(()))  // stored by the lost attempt, whole (a batch is one transaction)
-                continue
-            }
-            var next = versions
-            var conflict: JournalError?
             for entry in batch {
-                let actual = next[entry.job] ?? 0
-                if let expected = entry.expectedVersion, expected != actual {
-                    conflict = .versionConflict(job: entry.job, expected: expected, actual: actual)
-                    break
-                }
-                next[entry.job] = actual + 1
+                jobs.append(ByteBuffer(string: entry.job))
+                expected.append(entry.expectedVersion.map { Int64($0) } ?? -1)
+                types.append(Int16(entry.type.rawValue))
+                records.append(ByteBuffer(bytes: entry.record))
+                ids.append(UUID(entry.id))
             }
-            if let conflict {
-                results.append(.failure(conflict))
-                continue
-            }
-            var assigned = versions
-            for entry in batch {
-                let version = (assigned[entry.job] ?? 0) + 1
-                assigned[entry.job] = version
-                insert.job.append(ByteBuffer(string: entry.job))
-                insert.version.append(Int64(version))
-                insert.type.append(Int16(entry.type.rawValue))
-                insert.record.append(ByteBuffer(bytes: entry.record))
-                insert.id.append(UUID(entry.id))
-            }
-            versions = next
-            results.append(.success(()))
+            ends.append(Int32(jobs.count))
         }
-        if !insert.id.isEmpty {
-            try await Self.run(
-                connection,
-                """
-                INSERT INTO \(unescaped: table) (job, version, type, record, event_id)
-                SELECT * FROM unnest(\(insert.job)::bytea[], \(insert.version)::bigint[], \(insert.type)::smallint[],
-                                     \(insert.record)::bytea[], \(insert.id)::uuid[])
-                """, logger)
-            try await Self.run(connection, "NOTIFY \(unescaped: table)", logger)
+        let rows = try await connection.query(
+            """
+            SELECT batch, job, expected, actual FROM \(unescaped: table)_commit(
+                \(keys)::bigint[], \(ends)::int[], \(jobs)::bytea[], \(expected)::bigint[], \(types)::smallint[],
+                \(records)::bytea[], \(ids)::uuid[], \(retry))
+            """, logger: logger)
+        var results = [Result<Void, JournalError>](repeating: .success(()), count: group.count)
+        for try await (batch, job, expected, actual) in rows.decode((Int32, ByteBuffer, Int64, Int64).self) {
+            results[Int(batch) - 1] = .failure(
+                .versionConflict(
+                    job: String(decoding: job.readableBytesView, as: UTF8.self), expected: UInt64(expected), actual: UInt64(actual)))
         }
         return results
+    }
+
+    /// The commit function: one group, all in the caller's transaction. Every statement of a
+    /// VOLATILE PL/pgSQL function takes a new snapshot, so the versions it reads after the locks are
+    /// those the previous holders committed. Returns one row per batch refused for its expected
+    /// versions (`expected` -1 means none); the other batches are stored, or, with `retry`, were
+    /// stored by an earlier attempt (their first event id is there: a batch is stored whole). The
+    /// common case, no conflict and no retry, costs one check and one insert for the whole group.
+    static func commitFunction(_ table: String) -> String {
+        """
+        CREATE OR REPLACE FUNCTION \(table)_commit(
+            p_keys bigint[], p_ends int[], p_job bytea[], p_expected bigint[], p_type smallint[], p_record bytea[], p_id uuid[],
+            p_retry boolean)
+        RETURNS TABLE (batch int, job bytea, expected bigint, actual bigint)
+        LANGUAGE plpgsql VOLATILE AS $fn$
+        DECLARE
+            b int;
+            first int := 1;
+            inserted boolean := false;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(k) FROM unnest(p_keys) AS k;
+            -- Fast path (no retry, no conflict): if every expectation holds with every batch stored,
+            -- every batch is stored; one check and one insert for the whole group.
+            IF NOT p_retry THEN
+                PERFORM 1
+                FROM (SELECT u.expected, coalesce(c.v, 0) + row_number() OVER (PARTITION BY u.job ORDER BY u.i) - 1 AS cur
+                      FROM unnest(p_job, p_expected) WITH ORDINALITY AS u(job, expected, i)
+                      LEFT JOIN (SELECT t.job, max(t.version) AS v FROM \(table) t WHERE t.job = ANY(p_job) GROUP BY t.job) c
+                      ON c.job = u.job) e
+                WHERE e.expected >= 0 AND e.expected <> e.cur
+                LIMIT 1;
+                IF NOT FOUND THEN
+                    INSERT INTO \(table) (job, version, type, record, event_id)
+                    SELECT u.job, coalesce(c.v, 0) + row_number() OVER (PARTITION BY u.job ORDER BY u.i), u.type, u.record, u.id
+                    FROM unnest(p_job, p_type, p_record, p_id) WITH ORDINALITY AS u(job, type, record, id, i)
+                    LEFT JOIN (SELECT t.job, max(t.version) AS v FROM \(table) t WHERE t.job = ANY(p_job) GROUP BY t.job) c
+                    ON c.job = u.job
+                    ORDER BY u.i;
+                    IF coalesce(array_length(p_job, 1), 0) > 0 THEN
+                        PERFORM pg_notify('\(table)', '');
+                    END IF;
+                    RETURN;
+                END IF;
+            END IF;
+            -- Otherwise batch by batch: a refused batch does not move the versions of the next.
+            FOR b IN 1 .. coalesce(array_length(p_ends, 1), 0) LOOP
+                IF p_retry AND EXISTS (SELECT 1 FROM \(table) t WHERE t.event_id = p_id[first]) THEN
+                    first := p_ends[b] + 1;
+                    CONTINUE;
+                END IF;
+                SELECT e.job, e.expected, coalesce(c.v, 0) + e.earlier INTO job, expected, actual
+                FROM (SELECT u.job, u.expected, u.i, row_number() OVER (PARTITION BY u.job ORDER BY u.i) - 1 AS earlier
+                      FROM unnest(p_job[first:p_ends[b]], p_expected[first:p_ends[b]]) WITH ORDINALITY AS u(job, expected, i)) e
+                LEFT JOIN LATERAL (SELECT max(t.version) AS v FROM \(table) t WHERE t.job = e.job) c ON true
+                WHERE e.expected >= 0 AND e.expected <> coalesce(c.v, 0) + e.earlier
+                ORDER BY e.i LIMIT 1;
+                IF FOUND THEN
+                    batch := b;
+                    RETURN NEXT;
+                ELSE
+                    INSERT INTO \(table) (job, version, type, record, event_id)
+                    SELECT u.job, coalesce(c.v, 0) + row_number() OVER (PARTITION BY u.job ORDER BY u.i), u.type, u.record, u.id
+                    FROM unnest(p_job[first:p_ends[b]], p_type[first:p_ends[b]], p_record[first:p_ends[b]], p_id[first:p_ends[b]])
+                         WITH ORDINALITY AS u(job, type, record, id, i)
+                    LEFT JOIN LATERAL (SELECT max(t.version) AS v FROM \(table) t WHERE t.job = u.job) c ON true
+                    ORDER BY u.i;
+                    inserted := true;
+                END IF;
+                first := p_ends[b] + 1;
+            END LOOP;
+            IF inserted THEN
+                PERFORM pg_notify('\(table)', '');
+            END IF;
+        END
+        $fn$
+        """
     }
 
     /// Runs `query` to its end: a statement's error surfaces only while its results are read, and
@@ -250,7 +294,7 @@ public final class PostgresLog: SharedLog {
             belowXmin
             ? """
             SELECT tx::text::bigint, position, version, record, event_id FROM \(unescaped: table)
-            WHERE (tx::text::bigint, position) > (\(c.tx), \(c.position)) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+            WHERE (tx, position) > (\(String(c.tx))::xid8, \(c.position)) AND tx < pg_snapshot_xmin(pg_current_snapshot())
             ORDER BY tx, position LIMIT \(Int64(limit))
             """
             : """
@@ -259,8 +303,8 @@ public final class PostgresLog: SharedLog {
             """
         do {
             let (client, logger) = (self.client, self.logger)
-            let unanswered = SharedLogError.unavailable("no answer within \(Self.answerLimit) (is PostgreSQL running and reachable?)")
-            return try await Self.within(Self.answerLimit, unanswered: unanswered) {
+            let unanswered = SharedLogError.unavailable("no answer within \(answerLimit) (is PostgreSQL running and reachable?)")
+            return try await Self.within(answerLimit, unanswered: unanswered) {
                 let rows = try await client.query(query, logger: logger)
                 var result: [SharedLogRow] = []
                 for try await (tx, position, version, record, id) in rows.decode((Int64, Int64, Int64, ByteBuffer, UUID).self) {
@@ -279,7 +323,7 @@ public final class PostgresLog: SharedLog {
     /// follower reads, so nothing notified meanwhile waits for the next poll).
     public func commitNotifications() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let task = Task.detached { [client, table, logger] in
+        let task = Task.detached { [client, table] in
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
@@ -333,6 +377,39 @@ public final class PostgresLog: SharedLog {
     }
 }
 
+/// Runs each expiry it is given once its deadline has passed (checked every 100 ms by one task).
+final class Watchdog: Sendable {
+    static let shared = Watchdog()
+    private let state = Mutex<(entries: [(deadline: ContinuousClock.Instant, expire: @Sendable () -> Void)], running: Bool)>(([], false))
+
+    func watch(until deadline: ContinuousClock.Instant, _ expire: @escaping @Sendable () -> Void) {
+        let start = state.withLock { s -> Bool in
+            s.entries.append((deadline, expire))
+            defer { s.running = true }
+            return !s.running
+        }
+        if start { Task.detached { await self.run() } }
+    }
+
+    private func run() async {
+        while true {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = ContinuousClock.now
+            let due = state.withLock { s -> [@Sendable () -> Void]? in
+                if s.entries.isEmpty {
+                    s.running = false
+                    return nil
+                }
+                let due = s.entries.filter { $0.deadline <= now }.map(\.expire)
+                s.entries.removeAll { $0.deadline <= now }
+                return due
+            }
+            guard let due else { return }
+            for expire in due { expire() }
+        }
+    }
+}
+
 /// A continuation resumed by whichever comes first.
 final class ResumeOnce<T: Sendable>: Sendable {
     private let continuation: Mutex<CheckedContinuation<T, any Error>?>
@@ -370,6 +447,8 @@ extension EventID {
 /// require, verify-full).
 struct PostgresURL {
     var configuration: PostgresClient.Configuration
+    /// How long to wait for an answer (`connect_timeout`).
+    var answerLimit: Duration
     /// Where the log is, without user or password (two nodes logging in differently follow one log).
     var name: String
 
@@ -384,8 +463,13 @@ struct PostgresURL {
         var database = String(url.path.drop(while: { $0 == "/" }))
         database = database.removingPercentEncoding ?? database
         let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        for key in query.keys where !["host", "sslmode", "port", "application_name"].contains(key) {
-            throw bad("unknown parameter \"\(key)\" (known: host, port, sslmode)")
+        for key in query.keys where !["host", "sslmode", "port", "connect_timeout", "application_name"].contains(key) {
+            throw bad("unknown parameter \"\(key)\" (known: host, port, sslmode, connect_timeout)")
+        }
+        answerLimit = .seconds(5)
+        if let t = query["connect_timeout"] {
+            guard let n = Int(t), (1...3600).contains(n) else { throw bad("connect_timeout \"\(t)\" is not a number of seconds (1 to 3600)") }
+            answerLimit = .seconds(n)
         }
         var port = url.port ?? 5432
         if let p = query["port"] {

@@ -18,7 +18,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            let log = try PostgresLog(client: client, name: "test")
+            let log = try PostgresLog(client: client, name: "test", answerLimit: .seconds(300))
             try await log.createSchema()
             try await body(log, client)
         }

@@ -92,6 +92,30 @@ import Testing
         }
     }
 
+    /// The worker API carries over: a worker running its job on node A is cancelled at once when an
+    /// operator cancels the job on node B (node A's follower applies the cancel, woken by
+    /// PostgreSQL's notification, and `changes(of:)` tells the worker). The clock never moves.
+    @Test func aCancelOnOneNodeStopsAWorkerOnAnother() async throws {
+        try await withNodes(2) { nodes, _, _ in
+            let started = Shared(false)
+            let run = Task {
+                try await nodes[0].run(job: "scan-3", node: "node-a", heartbeatEvery: .seconds(5), clock: ManualClock()) { _ in
+                    started.set(true)
+                    try await Task.sleep(for: .seconds(3600))
+                }
+            }
+            #expect(await eventually { started.value })
+            try await nodes[1].catchUp()
+            let version = try #require(nodes[1].state(of: "scan-3")).version
+            let cancel = try await nodes[1].append(Event(job: "scan-3", type: .cancelled, reason: "operator"), expectedVersion: version)
+            let final = try await value(of: run, within: patientSeconds)
+            #expect(final.status == .cancelled && final.decidedBy == cancel.seqs.first, "the same seq on both nodes")
+            try await nodes[0].catchUp()
+            try await nodes[1].catchUp()
+            #expect(nodes[0].state(of: "scan-3") == nodes[1].state(of: "scan-3"))
+        }
+    }
+
     /// Many tasks on two nodes append multi-job batches at once; afterwards, in every replica, each
     /// job's versions are strictly increasing in log order, the projections equal a fold from
     /// scratch (`verify`), and the replicas are identical, seqs included.

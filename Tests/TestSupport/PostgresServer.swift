@@ -17,8 +17,9 @@ public final class PostgresServer: @unchecked Sendable {
     public var socketDirectory: String { directory.path }
     public var socketPath: String { directory.path + "/.s.PGSQL.5432" }
     private var data: String { directory.file("data") }
-    /// The URL Logbook takes (`--postgres`): the unix socket, user postgres, database postgres.
-    public var url: String { "postgresql://postgres@/postgres?host=\(socketDirectory)" }
+    /// The URL Logbook takes (`--postgres`): the unix socket, user postgres, database postgres, and
+    /// a patient answer limit (a loaded test machine can take seconds to answer).
+    public var url: String { "postgresql://postgres@/postgres?host=\(socketDirectory)&connect_timeout=300" }
 
     public init() throws {
         directory = TemporaryDirectory("pg")
