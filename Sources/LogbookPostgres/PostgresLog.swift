@@ -24,7 +24,8 @@ public final class PostgresLog: SharedLog {
     let logger: Logger
     /// The client's connection pool runs in this task when the log made the client itself.
     private let running: Mutex<Task<Void, Never>?>
-    private let listener = Mutex<Task<Void, Never>?>(nil)
+    /// One LISTEN task per `commitNotifications()` stream (each logbook on this log has its own).
+    private let listeners = Mutex<[Task<Void, Never>]>([])
     private let schema = Mutex<Task<Void, any Error>?>(nil)
 
     /// A log over `client`, which the caller runs (`client.run()`) and owns. `table` is checked by
@@ -67,7 +68,7 @@ public final class PostgresLog: SharedLog {
     }
 
     public func shutdown() async {
-        listener.withLock { $0?.cancel() }
+        listeners.withLock { for t in $0 { t.cancel() } }
         running.withLock { $0?.cancel() }
     }
 
@@ -339,10 +340,7 @@ public final class PostgresLog: SharedLog {
             }
             continuation.finish()
         }
-        listener.withLock { old in
-            old?.cancel()
-            old = task
-        }
+        listeners.withLock { $0.append(task) }
         continuation.onTermination = { _ in task.cancel() }
         return stream
     }
