@@ -20,6 +20,10 @@ extension Logbook {
         public var snapshotSeq: UInt64?
         public var fileBytes = 0
         public var mapBytes = 0
+        /// The shared log this journal is a replica of (docs/scale-out.md), and the place in it of
+        /// the last record applied; nil for an ordinary journal.
+        public var replicaOf: String?
+        public var replicaCursor: Journal.ReplicaCursor?
     }
 
     /// Reads the whole log once (records in place, no string per event) for `StorageStatistics`.
@@ -39,6 +43,8 @@ extension Logbook {
         s.snapshotSeq = try journal.latestSnapshot()?.seq
         s.fileBytes = journal.fileSize
         s.mapBytes = journal.mapSize
+        s.replicaOf = try journal.sharedLogFollowed()
+        s.replicaCursor = try journal.replicaCursor()
         return s
     }
 

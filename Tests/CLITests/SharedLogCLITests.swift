@@ -62,6 +62,10 @@ import Glibc
         #expect(archive.status == 1 && archive.stderr.contains("archive (it removes events)"), "\(archive.stderr)")
         #expect(try cli.run(["compact"], journal: replica).status == 0, "a plain compact of a replica works")
         #expect(try cli.run(["verify"], journal: replica).status == 0)
+        let stats = try cli.run(["stats"], journal: replica).stdout
+        #expect(stats.contains("replica of:    postgresql:///postgres?host=") && stats.contains("applied through tx "), "\(stats)")
+        let statsJSON = try cli.run(["stats", "--json"], journal: replica).stdout
+        #expect(statsJSON.contains(#""replicaOf":"postgresql:///postgres?host="#) && statsJSON.contains(#""replicaCursor":{"tx":"#))
         #expect(try cli.run(["status", "scan-3"], journal: replica).stdout.contains("cancelled"))
         #expect(try cli.run(["--postgres", server.url, "demo"], journal: cli.dir.file("demo.journal")).status != 0)
         // A journal with events of its own is not a replica of anything.

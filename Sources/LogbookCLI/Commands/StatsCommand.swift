@@ -38,6 +38,10 @@ struct StatsCommand: AsyncParsableCommand {
                 ("fileBytes", String(storage.fileBytes)),
                 ("mapBytes", String(storage.mapBytes)),
                 ("snapshotSeq", storage.snapshotSeq.map { String($0) } ?? "null"),
+                ("replicaOf", storage.replicaOf.map(JSONText.quoted) ?? "null"),
+                ("replicaCursor", storage.replicaCursor.map {
+                    JSONText.object([("tx", String($0.tx)), ("position", String($0.position))])
+                } ?? "null"),
             ]))
             return
         }
@@ -52,6 +56,10 @@ struct StatsCommand: AsyncParsableCommand {
         lines.append("anomalies:     \(projections.anomalyTotal)")
         lines.append("file size:     \(ByteCount.format(storage.fileBytes)) (map \(ByteCount.format(storage.mapBytes)))")
         lines.append("snapshot:      \(storage.snapshotSeq.map { "covers seq \($0)" } ?? "none")")
+        if let log = storage.replicaOf {
+            let cursor = storage.replicaCursor.map { "applied through tx \($0.tx), position \($0.position)" } ?? "nothing applied yet"
+            lines.append("replica of:    \(log.printable) (\(cursor))")
+        }
         Terminal.write(lines.joined(separator: "\n") + "\n")
     }
 }
