@@ -229,8 +229,9 @@ final class SharedReplication: Sendable {
     static let commitsInFlight = 1
     /// The most events one shared-log transaction carries (a single larger batch goes alone).
     static let groupEvents = 10_000
-    /// How long a group is retried (same event ids) while the shared log is unreachable or its answer lost.
-    static let commitRetryWindow: Duration = .seconds(15)
+    /// How long a group is retried (same event ids) while the shared log is unreachable or its
+    /// answer lost (`Options.sharedLogRetryWindow`).
+    let commitRetryWindow: Duration
 
     struct Pending {
         var entries: [SharedLogEntry]
@@ -267,7 +268,7 @@ final class SharedReplication: Sendable {
     /// Set when following stopped for good (the replica and the log disagree): appends fail with it.
     private let failure = Mutex<JournalError?>(nil)
 
-    init(log: any SharedLog) { self.log = log }
+    init(log: any SharedLog, retryWindow: Duration) { (self.log, commitRetryWindow) = (log, retryWindow) }
 
     var isClosed: Bool { closed.load(ordering: .acquiring) }
 
@@ -340,7 +341,7 @@ final class SharedReplication: Sendable {
     /// ids: the shared log answers batches already stored as stored, so nothing is stored twice.
     private func commitWithRetries(_ group: [[SharedLogEntry]]) async -> [Result<Void, JournalError>] {
         var last: SharedLogError?
-        let deadline = ContinuousClock.now + Self.commitRetryWindow
+        let deadline = ContinuousClock.now + commitRetryWindow
         var attempt = 0
         while attempt == 0 || ContinuousClock.now < deadline {
             if attempt > 0 {

@@ -41,6 +41,9 @@ public final class Logbook: Sendable {
         /// How often the follower looks for new events when no notification came (it is woken by the
         /// shared log's notifications and by this node's commits). Default: 500 ms.
         public var sharedLogPollInterval: Duration = .milliseconds(500)
+        /// How long an append whose commit failed without an answer per batch (unreachable, a lost
+        /// acknowledgement, a failover) is retried with the same event ids before it fails. Default: 15 s.
+        public var sharedLogRetryWindow: Duration = .seconds(15)
         /// Where warnings go (a snapshot that could not be used, a failed automatic snapshot).
         public var warn: @Sendable (String) -> Void = Journal.Options().warn
 
@@ -90,7 +93,7 @@ public final class Logbook: Sendable {
         journalOptions.warn = options.warn
         journal = try Journal.open(at: path, options: journalOptions)
         self.options = options
-        shared = options.readOnly ? nil : options.sharedLog.map { SharedReplication(log: $0) }
+        shared = options.readOnly ? nil : options.sharedLog.map { SharedReplication(log: $0, retryWindow: options.sharedLogRetryWindow) }
         do {
             if let log = options.sharedLog, !options.readOnly { try journal.becomeReplica(of: log.name) }
             let (loaded, report) = try Logbook.rebuild(journal, warn: options.warn)

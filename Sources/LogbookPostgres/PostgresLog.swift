@@ -19,11 +19,15 @@ import Synchronization
 ///     await log.shutdown()
 public final class PostgresLog: SharedLog {
     public let name: String
-    let client: PostgresClient
+    /// One client per member of the cluster (one for a single server).
+    let members: [PostgresClient]
+    let memberNames: [String]
+    /// The member found to be the primary, until an error makes it doubtful.
+    private let primaryIndex = Mutex<Int?>(nil)
     let table: String
     let logger: Logger
-    /// The client's connection pool runs in this task when the log made the client itself.
-    private let running: Mutex<Task<Void, Never>?>
+    /// The clients' connection pools run in these tasks when the log made the clients itself.
+    private let running: Mutex<[Task<Void, Never>]>
     /// One LISTEN task per `commitNotifications()` stream (each logbook on this log has its own).
     private let listeners = Mutex<[Task<Void, Never>]>([])
     private let schema = Mutex<Task<Void, any Error>?>(nil)
@@ -35,22 +39,88 @@ public final class PostgresLog: SharedLog {
         logger: Logger = PostgresLog.quietLogger
     ) throws(JournalError) {
         try Self.validateTable(table)
-        (self.client, self.name, self.table, self.logger) = (client, name + "#" + table, table, logger)
+        (self.members, self.memberNames, self.name, self.table, self.logger) = ([client], [name], name + "#" + table, table, logger)
         self.answerLimit = answerLimit
-        running = Mutex(nil)
+        running = Mutex([])
     }
 
     /// A log at `url` (`postgresql://user[:password]@host[:port]/database[?sslmode=…&host=/socket/dir]`),
     /// with its own connection pool, which `shutdown()` ends. The table is created when missing.
+    ///
+    /// Several URLs, separated by commas, name the members of one cluster (a primary and its
+    /// standbys, under Patroni say): the log writes to and reads from whichever is the primary
+    /// (`pg_is_in_recovery()` is false), and looks again after any failure, so it follows a
+    /// failover. Their name, in every replica, is the members' names sorted.
     public init(url: String, table: String = "logbook_events", logger: Logger = PostgresLog.quietLogger) throws(JournalError) {
         try Self.validateTable(table)
-        let parsed = try PostgresURL(url)
-        var configuration = parsed.configuration
-        configuration.options.maximumConnections = 8  // a commit, a read and the listener at a time, with room
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        (self.client, self.name, self.table, self.logger) = (client, parsed.name + "#" + table, table, logger)
-        answerLimit = parsed.answerLimit
-        running = Mutex(Task.detached { await client.run() })
+        let urls = url.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !urls.isEmpty else { throw .sharedLog("no PostgreSQL URL given") }
+        var clients: [PostgresClient] = []
+        var names: [String] = []
+        var limit: Duration = .seconds(5)
+        for text in urls {
+            let parsed = try PostgresURL(text)
+            var configuration = parsed.configuration
+            configuration.options.maximumConnections = 8  // a commit, a read and the listener at a time, with room
+            clients.append(PostgresClient(configuration: configuration, backgroundLogger: logger))
+            names.append(parsed.name)
+            limit = parsed.answerLimit
+        }
+        (self.members, self.memberNames, self.table, self.logger) = (clients, names, table, logger)
+        name = names.sorted().joined(separator: ",") + "#" + table
+        answerLimit = limit
+        running = Mutex(clients.map { client in Task.detached { await client.run() } })
+    }
+
+    /// The primary's client: the only member, or the first member to answer that it is not in
+    /// recovery. Members are asked at once, so a dead one (whose pool may wait for ever) does not
+    /// hold up the answer of a live one.
+    func primary() async throws -> PostgresClient {
+        if members.count == 1 { return members[0] }
+        if let i = primaryIndex.withLock({ $0 }) { return members[i] }
+        // A dead member's pool keeps trying to connect: a short bound on each probe, so the caller's
+        // retries (which ask again) go on while a standby is promoted.
+        let (members, names, limit, logger) = (self.members, memberNames, min(answerLimit, Self.probeLimit), self.logger)
+        let index: Int = try await withCheckedThrowingContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            let answers = Answers()
+            for (i, member) in members.enumerated() {
+                Task {
+                    let answer: String
+                    do {
+                        let standby = try await Self.within(limit, unanswered: .unavailable("no answer within \(limit)")) {
+                            let rows = try await member.query("SELECT pg_is_in_recovery()", logger: logger)
+                            var inRecovery = true
+                            for try await value in rows.decode(Bool.self) { inRecovery = value }
+                            return inRecovery
+                        }
+                        if !standby {
+                            _ = once.resume(.success(i))
+                            return
+                        }
+                        answer = "\(names[i]): a standby"
+                    } catch {
+                        answer = "\(names[i]): \(Self.classify(error))"
+                    }
+                    let all = answers.list.withLock { a -> [String]? in
+                        a.append(answer)
+                        return a.count == members.count ? a : nil
+                    }
+                    if let all {
+                        _ = once.resume(.failure(SharedLogError.unavailable("no primary among the members (\(all.joined(separator: "; ")))")))
+                    }
+                }
+            }
+        }
+        primaryIndex.withLock { $0 = index }
+        return members[index]
+    }
+
+    static let probeLimit: Duration = .seconds(2)
+
+    /// Forgets which member is the primary (after a failure: it may have failed over).
+    func doubtPrimary() {
+        primaryIndex.withLock { $0 = nil }
     }
 
     public static let quietLogger: Logger = {
@@ -69,7 +139,7 @@ public final class PostgresLog: SharedLog {
 
     public func shutdown() async {
         listeners.withLock { for t in $0 { t.cancel() } }
-        running.withLock { $0?.cancel() }
+        running.withLock { for t in $0 { t.cancel() } }
     }
 
     // MARK: schema
@@ -81,7 +151,7 @@ public final class PostgresLog: SharedLog {
             let made = Task<Void, any Error> {
                 // Two nodes starting at once would race in CREATE … IF NOT EXISTS (which is not atomic
                 // in PostgreSQL: "type already exists"); one lock per table name serialises them.
-                try await self.client.withTransaction(logger: self.logger) { connection in
+                try await self.primary().withTransaction(logger: self.logger) { connection in
                     try await Self.run(connection, "SELECT pg_advisory_xact_lock(\(Self.lockKey("schema " + self.table)))::text", self.logger)
                     try await Self.run(connection, PostgresQuery(unsafeSQL: """
                         CREATE TABLE IF NOT EXISTS \(self.table) (
@@ -113,6 +183,7 @@ public final class PostgresLog: SharedLog {
                 t?.cancel()
                 t = nil  // try again next time
             }
+            doubtPrimary()
             throw Self.classify(error)
         }
     }
@@ -125,12 +196,14 @@ public final class PostgresLog: SharedLog {
         let limit = answerLimit + .milliseconds(events / 10)
         do {
             return try await Self.within(limit, unanswered: .outcomeUnknown("no answer within \(limit)")) {
-                try await self.client.withTransaction(logger: self.logger) { connection in
+                try await self.primary().withTransaction(logger: self.logger) { connection in
                     try await self.commit(group, retry: retry, on: connection)
                 }
             }
         } catch {
-            throw Self.classify(error)
+            let failure = Self.classify(error)
+            if case .failed = failure {} else { doubtPrimary() }
+            throw failure
         }
     }
 
@@ -303,10 +376,10 @@ public final class PostgresLog: SharedLog {
             WHERE position > \(c.position) ORDER BY position LIMIT \(Int64(limit))
             """
         do {
-            let (client, logger) = (self.client, self.logger)
+            let logger = self.logger
             let unanswered = SharedLogError.unavailable("no answer within \(answerLimit) (is PostgreSQL running and reachable?)")
             return try await Self.within(answerLimit, unanswered: unanswered) {
-                let rows = try await client.query(query, logger: logger)
+                let rows = try await self.primary().query(query, logger: logger)
                 var result: [SharedLogRow] = []
                 for try await (tx, position, version, record, id) in rows.decode((Int64, Int64, Int64, ByteBuffer, UUID).self) {
                     result.append(SharedLogRow(
@@ -316,7 +389,9 @@ public final class PostgresLog: SharedLog {
                 return result
             }
         } catch {
-            throw Self.classify(error)
+            let failure = Self.classify(error)
+            if case .failed = failure {} else { doubtPrimary() }
+            throw failure
         }
     }
 
@@ -324,16 +399,17 @@ public final class PostgresLog: SharedLog {
     /// follower reads, so nothing notified meanwhile waits for the next poll).
     public func commitNotifications() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let task = Task.detached { [client, table] in
+        let task = Task.detached { [table] in
             while !Task.isCancelled {
                 do {
-                    try await client.withConnection { connection in
+                    try await self.primary().withConnection { connection in
                         try await connection.listen(on: table) { notifications in
                             continuation.yield()
                             for try await _ in notifications { continuation.yield() }
                         }
                     }
                 } catch {
+                    self.doubtPrimary()  // LISTEN fails on a member that is no longer the primary
                     continuation.yield()
                     try? await Task.sleep(for: .seconds(1))
                 }
@@ -357,7 +433,13 @@ public final class PostgresLog: SharedLog {
         if let info = psql.serverInfo {
             let state = info[.sqlState] ?? ""
             let message = "\(info[.message] ?? "error") (SQLSTATE \(state))"
-            if ["40001", "40P01", "23505", "57P01", "57P02", "57P03", "53300"].contains(state) { return .unavailable(message) }
+            // Rolled back, and a retry may succeed: serialization failure, deadlock, a unique
+            // violation (re-read under the locks), the server shutting down or starting, too many
+            // connections, a connection exception, and a read-only transaction (a member that is
+            // no longer the primary: the retry looks for the new one).
+            if ["40001", "40P01", "23505", "57P01", "57P02", "57P03", "53300", "25006"].contains(state) || state.hasPrefix("08") {
+                return .unavailable(message)
+            }
             return .failed(message)
         }
         switch psql.code {
@@ -406,6 +488,11 @@ final class Watchdog: Sendable {
             for expire in due { expire() }
         }
     }
+}
+
+/// What each member said when asked whether it is the primary.
+final class Answers: Sendable {
+    let list = Mutex<[String]>([])
 }
 
 /// A continuation resumed by whichever comes first.

@@ -21,7 +21,11 @@ public final class PostgresServer: @unchecked Sendable {
     /// a patient answer limit (a loaded test machine can take seconds to answer).
     public var url: String { "postgresql://postgres@/postgres?host=\(socketDirectory)&connect_timeout=300" }
 
-    public init() throws {
+    private let prefix: [String]
+
+    /// A new server; with `standbyOf`, a streaming standby of that server (`pg_basebackup -R`), which
+    /// `promote()` makes a primary.
+    public init(standbyOf primary: PostgresServer? = nil) throws {
         directory = TemporaryDirectory("pg")
         var prefix: [String] = []
         if getuid() == 0 {
@@ -29,27 +33,53 @@ public final class PostgresServer: @unchecked Sendable {
             chown(directory.path, user.pointee.pw_uid, user.pointee.pw_gid)
             prefix = ["/usr/sbin/runuser", "-u", "postgres", "--"]
         }
-        func run(_ tool: String, _ args: [String]) throws {
-            let command = prefix.isEmpty ? Self.binaries + "/" + tool : prefix[0]
-            let arguments = prefix.isEmpty ? args : Array(prefix.dropFirst()) + [Self.binaries + "/" + tool] + args
-            let status = spawnWithoutInheritance(command, arguments, log: directory.file("server.log"))
-            guard status == 0 else {
-                let log = (try? String(contentsOfFile: directory.file("server.log"), encoding: .utf8)) ?? ""
-                throw ServerError("\(tool) failed (status \(status)): \(log.suffix(2000))")
-            }
+        self.prefix = prefix
+        if let primary {
+            try run("pg_basebackup", ["-D", data, "-h", primary.socketDirectory, "-U", "postgres", "-R", "-X", "stream"])
+        } else {
+            try run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
         }
-        try run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        try start()
+    }
+
+    private func run(_ tool: String, _ args: [String]) throws {
+        let command = prefix.isEmpty ? Self.binaries + "/" + tool : prefix[0]
+        let arguments = prefix.isEmpty ? args : Array(prefix.dropFirst()) + [Self.binaries + "/" + tool] + args
+        let status = spawnWithoutInheritance(command, arguments, log: directory.file("server.log"))
+        guard status == 0 else {
+            let log = (try? String(contentsOfFile: directory.file("server.log"), encoding: .utf8)) ?? ""
+            throw ServerError("\(tool) failed (status \(status)): \(log.suffix(2000))")
+        }
+    }
+
+    private func start() throws {
         let options = "-k \(directory.path) -c listen_addresses='' -c fsync=off -c max_connections=50"
         try run("pg_ctl", ["-D", data, "-o", options, "-w", "-t", "120", "-l", directory.file("postgres.log"), "start"])
     }
 
+    /// Runs one SQL statement with psql.
+    public func sql(_ statement: String) throws {
+        try run("psql", ["-h", socketDirectory, "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", statement])
+    }
+
+    /// Makes every commit wait until a standby has it (`synchronous_standby_names = '*'`).
+    public func requireSynchronousStandby() throws {
+        try sql("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        try sql("SELECT pg_reload_conf()")
+    }
+
+    /// Stops the server as a crash would (`-m immediate`), keeping its files.
+    public func crash() {
+        _ = try? run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"])
+    }
+
+    /// Ends recovery: a standby becomes a primary.
+    public func promote() throws {
+        try run("pg_ctl", ["-D", data, "-w", "-t", "120", "promote"])
+    }
+
     public func stop() {
-        let args = ["-D", data, "-m", "immediate", "-w", "stop"]
-        if getuid() == 0 {
-            _ = spawnWithoutInheritance("/usr/sbin/runuser", ["-u", "postgres", "--", Self.binaries + "/pg_ctl"] + args)
-        } else {
-            _ = spawnWithoutInheritance(Self.binaries + "/pg_ctl", args)
-        }
+        crash()
         directory.cleanup()
     }
 

@@ -1,0 +1,54 @@
+import Foundation
+import Logbook
+@testable import LogbookPostgres
+import TestSupport
+import Testing
+
+/// A node on a cluster of two PostgreSQL members (a primary and a synchronous streaming standby),
+/// given both URLs: when the primary crashes and the standby is promoted, the node finds the new
+/// primary, retries what was in flight with the same event ids, and its follower resumes from its
+/// (tx, position) cursor, which replicated physically. Nothing acknowledged is lost.
+@Suite(.enabled(if: PostgresServer.available), .serialized) struct FailoverTests {
+    @Test func aNodeFollowsThePromotedStandbyAndLosesNothingAcknowledged() async throws {
+        let primary = try PostgresServer()
+        defer { primary.stop() }
+        let standby = try PostgresServer(standbyOf: primary)
+        defer { standby.stop() }
+        try primary.requireSynchronousStandby()
+        let dir = TemporaryDirectory("failover")
+        defer { dir.cleanup() }
+        let log = try PostgresLog(url: primary.url + "," + standby.url)
+        var options = Logbook.Options()
+        options.sharedLog = log
+        options.foreignAppendPollInterval = nil
+        options.sharedLogRetryWindow = .seconds(300)  // a loaded test machine may promote slowly
+        let node = try Logbook.open(at: dir.file("node.journal"), options: options)
+        var acknowledged: [(job: String, version: UInt64)] = []
+        for i in 0..<20 {
+            let outcome = try await node.append(Event(job: "job-\(i % 4)", type: .heartbeat, data: #"{"i":\#(i)}"#))
+            acknowledged.append(("job-\(i % 4)", outcome.state.version))
+        }
+        // The primary dies; appends keep coming while the standby is promoted.
+        primary.crash()
+        let writer = Task {
+            var acked: [(job: String, version: UInt64)] = []
+            for i in 20..<40 {
+                let outcome = try await node.append(Event(job: "job-\(i % 4)", type: .heartbeat, data: #"{"i":\#(i)}"#))
+                acked.append(("job-\(i % 4)", outcome.state.version))
+            }
+            return acked
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try standby.promote()
+        acknowledged += try await value(of: writer, within: patientSeconds)
+        try await node.catchUp()
+        for (job, version) in acknowledged {
+            #expect(node.state(of: job).map { $0.version >= version } == true, "\(job) v\(version)")
+        }
+        #expect(try node.lastSeq() == 40, "each event once")
+        node.close()
+        await log.shutdown()
+        let report = try Logbook.verify(at: dir.file("node.journal"))
+        #expect(report.records == 40)
+    }
+}
