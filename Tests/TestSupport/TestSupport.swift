@@ -95,18 +95,25 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardInput = input
         process.standardError = FileHandle.nullDevice
-        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let chunk = handle.availableData
-            guard let self, !chunk.isEmpty else { return }
-            self.lock.withLock {
-                self.buffer.append(chunk)
-                while let nl = self.buffer.firstIndex(of: 0x0A) {
-                    self.lines.append(String(decoding: self.buffer[self.buffer.startIndex..<nl], as: UTF8.self))
-                    self.buffer.removeSubrange(self.buffer.startIndex...nl)
+        try process.run()
+        // A thread with blocking reads, not a `readabilityHandler`: tearing down a pipe whose
+        // dispatch read source is live crashes libdispatch on Linux now and then
+        // (`_dispatch_event_loop_drain`, swift-corelibs-foundation#5507), which took a whole test run down.
+        let reading = out.fileHandleForReading
+        let reader = Thread { [weak self] in
+            while true {
+                let chunk = reading.availableData
+                guard !chunk.isEmpty, let self else { return }
+                self.lock.withLock {
+                    self.buffer.append(chunk)
+                    while let nl = self.buffer.firstIndex(of: 0x0A) {
+                        self.lines.append(String(decoding: self.buffer[self.buffer.startIndex..<nl], as: UTF8.self))
+                        self.buffer.removeSubrange(self.buffer.startIndex...nl)
+                    }
                 }
             }
         }
-        try process.run()
+        reader.start()
     }
 
     /// Writes to the child's standard input (it blocks while the pipe is full and the child does not read).
