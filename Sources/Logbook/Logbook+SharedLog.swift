@@ -123,12 +123,7 @@ extension Logbook {
             } catch {
                 if Task.isCancelled || shared.isClosed { return }
                 // A catch-up asked before this read cannot succeed now: say why rather than wait.
-                let waiting = shared.catchUps.withLock { c in
-                    let (due, rest) = (c.waiting.filter { $0.generation < generation }, c.waiting.filter { $0.generation >= generation })
-                    c.waiting = rest
-                    return due
-                }
-                for w in waiting { w.continuation.resume(returning: .failure(.sharedLog("\(shared.log.name): \(error)"))) }
+                shared.answerCatchUps(before: generation, .failure(.sharedLog("\(shared.log.name): \(error)")))
                 failures += 1
                 shared.status.withLock { s in
                     if s.reachable { options.warn("cannot read the shared log \(shared.log.name): \(error); retrying") }
@@ -156,12 +151,7 @@ extension Logbook {
                 }
             }
             if rows.count < SharedReplication.readLimit {
-                let caughtUp = shared.catchUps.withLock { c in
-                    let (done, rest) = (c.waiting.filter { $0.generation < generation }, c.waiting.filter { $0.generation >= generation })
-                    c.waiting = rest
-                    return done
-                }
-                for w in caughtUp { w.continuation.resume(returning: .success(())) }
+                shared.answerCatchUps(before: generation, .success(()))
                 if rows.isEmpty {
                     // An append committed but not yet readable waits for an earlier transaction to end
                     // (nothing notifies that): look often. Otherwise wait for a notification.
@@ -271,6 +261,16 @@ final class SharedReplication: Sendable {
     init(log: any SharedLog, retryWindow: Duration) { (self.log, commitRetryWindow) = (log, retryWindow) }
 
     var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    /// Answers every catch-up asked before read `generation` began.
+    func answerCatchUps(before generation: Int, _ result: Result<Void, JournalError>) {
+        let due = catchUps.withLock { c in
+            let (due, rest) = (c.waiting.filter { $0.generation < generation }, c.waiting.filter { $0.generation >= generation })
+            c.waiting = rest
+            return due
+        }
+        for w in due { w.continuation.resume(returning: result) }
+    }
 
     func resumeCatchUp(_ id: Int, _ result: Result<Void, JournalError>) {
         let waiting = catchUps.withLock { c -> CheckedContinuation<Result<Void, JournalError>, Never>? in

@@ -49,11 +49,15 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the journal for writing; only commands that add events (`ingest`, `append`, `serve`)
     /// create a missing one, so maintenance on a mistyped path fails instead of making an empty journal.
     func openForWriting(snapshotEvery: Int? = 100_000, create: Bool) throws -> Logbook {
+        try Logbook.open(at: journalPath, options: writingOptions(snapshotEvery: snapshotEvery, create: create))
+    }
+
+    private func writingOptions(snapshotEvery: Int?, create: Bool) -> Logbook.Options {
         var options = Logbook.Options()
         options.snapshotEvery = snapshotEvery
         options.create = create
         options.foreignAppendPollInterval = nil  // a short-lived command folds what it needs at open
-        return try Logbook.open(at: journalPath, options: options)
+        return options
     }
 }
 
@@ -62,10 +66,7 @@ extension GlobalOptions {
     /// when there is one (`--postgres`); else the local journal, created when missing if `create`.
     func withWriter<T>(create: Bool, _ body: (Logbook) async throws -> T) async throws -> T {
         let log = try postgresURL.map { try PostgresLog(url: $0) }
-        var options = Logbook.Options()
-        options.snapshotEvery = nil
-        options.create = create || log != nil  // a node's replica starts empty
-        options.foreignAppendPollInterval = nil
+        var options = writingOptions(snapshotEvery: nil, create: create || log != nil)  // a node's replica starts empty
         options.sharedLog = log
         let logbook: Logbook
         do {
