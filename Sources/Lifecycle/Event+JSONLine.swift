@@ -197,9 +197,10 @@ extension RawWriter {
 }
 
 extension Event {
-    /// The body of an append request: one event object, or an array of them (at least one). `job`
-    /// comes from elsewhere (the service's path); an event's own `job` must equal it.
-    public static func decodeBody(_ bytes: [UInt8], job: String) throws(EventDecodingError) -> [Event] {
+    /// The body of an append request: one event object, or an array of them (at least one). With
+    /// `job` (the service's path), an event's own `job` must equal it; without, every event names
+    /// its job (`POST /events`, a batch over several jobs).
+    public static func decodeBody(_ bytes: [UInt8], job: String?) throws(EventDecodingError) -> [Event] {
         let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         guard first == UInt8(ascii: "[") else { return [try Event(jsonLine: bytes, job: job)] }
         let elements: [[UInt8]]

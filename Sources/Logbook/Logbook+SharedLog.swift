@@ -23,12 +23,15 @@ extension Logbook {
         public var applied: Int
         /// Appends by this node that are committed or committing and not yet answered.
         public var waitingAppends: Int
+        /// The shared log's members, its primary, and the last failover this node saw.
+        public var topology: SharedLogTopology
     }
 
     public func followerStatus() -> FollowerStatus? {
         guard let shared else { return nil }
         var status = shared.status.withLock { $0 }
         status.waitingAppends = shared.waiters.withLock { Set($0.values.map { ObjectIdentifier($0.waiter) }).count }
+        status.topology = shared.log.topology
         return status
     }
 
@@ -253,7 +256,8 @@ final class SharedReplication: Sendable {
     let tasks = Mutex<[Task<Void, Never>]>([])
     let commitObservers = Mutex<[@Sendable ([RecordedEvent]) -> Void]>([])
     let groupObservers = Mutex<[@Sendable (Int) -> Void]>([])
-    let status = Mutex(Logbook.FollowerStatus(cursor: nil, reachable: true, lastError: nil, lagMilliseconds: 0, applied: 0, waitingAppends: 0))
+    let status = Mutex(Logbook.FollowerStatus(cursor: nil, reachable: true, lastError: nil, lagMilliseconds: 0, applied: 0, waitingAppends: 0,
+        topology: SharedLogTopology(members: [], primary: nil)))
     private let closed = Atomic<Bool>(false)
     /// Set when following stopped for good (the replica and the log disagree): appends fail with it.
     private let failure = Mutex<JournalError?>(nil)

@@ -27,7 +27,38 @@ public protocol SharedLog: Sendable {
     func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow]
     /// Yields whenever rows may have been committed by any node: a hint (followers poll as well).
     func commitNotifications() -> AsyncStream<Void>
+    /// Which member serves the log and the last failover this process saw, for operators
+    /// (`/healthz`, `/metrics`). The default: the log's name as its only member, never failed over.
+    var topology: SharedLogTopology { get }
     func shutdown() async
+}
+
+extension SharedLog {
+    public var topology: SharedLogTopology { SharedLogTopology(members: [name], primary: name) }
+}
+
+/// The members of a shared log (a PostgreSQL primary and its standbys, say) as one process sees them.
+public struct SharedLogTopology: Sendable, Equatable {
+    /// Each member's name, without secrets, in the order given.
+    public var members: [String]
+    /// The member the log writes to and reads from; nil while it is being looked for.
+    public var primary: String?
+    /// Times the primary changed since this process first found it.
+    public var failovers: Int
+    public var lastFailover: Failover?
+
+    public init(members: [String], primary: String?, failovers: Int = 0, lastFailover: Failover? = nil) {
+        (self.members, self.primary, self.failovers, self.lastFailover) = (members, primary, failovers, lastFailover)
+    }
+
+    /// A change of primary this process saw: when it found the new one, and which it left.
+    public struct Failover: Sendable, Equatable {
+        /// When the new primary was found.
+        public var at: Timestamp
+        public var from: String
+        public var to: String
+        public init(at: Timestamp, from: String, to: String) { (self.at, self.from, self.to) = (at, from, to) }
+    }
 }
 
 /// One event for the shared log: its record is encoded for seq 0 and version 0 (each replica writes

@@ -22,8 +22,9 @@ public final class PostgresLog: SharedLog {
     /// One client per member of the cluster (one for a single server).
     let members: [PostgresClient]
     let memberNames: [String]
-    /// The member found to be the primary, until an error makes it doubtful.
-    private let primaryIndex = Mutex<Int?>(nil)
+    /// The member found to be the primary (until an error makes it doubtful), the last one found,
+    /// and the failovers seen.
+    private let primaryState = Mutex<PrimaryState>(PrimaryState())
     let table: String
     let logger: Logger
     /// The clients' connection pools run in these tasks when the log made the clients itself.
@@ -77,7 +78,7 @@ public final class PostgresLog: SharedLog {
     /// hold up the answer of a live one.
     func primary() async throws -> PostgresClient {
         if members.count == 1 { return members[0] }
-        if let i = primaryIndex.withLock({ $0 }) { return members[i] }
+        if let i = primaryState.withLock({ $0.current }) { return members[i] }
         // A dead member's pool keeps trying to connect: a short bound on each probe, so the caller's
         // retries (which ask again) go on while a standby is promoted.
         let (members, names, limit, logger) = (self.members, memberNames, min(answerLimit, Self.probeLimit), self.logger)
@@ -112,15 +113,29 @@ public final class PostgresLog: SharedLog {
                 }
             }
         }
-        primaryIndex.withLock { $0 = index }
+        primaryState.withLock { state in
+            if let last = state.last, last != index {
+                state.failovers += 1
+                state.lastFailover = .init(at: Logbook.systemClock(), from: names[last], to: names[index])
+                logger.warning("PostgreSQL primary changed", metadata: ["from": "\(names[last])", "to": "\(names[index])"])
+            }
+            (state.current, state.last) = (index, index)
+        }
         return members[index]
+    }
+
+    public var topology: SharedLogTopology {
+        let state = primaryState.withLock { $0 }
+        let primary = members.count == 1 ? 0 : state.current
+        return SharedLogTopology(
+            members: memberNames, primary: primary.map { memberNames[$0] }, failovers: state.failovers, lastFailover: state.lastFailover)
     }
 
     static let probeLimit: Duration = .seconds(2)
 
     /// Forgets which member is the primary (after a failure: it may have failed over).
     func doubtPrimary() {
-        primaryIndex.withLock { $0 = nil }
+        primaryState.withLock { $0.current = nil }
     }
 
     public static let quietLogger: Logger = {
@@ -488,6 +503,16 @@ final class Watchdog: Sendable {
             for expire in due { expire() }
         }
     }
+}
+
+/// Which member is the primary, as far as one log knows.
+struct PrimaryState: Sendable {
+    /// The primary, until a failure makes it doubtful.
+    var current: Int?
+    /// The last member found to be the primary: finding another is a failover.
+    var last: Int?
+    var failovers = 0
+    var lastFailover: SharedLogTopology.Failover?
 }
 
 /// What each member said when asked whether it is the primary.

@@ -125,6 +125,37 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
   /events:
+    post:
+      operationId: appendBatch
+      summary: Append an atomic batch over several jobs (each event names its job); answered once durable.
+      description: >-
+        All events or none are stored, in the order given. There is no If-Match here (a 400): guard a
+        job's version with POST /jobs/{id}/events.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              oneOf:
+                - $ref: "#/components/schemas/JobEventInput"
+                - type: array
+                  minItems: 1
+                  items: {$ref: "#/components/schemas/JobEventInput"}
+      responses:
+        "201":
+          description: Stored and durable; each job's state after the batch, in the order the jobs first appear in it.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [seqs, states]
+                properties:
+                  seqs: {type: array, items: {$ref: "#/components/schemas/Seq"}}
+                  states: {type: array, items: {$ref: "#/components/schemas/JobState"}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "413": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/Error"}
     get:
       operationId: events
       summary: Server-Sent Events, one frame per event with seq > after; live until the stream ends.
@@ -267,6 +298,25 @@ components:
       required: [type]
       additionalProperties: false
       properties:
+        type: {$ref: "#/components/schemas/EventType"}
+        at: {type: string, format: date-time, description: "RFC 3339; default: the append time."}
+        node: {type: string, minLength: 1, maxLength: 256}
+        holder: {type: string, minLength: 1, maxLength: 256}
+        reason: {type: string, minLength: 1, maxLength: 1024}
+        index: {type: integer, minimum: 0, maximum: 9223372036854775807}
+        attempt: {type: integer, minimum: 1, maximum: 4294967295}
+        data: {type: object}
+      if:
+        properties: {type: {enum: [refAcquired, refReleased, finalizing]}}
+      then:
+        required: [holder]
+    JobEventInput:
+      description: An event of the event model with the job it belongs to (see EventInput).
+      type: object
+      required: [job, type]
+      additionalProperties: false
+      properties:
+        job: {type: string, minLength: 1, maxLength: 64, description: "The job id (at most 256 UTF-8 bytes; compared by its bytes)."}
         type: {$ref: "#/components/schemas/EventType"}
         at: {type: string, format: date-time, description: "RFC 3339; default: the append time."}
         node: {type: string, minLength: 1, maxLength: 256}

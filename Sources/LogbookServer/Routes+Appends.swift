@@ -6,15 +6,20 @@ import NIOCore
 extension Routes {
     func addAppends(to router: Router<BasicRequestContext>) {
         router.post("jobs/:id/events") { request, context in try await self.appendEvents(request, context) }
+        router.post("events") { request, context in try await self.appendEvents(request, context) }
     }
 
     // MARK: POST /jobs/{id}/events
 
     func appendEvents(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let started = ContinuousClock.now
-        let job = try Routes.job(context)
+        // `/jobs/{id}/events` appends to one job; `/events` takes a batch whose events name their jobs.
+        let job = context.parameters.get("id") != nil ? try Routes.job(context) : nil
         _ = try Routes.query(request, allowed: [])
         let expected = try HTTPInput.ifMatch(request.headers[values: .ifMatch])
+        if job == nil, expected != nil {
+            return JSONResponses.error(.badRequest, "header If-Match: POST /events spans jobs; guard one job's version on POST /jobs/{id}/events")
+        }
         var request = request
         let body: ByteBuffer
         do {
@@ -38,10 +43,12 @@ extension Routes {
             return error.httpResponse
         }
         metrics.recordAppend(ContinuousClock.now - started)
-        return JSONResponses.response(.created, JSONText.object([
-            ("seqs", "[" + outcome.seqs.map { String($0) }.joined(separator: ",") + "]"),
-            ("state", outcome.state.json),
-        ]))
+        let seqs = "[" + outcome.seqs.map { String($0) }.joined(separator: ",") + "]"
+        guard job == nil else { return JSONResponses.response(.created, JSONText.object([("seqs", seqs), ("state", outcome.state.json)])) }
+        // Each job's state after the batch, in the order the jobs first appear in it.
+        var seen = Set<ExactID>()
+        let states = events.filter { seen.insert(ExactID($0.job)).inserted }.map { outcome.state(of: $0.job).json }
+        return JSONResponses.response(.created, JSONText.object([("seqs", seqs), ("states", "[" + states.joined(separator: ",") + "]")]))
     }
 
     /// The status and body for a refused append.

@@ -24,7 +24,7 @@ public struct Routes: Sendable {
 
     /// The endpoints, for 405's `Allow` and for the OpenAPI test. Path segments starting with `:` are parameters.
     static let table: [(method: HTTPRequest.Method, path: String)] = [
-        (.post, "jobs/:id/events"), (.get, "jobs/:id"), (.get, "jobs/:id/timeline"), (.get, "jobs"), (.get, "events"),
+        (.post, "jobs/:id/events"), (.post, "events"), (.get, "jobs/:id"), (.get, "jobs/:id/timeline"), (.get, "jobs"), (.get, "events"),
         (.get, "healthz"), (.get, "metrics"), (.get, "openapi.yaml"), (.get, "ui"), (.get, "ui/jobs/:id"),
         (.get, "ui/logbook.css"),
     ]
@@ -56,6 +56,12 @@ public struct Routes: Sendable {
                     ("lagMilliseconds", String(Int(follower.lagMilliseconds.rounded()))),
                     ("applied", String(follower.applied)),
                     ("error", follower.lastError.map(JSONText.quoted) ?? "null"),
+                    ("members", "[" + follower.topology.members.map(JSONText.quoted).joined(separator: ",") + "]"),
+                    ("primary", follower.topology.primary.map(JSONText.quoted) ?? "null"),
+                    ("failovers", String(follower.topology.failovers)),
+                    ("lastFailover", follower.topology.lastFailover.map { f in
+                        JSONText.object([("at", JSONText.quoted(f.at.rfc3339)), ("from", JSONText.quoted(f.from)), ("to", JSONText.quoted(f.to))])
+                    } ?? "null"),
                 ])))
             }
             return JSONResponses.response(.ok, JSONText.object(fields))

@@ -1,5 +1,6 @@
 import Logbook
 import Prometheus
+import Synchronization
 
 /// The service's Prometheus metrics. Counters are fed as events commit; gauges are read from the
 /// projections at scrape time.
@@ -15,6 +16,10 @@ public final class ServerMetrics: Sendable {
     private let sharedLogUp: Gauge
     private let followerLag: Gauge
     private let followerApplied: Gauge
+    private let failovers: Gauge
+    private let lastFailover: Gauge
+    /// One gauge per shared-log member: 1 for the primary, 0 for the others.
+    private let primary = Mutex<[String: Gauge]>([:])
 
     public init() {
         var appended: [EventType: Counter] = [:]
@@ -55,6 +60,12 @@ public final class ServerMetrics: Sendable {
                 help: "Time from an event's acceptance by any node to its application to this node's replica (last batch applied)"))
         followerApplied = registry.makeGauge(
             descriptor: Self.metric("follower_applied", unit: "events", help: "Events this node's follower applied since it started"))
+        failovers = registry.makeGauge(
+            descriptor: Self.metric(
+                "shared_log_failovers", unit: "", help: "Times this node found another PostgreSQL member to be the primary since it started"))
+        lastFailover = registry.makeGauge(
+            descriptor: Self.metric(
+                "shared_log_last_failover", unit: "timestamp_seconds", help: "When this node last found a new primary (0: never)"))
     }
 
     /// `logbook_<name>_<unit>` (no unit: `logbook_<name>`).
@@ -85,6 +96,18 @@ public final class ServerMetrics: Sendable {
             sharedLogUp.set(to: follower.reachable ? 1 : 0)
             followerLag.set(to: follower.lagMilliseconds / 1000)
             followerApplied.set(to: Double(follower.applied))
+            let topology = follower.topology
+            failovers.set(to: Double(topology.failovers))
+            lastFailover.set(to: topology.lastFailover.map { Double($0.at.microseconds) / 1_000_000 } ?? 0)
+            primary.withLock { gauges in
+                for member in topology.members {
+                    let gauge = gauges[member] ?? registry.makeGauge(
+                        descriptor: Self.metric("shared_log_primary", unit: "", help: "1 for the shared-log member this node writes to, 0 for the others"),
+                        labels: [("member", member)])
+                    gauges[member] = gauge
+                    gauge.set(to: member == topology.primary ? 1 : 0)
+                }
+            }
         }
         return registry.emitToString()
     }

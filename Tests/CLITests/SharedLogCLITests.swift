@@ -102,6 +102,13 @@ import Glibc
         #expect(seen?.body.contains(#""status":"running""#) == true)
         #expect(HTTPProbe.request(port: portB, "GET", "/healthz")?.body.contains(#""sharedLog":{"reachable":true"#) == true)
         #expect(HTTPProbe.request(port: portB, "GET", "/metrics")?.body.contains("logbook_follower_applied_events") == true)
+        // Which member is the primary (the only one), and no failover seen.
+        let member = "postgresql:///postgres?host=\(server.socketDirectory)&port=5432"
+        let health = HTTPProbe.request(port: portB, "GET", "/healthz")?.body ?? ""
+        #expect(health.contains(#""members":["\#(member)"],"primary":"\#(member)","failovers":0,"lastFailover":null"#), "\(health)")
+        let metrics = HTTPProbe.request(port: portB, "GET", "/metrics")?.body ?? ""
+        #expect(metrics.contains(#"logbook_shared_log_primary{member="\#(member)"} 1"#), "\(metrics)")
+        #expect(metrics.contains("logbook_shared_log_failovers 0"), "\(metrics)")
 
         // A large ingest through a third replica; node b is killed while it applies it.
         var lines = ""

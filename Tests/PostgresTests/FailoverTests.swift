@@ -23,11 +23,14 @@ import Testing
         options.foreignAppendPollInterval = nil
         options.sharedLogRetryWindow = .seconds(300)  // a loaded test machine may promote slowly
         let node = try Logbook.open(at: dir.file("node.journal"), options: options)
+        let members = log.topology.members
+        #expect(members.count == 2 && members.allSatisfy { !$0.contains("postgres@") }, "\(members): named without the user")
         var acknowledged: [(job: String, version: UInt64)] = []
         for i in 0..<20 {
             let outcome = try await node.append(Event(job: "job-\(i % 4)", type: .heartbeat, data: #"{"i":\#(i)}"#))
             acknowledged.append(("job-\(i % 4)", outcome.state.version))
         }
+        #expect(node.followerStatus()?.topology == SharedLogTopology(members: members, primary: members[0]))
         // The primary dies; appends keep coming while the standby is promoted.
         primary.crash()
         let writer = Task {
@@ -46,6 +49,10 @@ import Testing
             #expect(node.state(of: job).map { $0.version >= version } == true, "\(job) v\(version)")
         }
         #expect(try node.lastSeq() == 40, "each event once")
+        // The node saw one failover, from the first member to the second, and says so.
+        let topology = try #require(node.followerStatus()?.topology)
+        #expect(topology.primary == members[1] && topology.failovers == 1)
+        #expect(topology.lastFailover.map { ($0.from, $0.to) } ?? ("", "") == (members[0], members[1]))
         node.close()
         await log.shutdown()
         let report = try Logbook.verify(at: dir.file("node.journal"))

@@ -57,6 +57,32 @@ import Testing
         }
     }
 
+    /// `POST /events`: one atomic batch over several jobs, answered with each job's state in the
+    /// order the jobs first appear; a bad event (or an If-Match) refuses all of it.
+    @Test func aBatchOverSeveralJobsIsAtomicAndAnswersEachJobsState() async throws {
+        try await withServer { client, logbook in
+            func postBatch(_ json: String, headers: HTTPFields = [:]) async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(uri: "/events", method: .post, headers: headers, body: ByteBuffer(string: json)) {
+                    ($0.status, String(buffer: $0.body))
+                }
+            }
+            let (status, body) = try await postBatch(
+                #"[{"job":"b","type":"started","node":"n1"},{"job":"a","type":"created"},{"job":"b","type":"cancelled"}]"#)
+            #expect(status == .created, "\(body)")
+            #expect(body.hasPrefix(#"{"seqs":[1,2,3],"states":[{"job":"b","status":"cancelled""#), "\(body)")
+            #expect(body.contains(#"},{"job":"a","status":"pending""#), "\(body)")
+            let (missing, missingBody) = try await postBatch(#"[{"job":"c","type":"created"},{"type":"created"}]"#)
+            #expect(missing == .badRequest && missingBody.contains(#"event 2: missing field \"job\""#), "\(missingBody)")
+            var ifMatch = HTTPFields()
+            ifMatch[.ifMatch] = "1"
+            let (guarded, guardedBody) = try await postBatch(#"{"job":"c","type":"created"}"#, headers: ifMatch)
+            #expect(guarded == .badRequest && guardedBody.contains("If-Match"), "\(guardedBody)")
+            #expect(try logbook.lastSeq() == 3, "nothing of a refused batch is stored")
+            let (method, _) = try await client.execute(uri: "/events", method: .delete) { ($0.status, 0) }
+            #expect(method == .methodNotAllowed)
+        }
+    }
+
     @Test func versionConflictIs409WithTheCurrentVersion() async throws {
         try await withServer { client, logbook in
             _ = try await post(client, "j", #"{"type":"created"}"#)
