@@ -25,6 +25,10 @@ public protocol SharedLog: Sendable {
     func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>]
     /// At most `limit` rows after `cursor` (from the start when nil), in follow order.
     func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow]
+    /// The id of the event stored at `cursor`, nil when the log holds none there. After a failover
+    /// (and when it starts), a follower asks for the last event its replica applied: an answer other
+    /// than that event's id means the new primary lost events the replica holds.
+    func eventID(at cursor: Journal.ReplicaCursor) async throws(SharedLogError) -> EventID?
     /// Yields whenever rows may have been committed by any node: a hint (followers poll as well).
     func commitNotifications() -> AsyncStream<Void>
     /// Which member serves the log and the last failover this process saw, for operators

@@ -410,6 +410,26 @@ public final class PostgresLog: SharedLog {
         }
     }
 
+    public func eventID(at cursor: Journal.ReplicaCursor) async throws(SharedLogError) -> EventID? {
+        try await createSchema()
+        let query: PostgresQuery = """
+            SELECT event_id FROM \(unescaped: table) WHERE tx = \(String(cursor.tx))::xid8 AND position = \(cursor.position)
+            """
+        do {
+            let logger = self.logger
+            let unanswered = SharedLogError.unavailable("no answer within \(answerLimit) (is PostgreSQL running and reachable?)")
+            return try await Self.within(answerLimit, unanswered: unanswered) {
+                var id: EventID?
+                for try await uuid in try await self.primary().query(query, logger: logger).decode(UUID.self) { id = EventID(uuid) }
+                return id
+            }
+        } catch {
+            let failure = Self.classify(error)
+            if case .failed = failure {} else { doubtPrimary() }
+            throw failure
+        }
+    }
+
     /// Wakes on `LISTEN <table>`; after a lost connection, yields once and listens again (the
     /// follower reads, so nothing notified meanwhile waits for the next poll).
     public func commitNotifications() -> AsyncStream<Void> {

@@ -175,19 +175,21 @@ paths:
   /healthz:
     get:
       operationId: health
-      summary: Liveness, and the last seq folded in. Never needs a token.
+      summary: Liveness, the last seq folded in, and with --postgres the shared log's state. Never needs a token.
       responses:
         "200":
           description: Serving.
           content:
             application/json:
-              schema:
-                type: object
-                required: [status, lastSeq]
-                properties:
-                  status: {type: string, enum: [ok]}
-                  lastSeq: {$ref: "#/components/schemas/Seq"}
+              schema: {$ref: "#/components/schemas/Health"}
         "400": {$ref: "#/components/responses/BadRequest"}
+        "503":
+          description: >-
+            With --postgres, following stopped for good (the replica holds events the shared log no
+            longer has); appends here are refused until the replica is replaced.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Health"}
   /metrics:
     get:
       operationId: metrics
@@ -310,6 +312,33 @@ components:
         properties: {type: {enum: [refAcquired, refReleased, finalizing]}}
       then:
         required: [holder]
+    Health:
+      type: object
+      required: [status, lastSeq]
+      properties:
+        status: {type: string, enum: [ok, stopped]}
+        lastSeq: {$ref: "#/components/schemas/Seq"}
+        sharedLog:
+          description: Only with --postgres.
+          type: object
+          required: [reachable, lagMilliseconds, applied, error, members, primary, failovers, lastFailover]
+          properties:
+            reachable: {type: boolean, description: "The last read of the shared log succeeded."}
+            lagMilliseconds: {type: integer, minimum: 0}
+            applied: {type: integer, minimum: 0, description: "Events this node's follower applied since it started."}
+            error: {type: [string, "null"]}
+            members: {type: array, items: {type: string}}
+            primary: {type: [string, "null"], description: "The member this node writes to (null while looking for it)."}
+            failovers: {type: integer, minimum: 0, description: "Changes of primary this node saw since it started."}
+            lastFailover:
+              oneOf:
+                - type: "null"
+                - type: object
+                  required: [at, from, to]
+                  properties:
+                    at: {type: string, format: date-time}
+                    from: {type: string}
+                    to: {type: string}
     JobEventInput:
       description: An event of the event model with the job it belongs to (see EventInput).
       type: object

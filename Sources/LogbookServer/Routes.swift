@@ -47,10 +47,13 @@ public struct Routes: Sendable {
     func addOperations(to router: Router<BasicRequestContext>) {
         router.get("healthz") { request, _ in
             _ = try Routes.query(request, allowed: [])
+            let follower = self.logbook.followerStatus()
+            // A node whose follower stopped for good refuses appends: 503, so a balancer takes it out.
+            let stopped = follower?.stopped == true
             var fields = [
-                ("status", JSONText.quoted("ok")), ("lastSeq", String(self.logbook.currentProjections.coveredSeq)),
+                ("status", JSONText.quoted(stopped ? "stopped" : "ok")), ("lastSeq", String(self.logbook.currentProjections.coveredSeq)),
             ]
-            if let follower = self.logbook.followerStatus() {
+            if let follower {
                 fields.append(("sharedLog", JSONText.object([
                     ("reachable", follower.reachable ? "true" : "false"),
                     ("lagMilliseconds", String(Int(follower.lagMilliseconds.rounded()))),
@@ -64,7 +67,7 @@ public struct Routes: Sendable {
                     } ?? "null"),
                 ])))
             }
-            return JSONResponses.response(.ok, JSONText.object(fields))
+            return JSONResponses.response(stopped ? .serviceUnavailable : .ok, JSONText.object(fields))
         }
         router.get("openapi.yaml") { request, _ in
             _ = try Routes.query(request, allowed: [])

@@ -193,6 +193,85 @@ import Testing
         await #expect(throws: JournalError.self) { _ = try await plain.append(Event(job: "y", type: .started, node: "n")) }
         #expect(try plain.lastSeq() == 1)
     }
+
+    /// A failover that loses committed events (asynchronous replication): the node's replica holds
+    /// an event the new primary does not. The node finds out on its next read, stops following and
+    /// refuses appends, naming the place; a failover that lost nothing goes unnoticed.
+    @Test func aReplicaAheadOfItsLogAfterAFailoverStopsFollowingAndRefusesAppends() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let dir = TemporaryDirectory("diverged")
+        defer { dir.cleanup() }
+        // Three tables on one server stand for the members of a cluster, each primary in turn.
+        let members = try ["first", "second", "third"].map { try PostgresLog(url: server.url, table: $0) }
+        let log = FailingOver(members)
+        var options = Logbook.Options()
+        options.sharedLog = log
+        options.foreignAppendPollInterval = nil
+        options.sharedLogPollInterval = .milliseconds(20)
+        let node = try Logbook.open(at: dir.file("node.journal"), options: options)
+        defer { node.close() }
+        for i in 1...5 { _ = try await node.append(Event(job: "j", type: .heartbeat, data: #"{"i":\#(i)}"#)) }
+        let copy = "(tx, position, job, version, type, record, event_id) OVERRIDING SYSTEM VALUE SELECT tx, position, job, version, type, record, event_id"
+        // The second member has everything: the failover goes unnoticed.
+        try await members[1].createSchema()
+        try server.sql("INSERT INTO second \(copy) FROM first")
+        try server.sql("SELECT setval(pg_get_serial_sequence('second', 'position'), (SELECT max(position) FROM second))")
+        log.failOver()
+        let sixth = try await node.append(Event(job: "j", type: .heartbeat, data: #"{"i":6}"#))
+        #expect(sixth.state.version == 6 && node.followerStatus()?.lastError == nil && node.followerStatus()?.stopped == false)
+        // The third lacks the last event the replica applied.
+        try await members[2].createSchema()
+        try server.sql("INSERT INTO third \(copy) FROM second WHERE position < (SELECT max(position) FROM second)")
+        try server.sql("SELECT setval(pg_get_serial_sequence('third', 'position'), (SELECT max(position) FROM second))")
+        log.failOver()
+        var error: String?
+        for _ in 0..<500 where error == nil {
+            try await Task.sleep(for: .milliseconds(20))
+            error = node.followerStatus()?.lastError
+        }
+        #expect(error?.contains("no longer holds the last event this replica applied") == true, "\(error ?? "no error")")
+        #expect(node.followerStatus()?.stopped == true)
+        await #expect(throws: JournalError.self) { _ = try await node.append(Event(job: "j", type: .heartbeat)) }
+        #expect(try node.lastSeq() == 6, "nothing applied after the divergence")
+        // Reopened, the node checks its stored cursor before it applies anything (by position: the
+        // last event's id is known only to the process that applied it).
+        node.close()
+        let reopened = try Logbook.open(at: dir.file("node.journal"), options: options)
+        defer { reopened.close() }
+        error = nil
+        for _ in 0..<500 where error == nil {
+            try await Task.sleep(for: .milliseconds(20))
+            error = reopened.followerStatus()?.lastError
+        }
+        #expect(error?.contains("no longer holds the last event this replica applied (tx") == true, "\(error ?? "no error")")
+        #expect(try reopened.lastSeq() == 6)
+        for m in members { await m.shutdown() }
+    }
+}
+
+/// A shared log over several logs, each the primary in turn (`failOver()` moves to the next), as a
+/// cluster's members after failovers.
+final class FailingOver: SharedLog {
+    let members: [PostgresLog]
+    let current = Mutex(0)
+    init(_ members: [PostgresLog]) { self.members = members }
+    var log: PostgresLog { members[current.withLock { $0 }] }
+    func failOver() { current.withLock { $0 += 1 } }
+    var name: String { "cluster" }
+    var topology: SharedLogTopology {
+        let i = current.withLock { $0 }
+        return SharedLogTopology(members: members.map(\.name), primary: members[i].name, failovers: i)
+    }
+    func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
+        try await log.commit(group, retry: retry)
+    }
+    func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+        try await log.read(after: cursor, limit: limit)
+    }
+    func eventID(at cursor: Journal.ReplicaCursor) async throws(SharedLogError) -> EventID? { try await log.eventID(at: cursor) }
+    func commitNotifications() -> AsyncStream<Void> { AsyncStream { _ in } }
+    func shutdown() async {}
 }
 
 /// A shared log whose first `losses` commits reach the log but lose their answer, as when the
@@ -209,6 +288,7 @@ struct LosingAcknowledgements: SharedLog {
     func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
         try await log.read(after: cursor, limit: limit)
     }
+    func eventID(at cursor: Journal.ReplicaCursor) async throws(SharedLogError) -> EventID? { try await log.eventID(at: cursor) }
     func commitNotifications() -> AsyncStream<Void> { log.commitNotifications() }
     func shutdown() async { await log.shutdown() }
 }

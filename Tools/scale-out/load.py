@@ -8,7 +8,10 @@ node's follower lag from /metrics every 100 ms, and writes one JSON summary to O
 
 usage: load.py OUT SECONDS CLIENTS PORT [PORT ...]
 """
-import http.client, json, re, sys, threading, time
+import http.client, json, os, sys, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rig"))
+from lag import sample_follower_lag  # noqa: E402
 
 out, seconds, clients, ports = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), [int(p) for p in sys.argv[4:]]
 acked = []          # (job, version, index)
@@ -50,16 +53,7 @@ def client(n):
         acked.extend(mine); latencies.extend(lat)
 
 def sampler():
-    pattern = re.compile(rb"^logbook_follower_lag_seconds (\S+)$", re.M)
-    while time.monotonic() < deadline:
-        for port in ports:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                c.request("GET", "/metrics"); m = pattern.search(c.getresponse().read())
-                if m: lags.append(float(m.group(1)))
-            except Exception:
-                pass
-        time.sleep(0.1)
+    sample_follower_lag([("127.0.0.1", p) for p in ports], deadline, lags)
 
 threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)] + [threading.Thread(target=sampler)]
 began = time.monotonic()
