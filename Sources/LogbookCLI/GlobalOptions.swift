@@ -20,6 +20,21 @@ struct GlobalOptions: ParsableArguments {
             valueName: "url"))
     var postgres: String?
 
+    @Option(
+        name: .customLong("postgres-retry"),
+        help: ArgumentHelp(
+            "How long an append is retried, with the same event ids, while PostgreSQL does not answer (default: $LOGBOOK_POSTGRES_RETRY, else 15s).",
+            discussion: "Make it longer than the cluster's failover takes (docs/scale-out.md, High availability).",
+            valueName: "duration"))
+    var postgresRetry: DurationArgument?
+
+    /// `--postgres-retry`, else `LOGBOOK_POSTGRES_RETRY`, else nil (the default window).
+    func postgresRetryWindow() throws -> Duration? {
+        if let postgresRetry { return .microseconds(postgresRetry.microseconds) }
+        guard let env = getenv("LOGBOOK_POSTGRES_RETRY"), let text = String(validatingCString: env), !text.isEmpty else { return nil }
+        return .microseconds(try parseDuration(text, option: "LOGBOOK_POSTGRES_RETRY"))
+    }
+
     /// The shared log's URL, from `--postgres` or `LOGBOOK_POSTGRES_URL`.
     var postgresURL: String? {
         if let postgres { return postgres }
@@ -68,6 +83,7 @@ extension GlobalOptions {
         let log = try postgresURL.map { try PostgresLog(url: $0) }
         var options = writingOptions(snapshotEvery: nil, create: create || log != nil)  // a node's replica starts empty
         options.sharedLog = log
+        if let window = try postgresRetryWindow() { options.sharedLogRetryWindow = window }
         let logbook: Logbook
         do {
             logbook = try Logbook.open(at: journalPath, options: options)

@@ -13,6 +13,7 @@ public enum LogbookServer {
         if configuration.port != 0 { try PortProbe.check(host: configuration.host, port: configuration.port) }
         var options = Logbook.Options()
         options.sharedLog = configuration.sharedLog
+        if let window = configuration.sharedLogRetryWindow { options.sharedLogRetryWindow = window }
         let logbook = try Logbook.open(at: journalPath, options: options)
         do {
             try logbook.claimService()

@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable {
     public var interruptRunningOnShutdown: String?
     /// A shared log (docs/scale-out.md): the journal is then this node's replica. The caller owns it.
     public var sharedLog: (any SharedLog)?
+    /// How long an append is retried while the shared log does not answer (nil: the default of
+    /// `Logbook.Options.sharedLogRetryWindow`).
+    public var sharedLogRetryWindow: Duration?
 
     public init() {}
 

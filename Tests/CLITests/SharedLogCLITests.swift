@@ -68,6 +68,12 @@ import Glibc
         #expect(statsJSON.contains(#""replicaOf":"postgresql:///postgres?host="#) && statsJSON.contains(#""replicaCursor":{"tx":"#))
         #expect(try cli.run(["status", "scan-3"], journal: replica).stdout.contains("cancelled"))
         #expect(try cli.run(["--postgres", server.url, "demo"], journal: cli.dir.file("demo.journal")).status != 0)
+        // The retry window is a duration, named when it is not one.
+        let badRetry = try cli.run(["--postgres", server.url, "--postgres-retry", "soon", "append", "--job", "z", "--type", "created"])
+        #expect(badRetry.status != 0 && badRetry.stderr.contains("--postgres-retry"), "\(badRetry.stderr)")
+        let retry = try cli.run(
+            ["--postgres", server.url, "--postgres-retry", "1m", "append", "--job", "z", "--type", "created"], journal: cli.dir.file("r.journal"))
+        #expect(retry.status == 0, "\(retry.stderr)")
         // A journal with events of its own is not a replica of anything.
         try cli.ok(["append", "--job", "y", "--type", "created"])
         let adopt = try cli.run(["--postgres", server.url, "status", "y"])

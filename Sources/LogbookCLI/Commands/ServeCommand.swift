@@ -100,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "logbook")
         logger.logLevel = .info
         var configuration = config
+        configuration.sharedLogRetryWindow = try global.postgresRetryWindow()
         let log = try global.postgresURL.map { try PostgresLog(url: $0) }
         configuration.sharedLog = log
         do {
