@@ -64,8 +64,13 @@ for kill in kills:
     acks = sorted({ack for sent, ack in mine if kill["at"] <= ack <= kill["at"] + 30})
     stall = max(b - a for a, b in zip([kill["at"]] + acks, acks)) if acks else None
     seconds = None if first is None or stall is None else round(max(first, stall), 3)
+    # Requests refused or unanswered from it to the next event (or the end).
+    later = [k["at"] for k in kills if k["at"] > kill["at"]]
+    until = min(later) if later else float("inf")
+    failures = [f for f in load.get("failed", []) if kill["at"] <= f[0] < until and (kill.get("node") is None or f[1] == kill["node"])]
     timed.append({"what": kill["what"], "first_ack_seconds": None if first is None else round(first, 3),
-                  "longest_stall_seconds": None if stall is None else round(stall, 3), "seconds": seconds})
+                  "longest_stall_seconds": None if stall is None else round(stall, 3), "seconds": seconds,
+                  "refused": sum(1 for f in failures if f[2]), "unanswered": sum(1 for f in failures if not f[2])})
 
 lags = sorted(load["follower_lags"])
 print(json.dumps({

@@ -20,6 +20,7 @@ from lag import sample_follower_lag  # noqa: E402
 out, seconds, clients = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 nodes = [(a.rsplit(":", 1)[0], int(a.rsplit(":", 1)[1])) for a in sys.argv[4:]]
 acked = []          # [job, version, index, sent, acked, node]
+failed = []         # [time, node, HTTP status, or 0 for no answer]
 errors = {"connection": 0, "refused": 0}
 lags = []
 lock = threading.Lock()
@@ -55,11 +56,11 @@ def client(n):
             # only events Logbook itself stored twice.
             conn.close(); conn = None
             index += len(events)
-            with lock: errors["connection"] += 1
+            with lock: errors["connection"] += 1; failed.append([time.time(), node, 0])
             time.sleep(0.05)  # the node is down: try again shortly
             continue
         if r.status != 201:
-            with lock: errors["refused"] += 1
+            with lock: errors["refused"] += 1; failed.append([time.time(), node, r.status])
             index += len(events)  # as below: a new request is new events
             time.sleep(0.05)
             continue
@@ -87,6 +88,6 @@ for t in threads: t.join()
 elapsed = time.time() - began
 
 json.dump({
-    "began": began, "seconds": elapsed, "acked": acked, "follower_lags": lags,
+    "began": began, "seconds": elapsed, "acked": acked, "failed": failed, "follower_lags": lags,
     "connection_errors": errors["connection"], "refused": errors["refused"],
 }, open(out, "w"))
