@@ -32,6 +32,22 @@ import Testing
         #expect(coloured.contains("\u{1B}[1mdecides: cancelled"), "\(coloured.debugDescription)")
     }
 
+    /// `stop()` ends the terminal's server and what runs in it: a test leaves no process behind.
+    /// (Spawned with the test runner's blocked signals, the server ignored `kill-server`, and every
+    /// `tail` these tests start ran on.)
+    @Test func aStoppedTerminalLeavesNothingRunning() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let tmux = try Tmux(columns: 40, rows: 5, directory: cli.dir, command: "echo ready")
+        _ = try tmux.waitForScreen { $0.contains("ready") }
+        let server = try tmux.serverPID()
+        #expect(Tmux.isAlive(server))
+        tmux.stop()
+        let deadline = Date().addingTimeInterval(patientSeconds)
+        while Tmux.isAlive(server) && Date() < deadline { usleep(20_000) }
+        #expect(!Tmux.isAlive(server), "tmux server \(server) still runs after stop()")
+    }
+
     @Test func noColorMeansNoColourInATerminalToo() throws {
         let cli = CLI()
         defer { cli.cleanup() }

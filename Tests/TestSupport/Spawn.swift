@@ -20,8 +20,21 @@ public func spawnWithoutInheritance(_ path: String, _ arguments: [String], log: 
     _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
+    // Nor the calling thread's blocked signals (a runtime thread may block them all): a tmux server
+    // spawned with SIGTERM blocked never ends on `kill-server`, which signals the server itself.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return -1 }
+    guard posix_spawn(&pid, path, &actions, &attributes, argv, environ) == 0 else { return -1 }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return status

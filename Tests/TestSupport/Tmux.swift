@@ -62,6 +62,23 @@ public final class Tmux: @unchecked Sendable {
         unlink(socket)
     }
 
+    /// The process id of the session's server.
+    public func serverPID() throws -> pid_t {
+        let out = try run("/usr/bin/tmux", ["-S", socket, "display-message", "-p", "#{pid}"])
+        guard out.status == 0, let pid = pid_t(out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TmuxError(detail: "no server pid: \(out.stderr)")
+        }
+        return pid
+    }
+
+    /// Whether process `pid` is alive (not gone, not a zombie).
+    public static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
     public struct TmuxError: Error, CustomStringConvertible {
         public var detail: String
         public var description: String { detail }
