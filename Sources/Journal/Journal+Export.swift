@@ -44,7 +44,7 @@ extension Journal {
         for job in selected { events.append(contentsOf: try self.events(ofJob: job.string)) }
         events.sort { $0.seq < $1.seq }
         for event in events {
-            out.bytes.append(contentsOf: event.event.jsonLine.utf8)
+            event.event.appendJSONLine(to: &out)
             out.append(raw: "\n")
             Journal.hand(&out, to: write, atLeast: Journal.exportChunk)
         }
@@ -57,7 +57,7 @@ extension Journal {
     /// Hands what `out` holds to `write` and empties it, once it holds at least `minimum` bytes.
     private static func hand(_ out: inout JSONBytes, to write: (UnsafeRawBufferPointer) -> Void, atLeast minimum: Int) {
         guard out.count >= minimum else { return }
-        out.bytes.withUnsafeBytes(write)
+        out.withUnsafeBytes(write)
         out.removeAll()
     }
 }

@@ -105,11 +105,16 @@ extension Event {
     /// One line of the ingest/export format (no trailing newline).
     public var jsonLine: String {
         var out = JSONBytes()
+        appendJSONLine(to: &out)
+        return out.text
+    }
+
+    /// Appends `jsonLine` to `out` without making a string.
+    public func appendJSONLine(to out: inout JSONBytes) {
         out.appendEventLine(
             job: .string(job), type: type, at: at, node: node.map(EventText.string),
             holder: holder.map(EventText.string), reason: reason.map(EventText.string), index: index,
             attempt: attempt, data: data.map(EventText.string))
-        return String(decoding: out.bytes, as: UTF8.self)
     }
 }
 
@@ -149,6 +154,7 @@ extension JSONBytes {
         let texts = job.count + (node?.count ?? 0) + (holder?.count ?? 0) + (reason?.count ?? 0)
         let bound = 96 + 4 * 2 + RawWriter.quotedBound(texts) + 2 * RawWriter.decimalBound + RawWriter.rfc3339Bound
             + (data?.count ?? 0)
+        let day = at.map { civilDate(days: Timestamp.floorDivide(Timestamp.floorDivide($0.microseconds, by: 1_000_000), by: 86_400)) }
         write(bound: bound) { w in
             w.raw("{\"job\":")
             w.quoted(job)
@@ -157,7 +163,7 @@ extension JSONBytes {
             w.byte(UInt8(ascii: "\""))
             if let at {
                 w.raw(",\"at\":\"")
-                w.rfc3339(at)
+                w.rfc3339(at) { _ in day! }
                 w.byte(UInt8(ascii: "\""))
             }
             if let node { w.member(",\"node\":", node) }
@@ -168,7 +174,7 @@ extension JSONBytes {
             if let data {
                 w.raw(",\"data\":")
                 switch data {
-                case .string(let text): w.raw(text)
+                case .string(let text): w.raw(string: text)
                 case .bytes(let raw): w.raw(raw)
                 }
             }

@@ -58,7 +58,7 @@ extension Timestamp {
     public var rfc3339: String {
         var out = JSONBytes(capacity: 27)
         out.appendRFC3339(self)
-        return String(decoding: out.bytes, as: UTF8.self)
+        return out.text
     }
 
     static func isLeap(_ y: Int) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }

@@ -152,13 +152,13 @@ extension Logbook {
                         e.appendJSONLine(to: &out)
                         out.append(raw: "\n")
                         if out.count >= 1 << 16 {
-                            try out.bytes.withUnsafeBytes { try write($0) }
+                            try out.withUnsafeBytes { try write($0) }
                             out.removeAll()
                         }
                     }
                     return true
                 }
-                if writing, out.count > 0 { try out.bytes.withUnsafeBytes { try write($0) } }
+                if writing, out.count > 0 { try out.withUnsafeBytes { try write($0) } }
             }
             if dryRun {
                 try collect(writing: false) { _ in }

@@ -149,6 +149,26 @@ import Testing
         #expect(line.hasSuffix(#","index":18446744073709551615,"attempt":4294967295,"data":{}}"#))
     }
 
+    /// One writer remembers the last day's date and keeps space between lines: lines written one
+    /// after another, across days and back, and after `removeAll`, equal each line written alone.
+    @Test func linesWrittenInSequenceEqualLinesWrittenAlone() {
+        let times: [Int64] = [0, 1, 86_399_999_999, 86_400_000_000, -1, 0, 253_402_300_799_000_000, .min, .max, 5]
+        var out = JSONBytes()
+        var expected: [UInt8] = []
+        for (i, t) in times.enumerated() {
+            let event = Event(job: String(repeating: "j", count: i * 7 + 1), type: .heartbeat, at: Timestamp(microseconds: t))
+            event.appendJSONLine(to: &out)
+            out.append(raw: "\n")
+            expected += Array(event.jsonLine.utf8) + [0x0A]
+        }
+        #expect(out.bytes == expected)
+        #expect(out.count == expected.count && out.withUnsafeBytes { Array($0) } == expected)
+        out.removeAll()
+        let short = Event(job: "k", type: .created, at: Timestamp(microseconds: 86_400_000_000))
+        short.appendJSONLine(to: &out)
+        #expect(out.text == short.jsonLine, "nothing stale after removeAll")
+    }
+
     /// Characters that need escaping, or are multi-byte, or are plain.
     static let alphabet: [Character] = ["a", "Z", "7", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "é", "🚀", "/", "<", " "]
 

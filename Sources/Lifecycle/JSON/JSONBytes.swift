@@ -6,20 +6,36 @@
 /// (plain stores, no per-byte capacity or uniqueness checks), and keeps what it wrote. Every
 /// writer operation checks that it stays within the reserved bound.
 public struct JSONBytes: Sendable {
-    public var bytes: [UInt8] = []
+    /// What was written is `storage[..<count]`. The rest is space earlier reservations filled (its
+    /// bytes are stale): a reservation fills new space only past the high-water mark, so writing a
+    /// line does not first zero its worst case.
+    private var storage: [UInt8] = []
+    public private(set) var count = 0
+    /// The civil date of the last day a timestamp fell on (`appendEventLine`): consecutive events
+    /// mostly share their day, and the calendar arithmetic was a tenth of an export.
+    private var lastDay: (days: Int64, civil: (y: Int, m: Int, d: Int)) = (.min, (0, 0, 0))
 
-    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 0) { storage.reserveCapacity(capacity) }
 
-    public var count: Int { bytes.count }
+    /// A copy of what was written.
+    public var bytes: [UInt8] { Array(storage[..<count]) }
 
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    /// What was written, in place.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+    }
+
+    /// What was written, as text (it is UTF-8: every writer keeps it so).
+    public var text: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+
+    public mutating func removeAll() { count = 0 }
 
     /// Appends `text` as it is (it must already be valid JSON, or plain ASCII punctuation).
     public mutating func append(raw text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        write(bound: text.utf8CodeUnitCount) { $0.raw(text) }
     }
 
-    public mutating func append(raw text: UnsafeRawBufferPointer) { bytes.append(contentsOf: text) }
+    public mutating func append(raw text: UnsafeRawBufferPointer) { write(bound: text.count) { $0.raw(text) } }
 
     /// Appends valid UTF-8 as a JSON string literal, quotes included: `"` and `\` escaped, control
     /// characters as `\n`, `\r`, `\t` or `\u00XX`, everything else (multi-byte characters too) as is.
@@ -42,16 +58,21 @@ public struct JSONBytes: Sendable {
         write(bound: RawWriter.rfc3339Bound) { $0.rfc3339(time) }
     }
 
+    /// The year, month and day `days` after 1970-01-01, remembered for the next call.
+    mutating func civilDate(days: Int64) -> (y: Int, m: Int, d: Int) {
+        if lastDay.days != days { lastDay = (days, Timestamp.civilFromDays(Int(days))) }
+        return lastDay.civil
+    }
+
     /// Reserves `bound` bytes at the end, lets `body` write at most that many, keeps what it wrote.
     mutating func write(bound: Int, _ body: (inout RawWriter) -> Void) {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: bound))
-        let written = bytes.withUnsafeMutableBytes { raw in
+        if storage.count - count < bound { storage.append(contentsOf: repeatElement(0, count: bound - (storage.count - count))) }
+        let start = count
+        count += storage.withUnsafeMutableBytes { raw in
             var writer = RawWriter(base: raw.baseAddress! + start, limit: bound)
             body(&writer)
             return writer.count
         }
-        bytes.removeLast(bound - written)
     }
 }
 
@@ -96,7 +117,9 @@ struct RawWriter {
         raw(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    mutating func raw(_ text: String) {
+    /// A `String`'s bytes. Named apart from `raw(_: StaticString)` on purpose: a literal argument
+    /// would otherwise pick the `String` overload and pay for a string per key written.
+    mutating func raw(string text: String) {
         var text = text
         text.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
     }
@@ -162,11 +185,17 @@ struct RawWriter {
     }
 
     mutating func rfc3339(_ time: Timestamp) {
+        rfc3339(time) { Timestamp.civilFromDays(Int($0)) }
+    }
+
+    /// `time`, with `civil` giving the year, month and day of a day number (days after 1970-01-01).
+    @inline(__always)
+    mutating func rfc3339(_ time: Timestamp, civil: (Int64) -> (y: Int, m: Int, d: Int)) {
         let secs = Timestamp.floorDivide(time.microseconds, by: 1_000_000)
         let micros = Int(time.microseconds &- secs &* 1_000_000)  // in 0..<1_000_000, exact for every Int64
         let days = Timestamp.floorDivide(secs, by: 86_400)
         let secOfDay = Int(secs - days * 86_400)
-        let (y, m, d) = Timestamp.civilFromDays(Int(days))
+        let (y, m, d) = civil(days)
         if (0...9999).contains(y) { two(y / 100); two(y % 100) } else { padded(y, width: 4) }
         byte(UInt8(ascii: "-"))
         two(m)

@@ -4,7 +4,7 @@ public enum JSONText {
     public static func quoted(_ value: String) -> String {
         var out = JSONBytes(capacity: value.utf8.count + 2)
         out.appendQuoted(value)
-        return String(decoding: out.bytes, as: UTF8.self)
+        return out.text
     }
 
     /// `"key":value` pairs joined into an object; `nil` values are left out.
