@@ -15,13 +15,11 @@ extension Journal {
         var out = JSONBytes(capacity: Journal.exportChunk + 4096)
         if jobs.isEmpty && since == nil && until == nil {
             var written = 0
-            try scanViewBatches { views in
-                for view in views {
-                    view.appendJSONLine(to: &out)
-                    out.append(raw: "\n")
-                }
-                written += views.count
-                Journal.hand(&out, to: write, atLeast: Journal.exportChunk)
+            try scanViews { view in
+                view.appendJSONLine(to: &out)
+                out.append(raw: "\n")
+                written += 1
+                if out.count >= Journal.exportChunk { Journal.hand(&out, to: write, atLeast: Journal.exportChunk) }
                 return true
             }
             Journal.hand(&out, to: write, atLeast: 1)

@@ -28,7 +28,9 @@ public struct Timestamp: Hashable, Comparable, Sendable {
         Timestamp(microseconds: -62_167_219_200_000_000)...Timestamp(microseconds: 253_402_300_799_999_999)
 
     /// `value / divisor` rounded towards negative infinity, for any value (no overflow at Int64.min).
-    @inlinable static func floorDivide(_ value: Int64, by divisor: Int64) -> Int64 {
+    /// Always inlined: with a constant divisor the division becomes a multiplication (export formats a
+    /// timestamp per event, and the out-of-line divisions were 5% of it).
+    @inlinable @inline(__always) static func floorDivide(_ value: Int64, by divisor: Int64) -> Int64 {
         value >= 0 ? value / divisor : -((-(value + 1)) / divisor) - 1
     }
 
