@@ -123,6 +123,7 @@ extension Logbook {
         // event, or the replica holds events the shared log lost (docs/scale-out.md).
         var lastID: EventID?
         var checkedFailovers = -1
+        var warned = false  // about the current outage
         while !Task.isCancelled, !shared.isClosed {
             let generation = shared.catchUps.withLock { c in
                 c.readsStarted += 1
@@ -139,11 +140,15 @@ extension Logbook {
                 failures = 0
             } catch {
                 if Task.isCancelled || shared.isClosed { return }
-                // A catch-up asked before this read cannot succeed now: say why rather than wait.
-                shared.answerCatchUps(before: generation, .failure(.sharedLog("\(shared.log.name): \(error)")))
+                // A catch-up asked before this read cannot succeed now: say why rather than wait. Its
+                // caller reports the error; the warning is for when nobody else will (once per outage).
+                let told = shared.answerCatchUps(before: generation, .failure(.sharedLog("\(shared.log.name): \(error)")))
                 failures += 1
+                if !warned && told == 0 {
+                    options.warn("cannot read the shared log \(shared.log.name): \(error); retrying")
+                    warned = true
+                }
                 shared.status.withLock { s in
-                    if s.reachable { options.warn("cannot read the shared log \(shared.log.name): \(error); retrying") }
                     s.reachable = false
                     s.lastError = "\(error)"
                 }
@@ -163,6 +168,7 @@ extension Logbook {
                 }
                 checkedFailovers = held.failovers
             }
+            warned = false
             shared.status.withLock { s in
                 s.reachable = true
                 s.lastError = nil
@@ -296,14 +302,16 @@ final class SharedReplication: Sendable {
     /// Whether following stopped for good (`stop(failing:)`).
     var hasStopped: Bool { failure.withLock { $0 != nil } }
 
-    /// Answers every catch-up asked before read `generation` began.
-    func answerCatchUps(before generation: Int, _ result: Result<Void, JournalError>) {
+    /// Answers every catch-up asked before read `generation` began; how many there were.
+    @discardableResult
+    func answerCatchUps(before generation: Int, _ result: Result<Void, JournalError>) -> Int {
         let due = catchUps.withLock { c in
             let (due, rest) = (c.waiting.filter { $0.generation < generation }, c.waiting.filter { $0.generation >= generation })
             c.waiting = rest
             return due
         }
         for w in due { w.continuation.resume(returning: result) }
+        return due.count
     }
 
     func resumeCatchUp(_ id: Int, _ result: Result<Void, JournalError>) {

@@ -80,6 +80,17 @@ import Glibc
         #expect(adopt.status == 1 && adopt.stderr.contains("cannot be a replica of") && adopt.stderr.contains("events of its own"))
     }
 
+    /// A PostgreSQL that cannot be reached fails a reading command at once, naming the error once
+    /// (it was printed twice: the follower's warning, then the command's error).
+    @Test func anUnreachableSharedLogIsNamedOnce() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        let url = "postgresql://postgres@/postgres?host=\(cli.dir.file("no-server-here"))&connect_timeout=5"
+        let out = try cli.run(["--postgres", url, "status", "j"])
+        #expect(out.status == 1, "\(out.stderr)")
+        #expect(out.stderr.split(separator: "\n").filter { $0.contains("no-server-here") }.count == 1, "\(out.stderr)")
+    }
+
     /// Two `serve` nodes on one PostgreSQL: an event posted to one is answered with its state there
     /// and seen by the other. The second node is killed with SIGKILL while it applies a large
     /// ingest and restarted: it resumes from its cursor, and both replicas end identical.
