@@ -155,6 +155,7 @@ extension JSONBytes {
         let bound = 96 + 4 * 2 + RawWriter.quotedBound(texts) + 2 * RawWriter.decimalBound + RawWriter.rfc3339Bound
             + (data?.count ?? 0)
         let day = at.map { civilDate(days: Timestamp.floorDivide(Timestamp.floorDivide($0.microseconds, by: 1_000_000), by: 86_400)) }
+            ?? (0, 0, 0)  // unused without `at`
         write(bound: bound) { w in
             w.raw("{\"job\":")
             w.quoted(job)
@@ -163,7 +164,7 @@ extension JSONBytes {
             w.byte(UInt8(ascii: "\""))
             if let at {
                 w.raw(",\"at\":\"")
-                w.rfc3339(at) { _ in day! }
+                w.rfc3339(at) { _ in day }
                 w.byte(UInt8(ascii: "\""))
             }
             if let node { w.member(",\"node\":", node) }

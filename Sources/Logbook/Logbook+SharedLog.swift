@@ -132,11 +132,10 @@ extension Logbook {
             let rows: [SharedLogRow]
             var held: (failovers: Int, id: EventID?)?
             do throws(SharedLogError) {
-                let failovers = shared.log.topology.failovers
                 rows = try await shared.log.read(after: cursor, limit: SharedReplication.readLimit)
-                if let cursor, failovers != checkedFailovers || shared.log.topology.failovers != failovers {
-                    held = (shared.log.topology.failovers, try await shared.log.eventID(at: cursor))
-                }
+                // Read after the read: a failover it went through is counted, so its rows are checked.
+                let failovers = shared.log.topology.failovers
+                if let cursor, failovers != checkedFailovers { held = (failovers, try await shared.log.eventID(at: cursor)) }
                 failures = 0
             } catch {
                 if Task.isCancelled || shared.isClosed { return }

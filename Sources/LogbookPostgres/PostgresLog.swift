@@ -209,12 +209,23 @@ public final class PostgresLog: SharedLog {
         try await createSchema()
         let events = group.reduce(0) { $0 + $1.count }
         let limit = answerLimit + .milliseconds(events / 10)
-        do {
-            return try await Self.within(limit, unanswered: .outcomeUnknown("no answer within \(limit)")) {
-                try await self.primary().withTransaction(logger: self.logger) { connection in
-                    try await self.commit(group, retry: retry, on: connection)
-                }
+        return try await onPrimary(within: limit, unanswered: .outcomeUnknown("no answer within \(limit)")) { primary in
+            try await primary.withTransaction(logger: self.logger) { connection in
+                try await self.commit(group, retry: retry, on: connection)
             }
+        }
+    }
+
+    /// Runs `body` on the primary, bounded by `limit` (default: the answer limit; unanswered, it
+    /// fails with `unanswered`). A failure is sorted by `classify`; any but a final one makes the
+    /// primary doubtful, so the next call looks for it again.
+    private func onPrimary<T: Sendable>(
+        within limit: Duration? = nil, unanswered: SharedLogError? = nil, _ body: @escaping @Sendable (PostgresClient) async throws -> T
+    ) async throws(SharedLogError) -> T {
+        let limit = limit ?? answerLimit
+        let unanswered = unanswered ?? .unavailable("no answer within \(limit) (is PostgreSQL running and reachable?)")
+        do {
+            return try await Self.within(limit, unanswered: unanswered) { try await body(try await self.primary()) }
         } catch {
             let failure = Self.classify(error)
             if case .failed = failure {} else { doubtPrimary() }
@@ -390,23 +401,16 @@ public final class PostgresLog: SharedLog {
             SELECT tx::text::bigint, position, version, record, event_id FROM \(unescaped: table)
             WHERE position > \(c.position) ORDER BY position LIMIT \(Int64(limit))
             """
-        do {
-            let logger = self.logger
-            let unanswered = SharedLogError.unavailable("no answer within \(answerLimit) (is PostgreSQL running and reachable?)")
-            return try await Self.within(answerLimit, unanswered: unanswered) {
-                let rows = try await self.primary().query(query, logger: logger)
-                var result: [SharedLogRow] = []
-                for try await (tx, position, version, record, id) in rows.decode((Int64, Int64, Int64, ByteBuffer, UUID).self) {
-                    result.append(SharedLogRow(
-                        cursor: .init(tx: tx, position: position), version: UInt64(version), record: Array(buffer: record),
-                        id: EventID(id)))
-                }
-                return result
+        let logger = self.logger
+        return try await onPrimary { primary in
+            var result: [SharedLogRow] = []
+            let rows = try await primary.query(query, logger: logger)
+            for try await (tx, position, version, record, id) in rows.decode((Int64, Int64, Int64, ByteBuffer, UUID).self) {
+                result.append(SharedLogRow(
+                    cursor: .init(tx: tx, position: position), version: UInt64(version), record: Array(buffer: record),
+                    id: EventID(id)))
             }
-        } catch {
-            let failure = Self.classify(error)
-            if case .failed = failure {} else { doubtPrimary() }
-            throw failure
+            return result
         }
     }
 
@@ -415,18 +419,11 @@ public final class PostgresLog: SharedLog {
         let query: PostgresQuery = """
             SELECT event_id FROM \(unescaped: table) WHERE tx = \(String(cursor.tx))::xid8 AND position = \(cursor.position)
             """
-        do {
-            let logger = self.logger
-            let unanswered = SharedLogError.unavailable("no answer within \(answerLimit) (is PostgreSQL running and reachable?)")
-            return try await Self.within(answerLimit, unanswered: unanswered) {
-                var id: EventID?
-                for try await uuid in try await self.primary().query(query, logger: logger).decode(UUID.self) { id = EventID(uuid) }
-                return id
-            }
-        } catch {
-            let failure = Self.classify(error)
-            if case .failed = failure {} else { doubtPrimary() }
-            throw failure
+        let logger = self.logger
+        return try await onPrimary { primary in
+            var id: EventID?
+            for try await uuid in try await primary.query(query, logger: logger).decode(UUID.self) { id = EventID(uuid) }
+            return id
         }
     }
 

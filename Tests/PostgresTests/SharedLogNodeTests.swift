@@ -225,11 +225,8 @@ import Testing
         try server.sql("INSERT INTO third \(copy) FROM second WHERE position < (SELECT max(position) FROM second)")
         try server.sql("SELECT setval(pg_get_serial_sequence('third', 'position'), (SELECT max(position) FROM second))")
         log.failOver()
-        var error: String?
-        for _ in 0..<500 where error == nil {
-            try await Task.sleep(for: .milliseconds(20))
-            error = node.followerStatus()?.lastError
-        }
+        _ = await eventually { node.followerStatus()?.stopped == true }
+        var error = node.followerStatus()?.lastError
         #expect(error?.contains("no longer holds the last event this replica applied") == true, "\(error ?? "no error")")
         #expect(node.followerStatus()?.stopped == true)
         await #expect(throws: JournalError.self) { _ = try await node.append(Event(job: "j", type: .heartbeat)) }
@@ -239,11 +236,8 @@ import Testing
         node.close()
         let reopened = try Logbook.open(at: dir.file("node.journal"), options: options)
         defer { reopened.close() }
-        error = nil
-        for _ in 0..<500 where error == nil {
-            try await Task.sleep(for: .milliseconds(20))
-            error = reopened.followerStatus()?.lastError
-        }
+        _ = await eventually { reopened.followerStatus()?.stopped == true }
+        error = reopened.followerStatus()?.lastError
         #expect(error?.contains("no longer holds the last event this replica applied (tx") == true, "\(error ?? "no error")")
         #expect(try reopened.lastSeq() == 6)
         for m in members { await m.shutdown() }
