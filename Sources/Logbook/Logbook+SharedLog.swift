@@ -23,6 +23,8 @@ extension Logbook {
         public var applied: Int
         /// Appends by this node that are committed or committing and not yet answered.
         public var waitingAppends: Int
+        /// Calls to `catchUp` waiting for the follower.
+        public var waitingCatchUps: Int
         /// The shared log's members, its primary, and the last failover this node saw.
         public var topology: SharedLogTopology
         /// Following stopped for good (the replica and the shared log disagree; `lastError` says
@@ -34,6 +36,7 @@ extension Logbook {
         guard let shared else { return nil }
         var status = shared.status.withLock { $0 }
         status.waitingAppends = shared.waiters.withLock { Set($0.values.map { ObjectIdentifier($0.waiter) }).count }
+        status.waitingCatchUps = shared.catchUps.withLock { $0.waiting.count }
         status.topology = shared.log.topology
         status.stopped = shared.hasStopped
         return status
@@ -123,7 +126,11 @@ extension Logbook {
         // event, or the replica holds events the shared log lost (docs/scale-out.md).
         var lastID: EventID?
         var checkedFailovers = -1
-        var warned = false  // about the current outage
+        // The current outage: when it began, and whether it was reported (a catch-up was told, or
+        // the follower warned). Warnings are for a process nobody else reports to (`serve`): one
+        // per outage, once it has lasted `SharedReplication.warnAfter`, so that a command whose
+        // catch-up was about to ask is told the error (and prints it) instead.
+        var outage: (since: ContinuousClock.Instant, reported: Bool)?
         while !Task.isCancelled, !shared.isClosed {
             let generation = shared.catchUps.withLock { c in
                 c.readsStarted += 1
@@ -139,14 +146,17 @@ extension Logbook {
                 failures = 0
             } catch {
                 if Task.isCancelled || shared.isClosed { return }
-                // A catch-up asked before this read cannot succeed now: say why rather than wait. Its
-                // caller reports the error; the warning is for when nobody else will (once per outage).
-                let told = shared.answerCatchUps(before: generation, .failure(.sharedLog("\(shared.log.name): \(error)")))
+                // Every waiting catch-up cannot succeed now, even one asked during this read: say why
+                // rather than wait. Its caller reports the error.
+                let told = shared.answerCatchUps(before: .max, .failure(.sharedLog("\(shared.log.name): \(error)")))
                 failures += 1
-                if !warned && told == 0 {
+                var current = outage ?? (ContinuousClock.now, false)
+                if told > 0 { current.reported = true }
+                if !current.reported && ContinuousClock.now - current.since >= SharedReplication.warnAfter {
                     options.warn("cannot read the shared log \(shared.log.name): \(error); retrying")
-                    warned = true
+                    current.reported = true
                 }
+                outage = current
                 shared.status.withLock { s in
                     s.reachable = false
                     s.lastError = "\(error)"
@@ -167,7 +177,7 @@ extension Logbook {
                 }
                 checkedFailovers = held.failovers
             }
-            warned = false
+            outage = nil
             shared.status.withLock { s in
                 s.reachable = true
                 s.lastError = nil
@@ -288,7 +298,7 @@ final class SharedReplication: Sendable {
     let tasks = Mutex<[Task<Void, Never>]>([])
     let commitObservers = Mutex<[@Sendable ([RecordedEvent]) -> Void]>([])
     let groupObservers = Mutex<[@Sendable (Int) -> Void]>([])
-    let status = Mutex(Logbook.FollowerStatus(cursor: nil, reachable: true, lastError: nil, lagMilliseconds: 0, applied: 0, waitingAppends: 0,
+    let status = Mutex(Logbook.FollowerStatus(cursor: nil, reachable: true, lastError: nil, lagMilliseconds: 0, applied: 0, waitingAppends: 0, waitingCatchUps: 0,
         topology: SharedLogTopology(members: [], primary: nil), stopped: false))
     private let closed = Atomic<Bool>(false)
     /// Set when following stopped for good (the replica and the log disagree): appends fail with it.
@@ -382,6 +392,9 @@ final class SharedReplication: Sendable {
     /// doubling to at most 250 ms. A failover ends with a standby promoted, and each try asks every
     /// member whether it is the primary (cheap), so a longer pause would only lengthen the outage
     /// (pauses of up to 2 s added 1.8 s to a failover in Tools/ha).
+    /// How long an outage nobody was told about lasts before the follower warns about it.
+    static let warnAfter: Duration = .seconds(1)
+
     static func pause(afterFailures failures: Int) -> Duration { .milliseconds(min(250, 25 << min(max(failures - 1, 0), 4))) }
 
     /// Retries a group whose outcome is unknown (or that the server rolled back) with the same event

@@ -22,6 +22,9 @@ public final class PostgresLog: SharedLog {
     /// One client per member of the cluster (one for a single server).
     let members: [PostgresClient]
     let memberNames: [String]
+    /// Each member for a direct connection, which names why it cannot be reached (empty when the
+    /// caller gave the client).
+    private let directConfigurations: [PostgresConnection.Configuration]
     /// The member found to be the primary (until an error makes it doubtful), the last one found,
     /// and the failovers seen.
     private let primaryState = Mutex<PrimaryState>(PrimaryState())
@@ -41,6 +44,7 @@ public final class PostgresLog: SharedLog {
     ) throws(JournalError) {
         try Self.validateTable(table)
         (self.members, self.memberNames, self.name, self.table, self.logger) = ([client], [name], name + "#" + table, table, logger)
+        directConfigurations = []
         self.answerLimit = answerLimit
         running = Mutex([])
     }
@@ -58,6 +62,7 @@ public final class PostgresLog: SharedLog {
         guard !urls.isEmpty else { throw .sharedLog("no PostgreSQL URL given") }
         var clients: [PostgresClient] = []
         var names: [String] = []
+        var direct: [PostgresConnection.Configuration] = []
         var limit: Duration = .seconds(5)
         for text in urls {
             let parsed = try PostgresURL(text)
@@ -65,9 +70,10 @@ public final class PostgresLog: SharedLog {
             configuration.options.maximumConnections = 8  // a commit, a read and the listener at a time, with room
             clients.append(PostgresClient(configuration: configuration, backgroundLogger: logger))
             names.append(parsed.name)
+            direct.append(parsed.connection)
             limit = parsed.answerLimit
         }
-        (self.members, self.memberNames, self.table, self.logger) = (clients, names, table, logger)
+        (self.members, self.memberNames, self.table, self.logger, directConfigurations) = (clients, names, table, logger, direct)
         name = names.sorted().joined(separator: ",") + "#" + table
         answerLimit = limit
         running = Mutex(clients.map { client in Task.detached { await client.run() } })
@@ -77,8 +83,14 @@ public final class PostgresLog: SharedLog {
     /// recovery. Members are asked at once, so a dead one (whose pool may wait for ever) does not
     /// hold up the answer of a live one.
     func primary() async throws -> PostgresClient {
-        if members.count == 1 { return members[0] }
         if let i = primaryState.withLock({ $0.current }) { return members[i] }
+        if members.count == 1 {
+            // A pool that cannot connect retries quietly until the caller's bound: a direct
+            // connection says why at once (no such socket, refused, password…).
+            if let failure = await connectFailure(0) { throw failure }
+            primaryState.withLock { ($0.current, $0.last) = (0, 0) }
+            return members[0]
+        }
         // A dead member's pool keeps trying to connect: a short bound on each probe, so the caller's
         // retries (which ask again) go on while a standby is promoted.
         let (members, names, limit, logger) = (self.members, memberNames, min(answerLimit, Self.probeLimit), self.logger)
@@ -90,6 +102,7 @@ public final class PostgresLog: SharedLog {
                     let answer: String
                     do {
                         let standby = try await Self.within(limit, unanswered: .unavailable("no answer within \(limit)")) {
+                            if let failure = await self.connectFailure(i) { throw failure }
                             let rows = try await member.query("SELECT pg_is_in_recovery()", logger: logger)
                             var inRecovery = true
                             for try await value in rows.decode(Bool.self) { inRecovery = value }
@@ -132,6 +145,25 @@ public final class PostgresLog: SharedLog {
     }
 
     static let probeLimit: Duration = .seconds(2)
+
+    /// Why a new connection to member `i` cannot be made, found by making one directly; nil when it
+    /// can (or when the caller gave the client). Asked only while no member is known to answer.
+    func connectFailure(_ i: Int) async -> SharedLogError? {
+        guard i < directConfigurations.count else { return nil }
+        var configuration = directConfigurations[i]
+        configuration.options.connectTimeout = .seconds(Int64(min(answerLimit, Self.probeLimit).components.seconds))
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try? await connection.close()
+            return nil
+        } catch {
+            let member = members.count == 1 ? "" : "\(memberNames[i]): "  // one member: the log's name says it
+            return switch Self.classify(error) {
+            case .unavailable(let why), .outcomeUnknown(let why): .unavailable(member + why)
+            case .failed(let why): .failed(member + why)
+            }
+        }
+    }
 
     /// Forgets which member is the primary (after a failure: it may have failed over).
     func doubtPrimary() {
@@ -574,6 +606,8 @@ extension EventID {
 /// require, verify-full).
 struct PostgresURL {
     var configuration: PostgresClient.Configuration
+    /// The same server for one direct connection (`PostgresLog.connectFailure`).
+    var connection: PostgresConnection.Configuration
     /// How long to wait for an answer (`connect_timeout`).
     var answerLimit: Duration
     /// Where the log is, without user or password (two nodes logging in differently follow one log).
@@ -607,20 +641,32 @@ struct PostgresURL {
         if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
             configuration = .init(
                 unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)", username: user, password: password, database: dbName)
+            connection = .init(unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)", username: user, password: password, database: dbName)
             name = "postgresql:///\(dbName)?host=\(socketDirectory)&port=\(port)"
         } else {
             guard let host = url.host, !host.isEmpty else { throw bad("no host (postgresql://user@host/database, or ?host=/socket/dir)") }
             let tls: PostgresClient.Configuration.TLS
+            var tlsConfiguration: TLSConfiguration?
             switch query["sslmode"] ?? "disable" {
             case "disable": tls = .disable
             case "prefer", "require":
                 var c = TLSConfiguration.makeClientConfiguration()
                 c.certificateVerification = .none
                 tls = query["sslmode"] == "prefer" ? .prefer(c) : .require(c)
-            case "verify-full": tls = .require(.makeClientConfiguration())
+                tlsConfiguration = c
+            case "verify-full":
+                tls = .require(.makeClientConfiguration())
+                tlsConfiguration = .makeClientConfiguration()
             case let other: throw bad("sslmode \"\(other)\" (use disable, prefer, require or verify-full)")
             }
             configuration = .init(host: host, port: port, username: user, password: password, database: dbName, tls: tls)
+            var direct: PostgresConnection.Configuration.TLS = .disable
+            if let tlsConfiguration {
+                let context: NIOSSLContext
+                do { context = try NIOSSLContext(configuration: tlsConfiguration) } catch { throw bad("sslmode: \(error)") }
+                direct = query["sslmode"] == "prefer" ? .prefer(context) : .require(context)
+            }
+            connection = .init(host: host, port: port, username: user, password: password, database: dbName, tls: direct)
             name = "postgresql://\(host):\(port)/\(dbName)"
         }
     }

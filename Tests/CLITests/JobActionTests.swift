@@ -88,12 +88,12 @@ import Testing
         // The tail starts after seq 1; append until it has shown something (it may open after the first).
         var appended = 1
         let deadline = Date().addingTimeInterval(60)
-        while tail.outputLines.isEmpty, Date() < deadline {
+        while tail.outputLines.isEmpty, tail.process.isRunning, Date() < deadline {
             _ = try cli.ok(["append", "--job", "new", "--type", "heartbeat"])
             appended += 1
             _ = await tail.line(within: 0.2) { _ in true }
         }
-        let first = try #require(tail.outputLines.first)
+        let first = try #require(tail.outputLines.first, "tail printed nothing after \(appended) events: \(tail.diagnosis)")
         #expect(first.hasPrefix(#"{"event":{"seq":"#) && first.contains(#""job":"new","type":"heartbeat""#))
         #expect(first.contains(#""effect":"ignored","reason":"heartbeat while pending: ignored""#))
         #expect(!tail.outputLines.contains { $0.contains(#""job":"old""#) })

@@ -80,15 +80,18 @@ import Glibc
         #expect(adopt.status == 1 && adopt.stderr.contains("cannot be a replica of") && adopt.stderr.contains("events of its own"))
     }
 
-    /// A PostgreSQL that cannot be reached fails a reading command at once, naming the error once
-    /// (it was printed twice: the follower's warning, then the command's error).
-    @Test func anUnreachableSharedLogIsNamedOnce() throws {
+    /// A PostgreSQL that cannot be reached fails a command at once, naming the error once (it was
+    /// printed twice: the follower's warning, then the command's error) and its cause (it said only
+    /// "no answer within" the connect timeout, after waiting all of it: the pool retries quietly).
+    @Test(arguments: [["status", "j"], ["append", "--job", "j", "--type", "created"]])
+    func anUnreachableSharedLogIsNamedOnceWithItsCause(command: [String]) throws {
         let cli = CLI()
         defer { cli.cleanup() }
-        let url = "postgresql://postgres@/postgres?host=\(cli.dir.file("no-server-here"))&connect_timeout=5"
-        let out = try cli.run(["--postgres", url, "status", "j"])
+        let url = "postgresql://postgres@/postgres?host=\(cli.dir.file("no-server-here"))&connect_timeout=600"
+        let out = try cli.run(["--postgres", url] + command)
         #expect(out.status == 1, "\(out.stderr)")
         #expect(out.stderr.split(separator: "\n").filter { $0.contains("no-server-here") }.count == 1, "\(out.stderr)")
+        #expect(out.stderr.contains("cannot connect") && out.stderr.contains("No such file or directory"), "\(out.stderr)")
     }
 
     /// Two `serve` nodes on one PostgreSQL: an event posted to one is answered with its state there

@@ -87,6 +87,17 @@ public final class ChildProcess: @unchecked Sendable {
     private var lines: [String] = []
 
     private let input = Pipe()
+    private let errorFile: String
+
+    deinit { try? FileManager.default.removeItem(atPath: errorFile) }
+
+    /// What the child wrote to standard error so far, and whether it still runs (for a failing
+    /// test's message: a child that printed nothing may have exited with an error).
+    public var diagnosis: String {
+        let stderr = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
+        let state = process.isRunning ? "running" : "exited with status \(process.terminationStatus)"
+        return "\(state); stderr: \(stderr.isEmpty ? "(empty)" : stderr)"
+    }
 
     public init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -94,7 +105,9 @@ public final class ChildProcess: @unchecked Sendable {
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = input
-        process.standardError = FileHandle.nullDevice
+        errorFile = NSTemporaryDirectory() + "child-stderr-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: errorFile, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errorFile) ?? FileHandle.nullDevice
         try process.run()
         // A thread with blocking reads, not a `readabilityHandler`: tearing down a pipe whose
         // dispatch read source is live crashes libdispatch on Linux now and then
