@@ -16,10 +16,13 @@ def start():
     p = subprocess.Popen([binary, "--journal", journal, "serve", "--port", str(port)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
+        if p.poll() is not None:  # e.g. the port is taken (a server left running would answer /healthz)
+            sys.exit(f"server exited with status {p.returncode} at start (port {port} in use?)")
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=1); c.request("GET", "/healthz")
             if c.getresponse().status == 200: return p
         except OSError: time.sleep(0.05)
+    p.kill()
     sys.exit("server did not start")
 
 server = start()
@@ -46,12 +49,23 @@ os.kill(server.pid, signal.SIGKILL); server.wait()
 stop.set()
 for t in threads: t.join()
 total = sum(len(v) for v in acked.values())
+def stored_seqs(job):
+    """Every seq of the job's timeline, page by page (`next` is null on the last)."""
+    seqs, after = set(), 0
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    while after is not None:
+        c.request("GET", f"/jobs/{job}/timeline?after={after}&limit=5000")
+        page = json.loads(c.getresponse().read())
+        seqs.update(e["event"]["seq"] for e in page["entries"])
+        after = page["next"]
+    return seqs
 server = start()
 missing = 0
-for job, seqs in acked.items():
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10); c.request("GET", f"/jobs/{job}/timeline")
-    present = {e["event"]["seq"] for e in json.loads(c.getresponse().read())}
-    missing += sum(1 for s in seqs if s not in present)
-server.send_signal(signal.SIGTERM); server.wait()
+try:
+    for job, seqs in acked.items():
+        present = stored_seqs(job)
+        missing += sum(1 for s in seqs if s not in present)
+finally:
+    server.send_signal(signal.SIGTERM); server.wait()
 print(json.dumps({"acknowledged_before_kill": total, "lost": missing}))
 sys.exit(1 if missing else 0)

@@ -17,12 +17,19 @@ BIN=.build/release/logbook
 $BIN --journal "$DIR/load.journal" serve --port "$PORT" >"$DIR/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do curl -sf "localhost:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+# Another server left on the port would answer /healthz: make sure this one is the one running.
+kill -0 $SERVER 2>/dev/null || { echo "the server did not start:"; cat "$DIR/server.log"; exit 1; }
 for n in $(seq 0 63); do
   curl -sf -X POST "localhost:$PORT/jobs/worker-$n/events" -d '{"type":"started","node":"load"}' >/dev/null
 done
 echo "== wrk: 64 connections, ${SECONDS_}s, one durable heartbeat per request"
 wrk -t2 -c64 -d"${SECONDS_}s" --latency -s Tools/loadtest/post.lua "http://127.0.0.1:$PORT" | tee "$DIR/wrk.txt"
 curl -s "localhost:$PORT/metrics" | grep -E '^logbook_group_commit_events_(sum|count)' || true
-kill -TERM $SERVER; wait $SERVER || true
+if ! kill -TERM $SERVER 2>/dev/null; then
+  status=0; wait $SERVER || status=$?
+  echo "the server exited during the load (status $status); its log ends:"; tail -30 "$DIR/server.log"
+  exit 1
+fi
+wait $SERVER || true
 echo "== kill -9 mid-load, restart, every 201 present?"
 python3 Tools/loadtest/kill_check.py "$BIN" "$DIR/kill.journal" "$PORT" 3
