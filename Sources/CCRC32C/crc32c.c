@@ -71,3 +71,10 @@ int ccrc32c_is_hardware(void) {
 uint32_t ccrc32c_extend(uint32_t crc, const void *bytes, size_t n) {
     return ccrc32c_is_hardware() ? extend_hw(crc, bytes, n) : ccrc32c_extend_portable(crc, bytes, n);
 }
+
+uint32_t ccrc32c_seq_and_body(uint64_t seq, const void *body, size_t n) {
+    unsigned char key[8];
+    for (int i = 0; i < 8; i++) key[i] = (unsigned char)(seq >> (56 - 8 * i));
+    if (ccrc32c_is_hardware()) return extend_hw(extend_hw(0, key, 8), body, n);
+    return ccrc32c_extend_portable(ccrc32c_extend_portable(0, key, 8), body, n);
+}

@@ -98,11 +98,8 @@ enum RecordFormat {
         precondition(w.offset == space.count, "record size mismatch")
     }
 
-    static func checksum(seq: UInt64, body: UnsafeRawBufferPointer) -> UInt32 {
-        var key = seq.bigEndian
-        let seeded = withUnsafeBytes(of: &key) { CRC32C.extend(0, $0) }
-        return CRC32C.extend(seeded, body)
-    }
+    @inline(__always)
+    static func checksum(seq: UInt64, body: UnsafeRawBufferPointer) -> UInt32 { CRC32C.of(seq: seq, body: body) }
 
     /// Checks the format version and the CRC of the record stored under `seq`.
     static func verify(seq: UInt64, bytes: UnsafeRawBufferPointer) throws(JournalError) {
@@ -236,34 +233,34 @@ struct ByteReader {
     let bytes: UnsafeRawBufferPointer
     var offset = 0
 
-    mutating func u8() -> UInt8? {
+    @inline(__always) mutating func u8() -> UInt8? {
         guard offset + 1 <= bytes.count else { return nil }
         defer { offset += 1 }
         return bytes[offset]
     }
-    mutating func u16() -> UInt16? {
+    @inline(__always) mutating func u16() -> UInt16? {
         guard offset + 2 <= bytes.count else { return nil }
         defer { offset += 2 }
         return bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian
     }
-    mutating func u32() -> UInt32? {
+    @inline(__always) mutating func u32() -> UInt32? {
         guard offset + 4 <= bytes.count else { return nil }
         defer { offset += 4 }
         return bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
     }
-    mutating func u64() -> UInt64? {
+    @inline(__always) mutating func u64() -> UInt64? {
         guard offset + 8 <= bytes.count else { return nil }
         defer { offset += 8 }
         return bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
     }
     /// The next `n` bytes, in place.
-    mutating func slice(_ n: Int) -> UnsafeRawBufferPointer? {
+    @inline(__always) mutating func slice(_ n: Int) -> UnsafeRawBufferPointer? {
         guard n >= 0, n <= bytes.count - offset else { return nil }
         defer { offset += n }
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
     }
     /// A 16-bit length, then that many bytes.
-    mutating func shortSlice() -> UnsafeRawBufferPointer? {
+    @inline(__always) mutating func shortSlice() -> UnsafeRawBufferPointer? {
         guard let n = u16() else { return nil }
         return slice(Int(n))
     }

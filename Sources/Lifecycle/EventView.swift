@@ -19,6 +19,7 @@ public struct EventView: FoldInput {
     public var reasonBytes: UnsafeRawBufferPointer?
     public var dataBytes: UnsafeRawBufferPointer?
 
+    @inlinable
     public init(
         seq: UInt64, version: UInt64, type: EventType, at: Timestamp, appendedAt: Timestamp, attempt: UInt32?,
         index: UInt64?, job: UnsafeRawBufferPointer, nodeBytes: UnsafeRawBufferPointer?,

@@ -26,4 +26,15 @@ import Testing
             #expect(b == whole)
         }
     }
+
+    /// A record's checksum in one call equals the sequence's 8 big-endian bytes, then the body.
+    @Test func seqAndBodyEqualsExtendingBySeqThenBody() {
+        let bytes = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        for (seq, n) in [(UInt64(1), 0), (42, 7), (0x0102_0304_0506_0708, 97), (.max, 200)] {
+            var key = seq.bigEndian
+            let seeded = withUnsafeBytes(of: &key) { ccrc32c_extend(0, $0.baseAddress, 8) }
+            let expected = bytes.withUnsafeBytes { ccrc32c_extend(seeded, $0.baseAddress, n) }
+            #expect(bytes.withUnsafeBytes { ccrc32c_seq_and_body(seq, $0.baseAddress, n) } == expected)
+        }
+    }
 }
