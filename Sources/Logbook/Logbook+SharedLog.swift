@@ -388,13 +388,13 @@ final class SharedReplication: Sendable {
         }
     }
 
+    /// How long an outage nobody was told about lasts before the follower warns about it.
+    static let warnAfter: Duration = .seconds(1)
+
     /// How long to wait before trying the shared log again after `failures` failures in a row: 25 ms
     /// doubling to at most 250 ms. A failover ends with a standby promoted, and each try asks every
     /// member whether it is the primary (cheap), so a longer pause would only lengthen the outage
     /// (pauses of up to 2 s added 1.8 s to a failover in Tools/ha).
-    /// How long an outage nobody was told about lasts before the follower warns about it.
-    static let warnAfter: Duration = .seconds(1)
-
     static func pause(afterFailures failures: Int) -> Duration { .milliseconds(min(250, 25 << min(max(failures - 1, 0), 4))) }
 
     /// Retries a group whose outcome is unknown (or that the server rolled back) with the same event

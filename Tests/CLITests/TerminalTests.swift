@@ -76,7 +76,12 @@ import Testing
             columns: 120, rows: 20, directory: dir,
             command: "PATH=\(bin):$PATH PS1='$ ' exec bash --norc --noprofile -i")
         defer { tmux.stop() }
+        // Type only at a prompt: keys sent while bash is busy echo before its prompt (CI, 2026-12-02:
+        // "logbook arch    $ logbook archive").
+        func atPrompt(_ lines: [String]) -> Bool { lines.last?.trimmingCharacters(in: .whitespaces) == "$" }
+        _ = try tmux.waitForScreen(atPrompt)
         try tmux.send(["source \(dir.file("logbook.bash"))", "Enter"])
+        _ = try tmux.waitForScreen { atPrompt($0) && $0.contains { $0.hasPrefix("$ source ") } }
         try tmux.send(["logbook arch", "Tab"])
         _ = try tmux.waitForScreen { $0.last == "$ logbook archive" }
         try tmux.send(["--finalized-b", "Tab"])  // completion added the space
