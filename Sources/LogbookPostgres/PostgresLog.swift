@@ -639,34 +639,34 @@ struct PostgresURL {
         }
         let dbName = database.isEmpty ? user : database
         if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
-            configuration = .init(
-                unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)", username: user, password: password, database: dbName)
-            connection = .init(unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)", username: user, password: password, database: dbName)
+            let socket = socketDirectory + "/.s.PGSQL.\(port)"
+            configuration = .init(unixSocketPath: socket, username: user, password: password, database: dbName)
+            connection = .init(unixSocketPath: socket, username: user, password: password, database: dbName)
             name = "postgresql:///\(dbName)?host=\(socketDirectory)&port=\(port)"
         } else {
             guard let host = url.host, !host.isEmpty else { throw bad("no host (postgresql://user@host/database, or ?host=/socket/dir)") }
-            let tls: PostgresClient.Configuration.TLS
+            let sslmode = query["sslmode"] ?? "disable"
             var tlsConfiguration: TLSConfiguration?
-            switch query["sslmode"] ?? "disable" {
-            case "disable": tls = .disable
+            switch sslmode {
+            case "disable": break
             case "prefer", "require":
                 var c = TLSConfiguration.makeClientConfiguration()
                 c.certificateVerification = .none
-                tls = query["sslmode"] == "prefer" ? .prefer(c) : .require(c)
                 tlsConfiguration = c
-            case "verify-full":
-                tls = .require(.makeClientConfiguration())
-                tlsConfiguration = .makeClientConfiguration()
+            case "verify-full": tlsConfiguration = .makeClientConfiguration()
             case let other: throw bad("sslmode \"\(other)\" (use disable, prefer, require or verify-full)")
             }
-            configuration = .init(host: host, port: port, username: user, password: password, database: dbName, tls: tls)
-            var direct: PostgresConnection.Configuration.TLS = .disable
+            // The pool and the direct connection each want TLS in their own type.
+            var tls: PostgresClient.Configuration.TLS = .disable
+            var directTLS: PostgresConnection.Configuration.TLS = .disable
             if let tlsConfiguration {
                 let context: NIOSSLContext
                 do { context = try NIOSSLContext(configuration: tlsConfiguration) } catch { throw bad("sslmode: \(error)") }
-                direct = query["sslmode"] == "prefer" ? .prefer(context) : .require(context)
+                (tls, directTLS) = sslmode == "prefer"
+                    ? (.prefer(tlsConfiguration), .prefer(context)) : (.require(tlsConfiguration), .require(context))
             }
-            connection = .init(host: host, port: port, username: user, password: password, database: dbName, tls: direct)
+            configuration = .init(host: host, port: port, username: user, password: password, database: dbName, tls: tls)
+            connection = .init(host: host, port: port, username: user, password: password, database: dbName, tls: directTLS)
             name = "postgresql://\(host):\(port)/\(dbName)"
         }
     }

@@ -107,8 +107,10 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardInput = input
         errorFile = NSTemporaryDirectory() + "child-stderr-\(UUID().uuidString)"
         _ = FileManager.default.createFile(atPath: errorFile, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: errorFile) ?? FileHandle.nullDevice
+        let errorHandle = FileHandle(forWritingAtPath: errorFile)
+        process.standardError = errorHandle ?? FileHandle.nullDevice
         try process.run()
+        try? errorHandle?.close()  // the child has its own copy
         // A thread with blocking reads, not a `readabilityHandler`: tearing down a pipe whose
         // dispatch read source is live crashes libdispatch on Linux now and then
         // (`_dispatch_event_loop_drain`, swift-corelibs-foundation#5507), which took a whole test run down.
