@@ -8,16 +8,24 @@
 public struct EventView: FoldInput {
     public var seq: UInt64
     public var version: UInt64
-    public var type: EventType
     public var at: Timestamp
     public var appendedAt: Timestamp
-    public var attempt: UInt32?
-    public var index: UInt64?
     public var job: UnsafeRawBufferPointer
-    public var nodeBytes: UnsafeRawBufferPointer?
-    public var holderBytes: UnsafeRawBufferPointer?
-    public var reasonBytes: UnsafeRawBufferPointer?
-    public var dataBytes: UnsafeRawBufferPointer?
+    // The optional fields are stored without `Optional`'s extra byte and its padding (an absent text
+    // is a nil base address, an absent number a cleared flag): 120 bytes instead of 169, small enough
+    // that a copy of a view is a few register moves rather than a call to `memcpy`, and the replay
+    // copies each view it folds.
+    @usableFromInline var _node: UnsafeRawBufferPointer
+    @usableFromInline var _holder: UnsafeRawBufferPointer
+    @usableFromInline var _reason: UnsafeRawBufferPointer
+    @usableFromInline var _data: UnsafeRawBufferPointer
+    @usableFromInline var _index: UInt64
+    @usableFromInline var _attempt: UInt32
+    public var type: EventType
+    @usableFromInline var _has: UInt8
+
+    @usableFromInline static let hasIndex: UInt8 = 1
+    @usableFromInline static let hasAttempt: UInt8 = 2
 
     @inlinable
     public init(
@@ -30,13 +38,59 @@ public struct EventView: FoldInput {
         self.type = type
         self.at = at
         self.appendedAt = appendedAt
-        self.attempt = attempt
-        self.index = index
         self.job = job
-        self.nodeBytes = nodeBytes
-        self.holderBytes = holderBytes
-        self.reasonBytes = reasonBytes
-        self.dataBytes = dataBytes
+        _node = EventView.stored(nodeBytes)
+        _holder = EventView.stored(holderBytes)
+        _reason = EventView.stored(reasonBytes)
+        _data = EventView.stored(dataBytes)
+        _index = index ?? 0
+        _attempt = attempt ?? 0
+        _has = (index == nil ? 0 : EventView.hasIndex) | (attempt == nil ? 0 : EventView.hasAttempt)
+    }
+
+    /// A text as stored: absent is a nil base address, so a present text always has one (an empty
+    /// buffer may have none; it gets a placeholder, never read since its count is 0).
+    @inlinable @inline(__always)
+    static func stored(_ bytes: UnsafeRawBufferPointer?) -> UnsafeRawBufferPointer {
+        guard let bytes else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        if bytes.baseAddress != nil { return bytes }
+        return UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: 1), count: 0)
+    }
+
+    @inlinable @inline(__always)
+    static func present(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        bytes.baseAddress == nil ? nil : bytes
+    }
+
+    public var attempt: UInt32? {
+        @inlinable get { _has & EventView.hasAttempt == 0 ? nil : _attempt }
+        @inlinable set {
+            _attempt = newValue ?? 0
+            _has = newValue == nil ? _has & ~EventView.hasAttempt : _has | EventView.hasAttempt
+        }
+    }
+    public var index: UInt64? {
+        @inlinable get { _has & EventView.hasIndex == 0 ? nil : _index }
+        @inlinable set {
+            _index = newValue ?? 0
+            _has = newValue == nil ? _has & ~EventView.hasIndex : _has | EventView.hasIndex
+        }
+    }
+    public var nodeBytes: UnsafeRawBufferPointer? {
+        @inlinable get { EventView.present(_node) }
+        @inlinable set { _node = EventView.stored(newValue) }
+    }
+    public var holderBytes: UnsafeRawBufferPointer? {
+        @inlinable get { EventView.present(_holder) }
+        @inlinable set { _holder = EventView.stored(newValue) }
+    }
+    public var reasonBytes: UnsafeRawBufferPointer? {
+        @inlinable get { EventView.present(_reason) }
+        @inlinable set { _reason = EventView.stored(newValue) }
+    }
+    public var dataBytes: UnsafeRawBufferPointer? {
+        @inlinable get { EventView.present(_data) }
+        @inlinable set { _data = EventView.stored(newValue) }
     }
 
     public var jobString: String { String(decoding: job, as: UTF8.self) }

@@ -11,8 +11,12 @@ struct JobKeys: Sendable {
     private var slots: [UInt64] = []
     private(set) var count = 0
 
+    /// A hasher with the process's seed and nothing combined yet: copying it is cheaper than
+    /// `Hasher()`, which reads the seed and sets up its state again for every id.
+    private static let seeded = Hasher()
+
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var hasher = Hasher()
+        var hasher = seeded
         hasher.combine(bytes: bytes)
         return UInt32(truncatingIfNeeded: hasher.finalize())
     }

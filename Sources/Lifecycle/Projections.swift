@@ -91,7 +91,7 @@ public struct Projections: Sendable, Equatable {
     }
 
     private mutating func foldStates(_ events: UnsafeBufferPointer<EventView>) {
-        guard let last = events.last else { return }
+        guard let views = events.baseAddress, let last = events.last else { return }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: events.count) { hashes in
             keys.lookAhead(events, hashes: hashes)
             // Then the states the probes will most likely end at, the same way.
@@ -100,10 +100,11 @@ public struct Projections: Sendable, Equatable {
                 if let key = keys.firstCandidate(hash: hashes[i]) { touched &+= states[Int(key)].version }
             }
             lookahead = touched
+            // Each view is read where it lies: copying every view once more (then 169 bytes, a call
+            // to memcpy) was a fifth of a replay's time.
             for i in events.indices {
-                let event = events[i]
-                let key = intern(event.job, hash: hashes[i]) { event.jobString }
-                Fold.apply(event, to: &states[Int(key)])
+                let key = intern(views[i].job, hash: hashes[i]) { views[i].jobString }
+                Fold.apply(views[i], to: &states[Int(key)])
             }
         }
         coveredSeq = last.seq

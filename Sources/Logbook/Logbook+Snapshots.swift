@@ -1,6 +1,10 @@
 import Journal
 import Lifecycle
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Logbook {
     /// Loads the newest snapshot and folds the tail after it; falls back to a full replay (with a
     /// warning) when the snapshot is missing, damaged, of another format or ahead of the log.
@@ -34,13 +38,18 @@ extension Logbook {
                 return true
             }
         } else {
-            // A full replay: fold the states alone, reading records in place in look-ahead batches,
-            // then build the indexes once.
+            // A full replay: fold the states alone, in look-ahead batches, then build the indexes
+            // once. With a second core the log is read on another thread while this one folds.
             var replay = Projections.Replay()
-            try journal.scanViewBatches { events in
+            let fold = { (events: UnsafeBufferPointer<EventView>) -> Bool in
                 replay.fold(batch: events)
                 folded += events.count
                 return true
+            }
+            if Logbook.onlineCores > 1 {
+                try journal.scanViewBatchesReadingAhead(fold)
+            } else {
+                try journal.scanViewBatches(fold)
             }
             projections = replay.finish()
         }
@@ -49,6 +58,9 @@ extension Logbook {
             OpenReport(snapshotSeq: snapshotSeq, eventsFolded: folded, snapshotRejected: rejected, milliseconds: 0)
         )
     }
+
+    /// The cores this process may run on now.
+    static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// Writes a snapshot of the projections now and returns the seq it covers.
     ///

@@ -174,6 +174,45 @@ import Foundation
         }
     }
 
+    /// The read-ahead scan hands over exactly what the in-place scan does, in order: across its
+    /// slots (1,024 records each), with records larger than a slot's bytes, within bounds, and it
+    /// stops when told to, its reader thread ended.
+    @Test func readAheadViewsAreTheInPlaceViews() async throws {
+        try await withJournal { journal, _ in
+            let big = "{\"blob\":\"" + String(repeating: "x", count: 300_000) + "\"}"
+            var items: [AppendItem] = []
+            for i in 1...2_600 {
+                let milestone = i % 500 == 0
+                let node: String? = i % 3 == 0 ? "n\(i % 4)" : nil
+                let index: UInt64? = i % 2 == 0 ? UInt64(i) : nil
+                let data = milestone ? big : "{\"i\":\(i)}"
+                let type: EventType = milestone ? .progress : .heartbeat
+                items.append(AppendItem(Event(job: "job-\(i % 13)", type: type, node: node, index: index, data: data)))
+            }
+            try await journal.append(items)
+            func recorded(_ scan: ((UnsafeBufferPointer<EventView>) throws -> Bool) throws -> Void) rethrows -> [RecordedEvent] {
+                var all: [RecordedEvent] = []
+                try scan { views in
+                    all.append(contentsOf: views.map(\.recorded))
+                    return true
+                }
+                return all
+            }
+            for (from, through, batch) in [(UInt64(1), UInt64.max, 32), (700, 2_100, 5), (2_600, 2_600, 1), (3_000, UInt64.max, 32)] {
+                let inPlace = try recorded { try journal.scanViewBatches(from: from, through: through, batch: batch, $0) }
+                let ahead = try recorded { try journal.scanViewBatchesReadingAhead(from: from, through: through, batch: batch, $0) }
+                #expect(ahead == inPlace, "from \(from) through \(through)")
+                #expect(ahead.count == Int(min(through, 2_600)) - Int(from) + 1 || from > 2_600)
+            }
+            var seen = 0
+            try journal.scanViewBatchesReadingAhead(batch: 8) { views in
+                seen += views.count
+                return seen < 20
+            }
+            #expect(seen == 24)
+        }
+    }
+
     @Test func scanStreamsInOrderAcrossChunks() async throws {
         try await withJournal { journal, _ in
             let items = (0..<1000).map { AppendItem(Event(job: "j\($0 % 7)", type: .heartbeat, index: UInt64($0))) }

@@ -48,6 +48,37 @@ import Testing
         #expect(throws: JournalError.self) { try journal.scan { _ in true } }
     }
 
+    /// Reading ahead, a damaged record reaches the caller in order: every record before it is
+    /// handed over, then the same error as the in-place scan, naming the seq.
+    @Test func readAheadHandsOverWhatPrecedesADamagedRecordThenItsError() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("c.journal")
+        do {
+            let journal = try Journal.open(at: path)
+            try await journal.append((1...3_000).map { AppendItem(Event(job: "j\($0 % 5)", type: .heartbeat, index: UInt64($0))) })
+            journal.close()
+        }
+        try tamper(path: path, seq: 2_222) { $0[20] ^= 0x01 }
+        let journal = try Journal.open(at: path)
+        defer { journal.close() }
+        for readAhead in [false, true] {
+            var seqs: [UInt64] = []
+            let collect = { (views: UnsafeBufferPointer<EventView>) -> Bool in
+                seqs.append(contentsOf: views.map(\.seq))
+                return true
+            }
+            #expect {
+                if readAhead { try journal.scanViewBatchesReadingAhead(collect) } else { try journal.scanViewBatches(collect) }
+            } throws: { error in
+                guard case .corruptRecord(let seq, let detail) = error as? JournalError else { return false }
+                return seq == 2_222 && detail.contains("checksum")
+            }
+            // The in-place scan hands over its batch before the damaged record only when full.
+            if readAhead { #expect(seqs == Array(1...2_221)) } else { #expect(seqs == Array(1...(2_221 / 32 * 32))) }
+        }
+    }
+
     @Test func truncatedRecordIsACorruptionError() async throws {
         let (dir, path) = try await journalWithThreeEvents()
         defer { dir.cleanup() }
