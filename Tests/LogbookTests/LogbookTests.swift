@@ -144,6 +144,47 @@ import Testing
         }
     }
 
+    /// A full replay at open (which reads ahead on a second core, slots of 1,024 records) equals
+    /// the projections kept event by event, over journals spanning several slots with every event
+    /// type, anomalies included, in random order over many jobs.
+    @Test func aFullReplayAtOpenEqualsProjectionsKeptEventByEvent() async throws {
+        let types = EventType.allCases
+        await propertyCheck(count: 6, input: Gen.int(in: 1...1_000_000)) { seed in
+            var random = seed
+            func next(_ n: Int) -> Int {
+                random = (random &* 1_103_515_245 &+ 12_345) & 0x7fff_ffff
+                return (random >> 8) % n
+            }
+            let count = 1_500 + next(3_500)
+            let events = (0..<count).map { i in
+                let type = types[next(types.count)]
+                return Event(
+                    job: "job-\(next(300))", type: type, at: t(Int64(i)), node: "n\(next(3))",
+                    holder: type.needsHolder ? "h\(next(3))" : nil, index: UInt64(i), attempt: next(4) == 0 ? 1 : nil)
+            }
+            let dir = TemporaryDirectory()
+            defer { dir.cleanup() }
+            let path = dir.file("replay.journal")
+            do {
+                var kept = Projections()
+                do {
+                    let logbook = try Logbook.open(at: path, options: testOptions())
+                    for start in stride(from: 0, to: count, by: 400) {
+                        _ = try await logbook.append(Array(events[start..<min(start + 400, count)]))
+                    }
+                    kept = logbook.currentProjections
+                    logbook.close()
+                }
+                let reopened = try Logbook.open(at: path, options: testOptions(readOnly: true))
+                defer { reopened.close() }
+                #expect(reopened.openReport.snapshotSeq == nil && reopened.openReport.eventsFolded == count)
+                #expect(reopened.currentProjections == kept)
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
     @Test func snapshotPlusTailEqualsAFullReplayAtEveryCut() async throws {
         let recorded = (0..<120).map { i -> Event in
             let types: [EventType] = [.created, .started, .heartbeat, .progress, .interrupted, .resumed, .completed,
