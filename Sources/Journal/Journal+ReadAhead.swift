@@ -49,7 +49,7 @@ extension Journal {
                     more = try body(UnsafeBufferPointer(start: slot.views + start, count: n))
                     start += n
                 }
-                ring.release(slot)
+                ring.release()
                 if !more { return }
             }
         } catch let error as JournalError {
@@ -103,10 +103,7 @@ final class ReadAheadRing: @unchecked Sendable {
     func nextEmpty() -> ReadAheadSlot? {
         condition.withLock {
             while !stopped && filled - emptied == ReadAheadRing.slotCount { condition.wait() }
-            guard !stopped else { return nil }
-            let slot = slots[filled % ReadAheadRing.slotCount]
-            slot.count = 0
-            return slot
+            return stopped ? nil : slots[filled % ReadAheadRing.slotCount]
         }
     }
 
@@ -137,7 +134,7 @@ final class ReadAheadRing: @unchecked Sendable {
     }
 
     /// The caller is done with the slot `nextFilled` gave it.
-    func release(_ slot: ReadAheadSlot) {
+    func release() {
         condition.withLock { emptied += 1 }
         condition.broadcast()
     }

@@ -62,18 +62,22 @@ public struct EventView: FoldInput {
         bytes.baseAddress == nil ? nil : bytes
     }
 
+    /// Sets or clears one of `_has`'s flags.
+    @inlinable @inline(__always)
+    mutating func mark(_ flag: UInt8, present: Bool) { _has = present ? _has | flag : _has & ~flag }
+
     public var attempt: UInt32? {
         @inlinable get { _has & EventView.hasAttempt == 0 ? nil : _attempt }
         @inlinable set {
             _attempt = newValue ?? 0
-            _has = newValue == nil ? _has & ~EventView.hasAttempt : _has | EventView.hasAttempt
+            mark(EventView.hasAttempt, present: newValue != nil)
         }
     }
     public var index: UInt64? {
         @inlinable get { _has & EventView.hasIndex == 0 ? nil : _index }
         @inlinable set {
             _index = newValue ?? 0
-            _has = newValue == nil ? _has & ~EventView.hasIndex : _has | EventView.hasIndex
+            mark(EventView.hasIndex, present: newValue != nil)
         }
     }
     public var nodeBytes: UnsafeRawBufferPointer? {
