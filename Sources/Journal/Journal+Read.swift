@@ -137,6 +137,27 @@ extension Journal {
         return try buffer.withUnsafeBufferPointer(body)
     }
 
+    /// The first and last seq in the log of this snapshot ((1, 0) when it is empty).
+    func logBounds(_ txn: borrowing Transaction) throws -> (first: UInt64, last: UInt64) {
+        try txn.withCursor(log) { c in
+            guard let (firstKey, _) = try c.get(.first), let (lastKey, _) = try c.get(.last) else { return (1, 0) }
+            guard let first = StorageKeys.seq(fromKey: firstKey), let last = StorageKeys.seq(fromKey: lastKey) else {
+                let k = StorageKeys.seq(fromKey: firstKey) == nil ? firstKey : lastKey
+                throw JournalError.corruptRecord(seq: 0, detail: "a log key of \(k.count) bytes")
+            }
+            return (first, last)
+        }
+    }
+
+    /// The first and last seq in the log now ((1, 0) when it is empty).
+    func seqBounds() throws(JournalError) -> (first: UInt64, last: UInt64) {
+        do {
+            return try env.read { txn in try logBounds(txn) }
+        } catch {
+            throw Journal.wrap(error)
+        }
+    }
+
     /// Visits raw records (seq, bytes valid only during the call) in seq order, chunked like `scan`.
     /// `endOfChunk` runs inside each chunk's read transaction after its last record (false stops).
     func scanRecords(

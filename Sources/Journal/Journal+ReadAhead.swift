@@ -23,22 +23,14 @@ extension Journal {
         _ body: (UnsafeBufferPointer<EventView>) throws -> Bool
     ) throws(JournalError) {
         let ring = ReadAheadRing()
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(ReadAheadReader(journal: self, ring: ring, from: from, through: through))
-        guard
-            pthread_create(
-                &thread, nil,
-                { raw in
-                    Unmanaged<ReadAheadReader>.fromOpaque(raw!).takeRetainedValue().run()
-                    return nil
-                }, context.toOpaque()) == 0
-        else {
-            context.release()
-            return try scanViewBatches(from: from, through: through, batch: batch, body)
-        }
+        let reader = ReadAheadReader(journal: self, ring: ring, from: from, through: through)
+        let thread = BackgroundWork { reader.run() }
         defer {
             ring.stop()
-            pthread_join(thread, nil)
+            thread.join()  // with no thread of its own, the stopped reader returns at once
+        }
+        guard thread.hasThread else {
+            return try scanViewBatches(from: from, through: through, batch: batch, body)
         }
         do {
             while let slot = ring.nextFilled() {

@@ -1,5 +1,6 @@
 import LMDB
 import Lifecycle
+import Synchronization
 
 extension Journal {
     /// What `verify` checked.
@@ -7,101 +8,75 @@ extension Journal {
         public var records: Int
         public var jobs: Int
         public var indexEntries: Int
+        /// The seq of the last record checked (0 for an empty journal).
+        public var lastSeq: UInt64
     }
 
     /// Checks every record's CRC and format, that each stored event keeps the event rules (so sound
     /// means exportable and re-ingestable), and the per-job index against the log: every record has
     /// exactly its (version, seq) entry under its job, versions grow with seqs, and no entry points
-    /// nowhere. Throws the first problem (naming the seq or job). One read snapshot throughout.
-    /// `visit` sees every record, checked, as a view in seq order, so callers can fold in the same pass.
+    /// nowhere. Throws the first problem (naming the seq or job): the log's first in seq order,
+    /// then the index's. One read snapshot throughout; `progress` gets the records checked so far.
     ///
     /// Both B-trees are read in their own order, never searched: the log pass sums a 64-bit digest of
     /// each record's (job, version, seq), the index pass sums the same digest over the entries, and
-    /// the two must agree in count and sum. Only when they disagree is the index searched record by
-    /// record, to name the first problem in seq order.
-    public func verify(progress: (Int) -> Void = { _ in }, visit: (EventView) -> Void = { _ in })
-        throws(JournalError) -> VerifyReport
-    {
-        try verify(progress: progress) { event, _ in visit(event) }
-    }
-
-    /// `verify`, handing `visit` each record with its job's key: jobs numbered 0, 1, 2… in the order
-    /// of their first record (the numbering `Projections.Replay` gives them too).
-    public func verify(progress: (Int) -> Void = { _ in }, visitKeyed visit: (EventView, UInt32) -> Void)
-        throws(JournalError) -> VerifyReport
-    {
+    /// the two must agree in count and sum. With that, "versions grow with seqs" is checked on the
+    /// index, where each job's entries come sorted by version: their seqs must grow too. Only when
+    /// the digests disagree is the index searched record by record, to name the first problem in
+    /// seq order.
+    ///
+    /// No record depends on another, and a digest is a sum, so with a second core the work splits:
+    /// this thread checks the first half of the log while one thread checks the second half and
+    /// another reads the index, each in a read transaction of the same snapshot. A part whose
+    /// transaction sees another snapshot (a commit landed between them) or would have to wait is
+    /// done here afterwards instead.
+    public func verify(progress: (Int) -> Void = { _ in }) throws(JournalError) -> VerifyReport {
         do {
             return try env.read { txn in
-                var records = 0
-                // Each job's last version, by interned key (no string per record).
-                var ids = InternedIDs()
-                var lastVersion: [UInt64] = []
-                var logDigest = IndexDigest()
-                // Records are checked as they are read, then handled in batches of 32 (same
-                // transaction, so the views stay valid) so the job lookups can look ahead.
-                var batch: [EventView] = []
-                batch.reserveCapacity(32)
-                func handleBatch() throws {
-                    try batch.withUnsafeBufferPointer { views in
-                        try ids.intern(jobsOf: views) { i, key, inserted in
-                            let e = views[i]
-                            if inserted {
-                                lastVersion.append(e.version)
-                            } else {
-                                let previous = lastVersion[Int(key)]
-                                if previous >= e.version {
-                                    throw JournalError.corruptIndex(
-                                        job: e.jobString, detail: "seq \(e.seq) has version \(e.version) after version \(previous)")
-                                }
-                                lastVersion[Int(key)] = e.version
+                let snapshot = txn.snapshotID
+                let (first, last) = try logBounds(txn)
+                let split = first + (last - first) / 2
+                let counted = CheckedCount()
+                // Any failure there (another snapshot, a wait, an error) leaves the part to this thread.
+                let secondHalf: BackgroundWork<Result<LogPass, JournalError>?>? =
+                    Journal.hasSecondCore && last > split
+                    ? BackgroundWork { [self] in
+                        try? env.readWithoutWaiting { other in
+                            guard other.snapshotID == snapshot else { return nil }
+                            do {
+                                return .success(try LogPass(other, log, from: split + 1, through: last, counted: counted))
+                            } catch {
+                                return .failure(Journal.wrap(error))
                             }
-                            logDigest.add(job: key, version: e.version, seq: e.seq)
-                            visit(e, key)
-                            records += 1
-                            if records % 65_536 == 0 { progress(records) }
-                        }
-                    }
-                    batch.removeAll(keepingCapacity: true)
-                }
-                try txn.withCursor(log) { logCursor in
-                    var entry = try logCursor.get(.first)
-                    while let (k, v) = entry {
-                        guard let seq = StorageKeys.seq(fromKey: k) else {
-                            throw JournalError.corruptRecord(seq: 0, detail: "a log key of \(k.count) bytes")
-                        }
-                        batch.append(try RecordFormat.view(seq: seq, bytes: v, strict: true))
-                        if batch.count == 32 { try handleBatch() }
-                        entry = try logCursor.get(.next)
-                    }
-                    try handleBatch()
-                }
-                var indexDigest = IndexDigest()
-                var indexJobsKnown = true
-                try txn.withCursor(jobs) { index in
-                    var entry = try index.get(.first)
-                    while let (k, _) = entry, indexJobsKnown {
-                        guard let key = ids.key(of: k) else {
-                            indexJobsKnown = false  // entries for a job with no record: named below
-                            break
-                        }
-                        while let (_, v) = entry {
-                            guard let e = StorageKeys.IndexEntry(v) else {
-                                throw JournalError.corruptIndex(
-                                    job: String(decoding: k, as: UTF8.self), detail: "an entry of \(v.count) bytes")
-                            }
-                            indexDigest.add(job: key, version: e.version, seq: e.seq)
-                            entry = try index.get(.nextDup)
-                        }
-                        entry = try index.get(.nextNoDup)
+                        } ?? nil
+                    } : nil
+                let indexPass: BackgroundWork<IndexPass?>? =
+                    Journal.hasSecondCore
+                    ? BackgroundWork { [self] in
+                        try? env.readWithoutWaiting { other in
+                            other.snapshotID == snapshot ? try IndexPass(other, jobs) : nil
+                        } ?? nil
+                    } : nil
+                let through = secondHalf == nil ? last : split
+                var logPass = try LogPass(txn, log, from: first, through: through, counted: counted, progress: progress)
+                if through < last {
+                    switch secondHalf?.join() {
+                    case .success(let pass)?: logPass.add(pass)
+                    case .failure(let error)?: throw error
+                    case nil: logPass.add(try LogPass(txn, log, from: split + 1, through: last, counted: counted, progress: progress))
                     }
                 }
-                if !indexJobsKnown || indexDigest != logDigest {
+                let index = try indexPass?.join() ?? IndexPass(txn, jobs)
+                if index.digest != logPass.digest {
                     try findIndexProblem(txn)
                     throw JournalError.corruptIndex(
-                        job: "?", detail: "the index disagrees with the log (\(indexDigest.count) entries for \(records) records)")
+                        job: "?",
+                        detail: "the index disagrees with the log (\(index.digest.count) entries for \(logPass.records) records)")
                 }
-                progress(records)
-                return VerifyReport(records: records, jobs: ids.count, indexEntries: indexDigest.count)
+                if let problem = index.outOfOrder { throw problem }
+                progress(logPass.records)
+                return VerifyReport(
+                    records: logPass.records, jobs: index.jobs, indexEntries: index.digest.count, lastSeq: logPass.lastSeq)
             }
         } catch {
             throw Journal.wrap(error)
@@ -152,16 +127,124 @@ extension Journal {
     }
 }
 
-/// An order-independent digest of (job key, version, seq) triples: a count and a wrapping sum of a
-/// 64-bit mix of each (splitmix64's finaliser), so two sets agree only if they hold the same triples
-/// (up to a chance of about 2⁻⁶⁴ for accidental damage).
-struct IndexDigest: Equatable {
+/// Records of the log in `from...through` read in order, each checked strictly and summed into a digest.
+struct LogPass: Sendable {
+    var digest = IndexDigest()
+    var records = 0
+    var lastSeq: UInt64 = 0
+
+    init(
+        _ txn: borrowing Transaction, _ log: Database, from: UInt64, through: UInt64, counted: CheckedCount,
+        progress: (Int) -> Void = { _ in }
+    ) throws {
+        var digest = IndexDigest()
+        var records = 0
+        var lastSeq: UInt64 = 0
+        try txn.withCursor(log) { c in
+            var entry = try StorageKeys.withSeqKey(from) { k in try c.get(.setRange, key: k) }
+            while let (k, v) = entry {
+                guard let seq = StorageKeys.seq(fromKey: k) else {
+                    throw JournalError.corruptRecord(seq: 0, detail: "a log key of \(k.count) bytes")
+                }
+                if seq > through { break }
+                let e = try RecordFormat.view(seq: seq, bytes: v, strict: true)
+                digest.add(job: IndexDigest.hash(e.job), version: e.version, seq: seq)
+                lastSeq = seq
+                records += 1
+                if records % 16_384 == 0 {
+                    let all = counted.add(16_384)
+                    if records % 65_536 == 0 { progress(all) }
+                }
+                entry = try c.get(.next)
+            }
+        }
+        counted.add(records % 16_384)
+        (self.digest, self.records, self.lastSeq) = (digest, records, lastSeq)
+    }
+
+    /// Adds a later part of the log.
+    mutating func add(_ later: LogPass) {
+        digest.add(later.digest)
+        records += later.records
+        if later.records > 0 { lastSeq = later.lastSeq }
+    }
+}
+
+/// Records checked so far, by every thread of a `verify` (for its progress).
+final class CheckedCount: Sendable {
+    private let count = Atomic<Int>(0)
+    /// Adds `n`; returns the new total.
+    @discardableResult
+    func add(_ n: Int) -> Int { count.add(n, ordering: .relaxed).newValue }
+}
+
+/// The index read in its own order: each job's entries (sorted by version, then seq) summed into a
+/// digest, and the first job whose seqs do not grow with its versions.
+struct IndexPass: Sendable {
+    var digest = IndexDigest()
+    var jobs = 0
+    /// A job whose entries, in version order, do not have growing versions and seqs.
+    var outOfOrder: JournalError?
+
+    init(_ txn: borrowing Transaction, _ jobs: Database) throws {
+        var digest = IndexDigest()
+        var count = 0
+        var outOfOrder: JournalError?
+        try txn.withCursor(jobs) { index in
+            var entry = try index.get(.first)
+            while let (k, _) = entry {
+                count += 1
+                let job = IndexDigest.hash(k)
+                var previous: StorageKeys.IndexEntry?
+                while let (_, v) = entry {
+                    guard let e = StorageKeys.IndexEntry(v) else {
+                        throw JournalError.corruptIndex(
+                            job: String(decoding: k, as: UTF8.self), detail: "an entry of \(v.count) bytes")
+                    }
+                    if let p = previous, outOfOrder == nil, p.version >= e.version || p.seq >= e.seq {
+                        outOfOrder = JournalError.corruptIndex(
+                            job: String(decoding: k, as: UTF8.self),
+                            detail: "versions do not grow with seqs: version \(p.version) is seq \(p.seq), "
+                                + "version \(e.version) is seq \(e.seq)")
+                    }
+                    previous = e
+                    digest.add(job: job, version: e.version, seq: e.seq)
+                    entry = try index.get(.nextDup)
+                }
+                entry = try index.get(.nextNoDup)
+            }
+        }
+        (self.digest, self.jobs, self.outOfOrder) = (digest, count, outOfOrder)
+    }
+}
+
+/// An order-independent digest of (job, version, seq) triples: a count and a wrapping sum of a
+/// 64-bit mix of each (splitmix64's finaliser) over the job's 64-bit hash, so two sets agree only
+/// if they hold the same triples (up to a chance of about 2⁻⁶⁴ for accidental damage; the hash is
+/// seeded per process, so no crafted id can aim at it).
+struct IndexDigest: Equatable, Sendable {
     private(set) var count = 0
     private var sum: UInt64 = 0
 
+    /// A hasher with the process's seed and nothing combined yet (copied, not set up per id).
+    private static let seeded = Hasher()
+
     @inline(__always)
-    mutating func add(job: UInt32, version: UInt64, seq: UInt64) {
-        var z = (UInt64(job) &* 0x9E37_79B9_7F4A_7C15) ^ (version &* 0xC2B2_AE3D_27D4_EB4F) ^ (seq &* 0x1656_67B1_9E37_79F9)
+    static func hash(_ job: UnsafeRawBufferPointer) -> UInt64 {
+        var hasher = seeded
+        hasher.combine(bytes: job)
+        return UInt64(UInt(bitPattern: hasher.finalize()))
+    }
+
+    /// Adds the triples of another digest.
+    mutating func add(_ other: IndexDigest) {
+        count += other.count
+        sum &+= other.sum
+    }
+
+    @inline(__always)
+    mutating func add(job: UInt64, version: UInt64, seq: UInt64) {
+        var z = (job &* 0x9E37_79B9_7F4A_7C15) ^ (version &* 0xC2B2_AE3D_27D4_EB4F) ^ (seq &* 0x1656_67B1_9E37_79F9)
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         sum &+= z ^ (z >> 31)

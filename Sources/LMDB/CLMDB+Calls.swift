@@ -64,6 +64,7 @@ enum C {
     }
     static func txnCommit(_ txn: TxnHandle) -> Int32 { mdb_txn_commit(txn) }
     static func txnAbort(_ txn: TxnHandle) { mdb_txn_abort(txn) }
+    static func txnID(_ txn: TxnHandle) -> Int { mdb_txn_id(txn) }
 
     static func dbiOpen(_ txn: TxnHandle, _ name: String, _ flags: UInt32) -> (Int32, UInt32) {
         var dbi: MDB_dbi = 0

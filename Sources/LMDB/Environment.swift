@@ -109,6 +109,29 @@ public final class Environment: @unchecked Sendable {
         return try body(Transaction(handle: txn, isReadOnly: true))
     }
 
+    /// Runs `body` in a read-only snapshot if one can begin without waiting: nil when the map is
+    /// being resized, or another process has grown it (adopting that would wait for every reader
+    /// in this process). For work on a second thread that a thread holding a read transaction
+    /// waits for: waiting here could wait on that very thread.
+    public func readWithoutWaiting<R>(_ body: (borrowing Transaction) throws -> R) throws -> R? {
+        guard resizeLock.tryLockShared() else { return nil }
+        if closed.load(ordering: .acquiring) {
+            resizeLock.unlock()
+            throw LMDBError.environmentClosed
+        }
+        let (rc, txn) = C.txnBegin(handle, readOnly: true)
+        guard rc == 0, let txn else {
+            resizeLock.unlock()
+            if rc == C.mapResized { return nil }
+            throw LMDBError(code: rc)
+        }
+        defer {
+            C.txnAbort(txn)
+            resizeLock.unlock()
+        }
+        return try body(Transaction(handle: txn, isReadOnly: true))
+    }
+
     /// Runs `body` in a write transaction and commits it. Any error from `body` aborts it.
     ///
     /// On `MDB_MAP_FULL` (from a put or from the commit) the map grows and `body` runs again.

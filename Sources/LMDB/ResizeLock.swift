@@ -23,6 +23,8 @@ final class ResizeLock: @unchecked Sendable {
     }
 
     func lockShared() { pthread_rwlock_rdlock(lock) }
+    /// Takes the lock shared if that needs no wait; false otherwise.
+    func tryLockShared() -> Bool { pthread_rwlock_tryrdlock(lock) == 0 }
     func lockExclusive() { pthread_rwlock_wrlock(lock) }
     func unlock() { pthread_rwlock_unlock(lock) }
 }

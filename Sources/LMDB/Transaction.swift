@@ -6,6 +6,10 @@ public struct Transaction: ~Copyable {
     let handle: TxnHandle
     public let isReadOnly: Bool
 
+    /// The id of the snapshot a read transaction sees (the last committed write transaction's id):
+    /// two read transactions with the same id see the same data.
+    public var snapshotID: Int { C.txnID(handle) }
+
     /// Opens a named database; in a write transaction it is created when missing.
     public func openDatabase(_ name: String, flags: Database.Flags = []) throws(LMDBError) -> Database {
         let (rc, dbi) = C.dbiOpen(handle, name, flags.rawValue | (isReadOnly ? 0 : C.create))

@@ -3,7 +3,7 @@
 ///
 /// Jobs sit in one-second buckets; a sorted array holds the bucket keys. Times mostly grow, so a
 /// new bucket usually lands at the end of that array.
-struct TimeIndex: Sendable {
+struct TimeIndex: Sendable, Equatable {
     /// Job keys (see `JobKeys`) per one-second bucket.
     private var buckets: [Int64: Set<UInt32>] = [:]
     private var keys: [Int64] = []

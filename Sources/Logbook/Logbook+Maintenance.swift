@@ -14,39 +14,62 @@ extension Logbook {
 
     /// Checks every record's CRC, the per-job index against the log, and that the newest snapshot
     /// (advanced by the log tail) equals a full replay. Throws the first problem found.
+    ///
+    /// With no snapshot nothing stored derives from the fold (projections are rebuilt from the log
+    /// at every open), so there is no replay to compare. With one, three things run at once: this
+    /// thread checks the log and the index (`Journal.verify`, itself split over threads), one thread
+    /// replays the whole log, another decodes the snapshot and folds its tail. Both folds stop at the last seq there was when
+    /// verify began, so records appended meanwhile change neither.
     public static func verify(at path: String, progress: (Int) -> Void = { _ in }) throws -> VerifyReport {
         let journal = try Journal.open(at: path, options: .forReading)
         defer { journal.close() }
-        // Decode the snapshot first, so one pass over the log checks every record and folds both the
-        // full replay and the snapshot's tail.
-        var fromSnapshot: Projections?
-        let snapshot = try journal.latestSnapshot()
-        if let (seq, bytes) = snapshot {
-            do {
-                fromSnapshot = try SnapshotCodec.decode(bytes)
+        guard let snapshot = try journal.latestSnapshot() else {
+            let report = try journal.verify(progress: progress)
+            return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: report.lastSeq, snapshotSeq: nil)
+        }
+        // Read after the snapshot, so the snapshot covers no more than this.
+        let through = try journal.lastSeq()
+        let replay = BackgroundWork { () -> Result<Projections, JournalError> in
+            var replay = Projections.Replay()
+            do throws(JournalError) {
+                try journal.scanViewBatches(through: through) { events in
+                    replay.fold(batch: events)
+                    return true
+                }
             } catch {
-                throw SnapshotMismatch(detail: "snapshot at seq \(seq): \(error)")
+                return .failure(error)
             }
+            return .success(replay.finish())
         }
-        var replay = Projections.Replay()
-        var lastSeq: UInt64 = 0
-        let report = try journal.verify(progress: progress) { e, key in
-            replay.fold(e, hint: key)
-            lastSeq = e.seq
-            if let covered = fromSnapshot?.coveredSeq, e.seq > covered { fromSnapshot?.apply(e) }
+        let advanced = BackgroundWork { () -> Result<Projections, any Error> in
+            var projections: Projections
+            do {
+                projections = try SnapshotCodec.decode(snapshot.bytes)
+            } catch {
+                return .failure(SnapshotMismatch(detail: "snapshot at seq \(snapshot.seq): \(error)"))
+            }
+            do throws(JournalError) {
+                try journal.scanViews(from: projections.coveredSeq + 1, through: through) { e in
+                    projections.apply(e)
+                    return true
+                }
+            } catch {
+                return .failure(error)
+            }
+            return .success(projections)
         }
-        let full = replay.finish()
-        guard let seq = snapshot?.seq, let fromSnapshot else {
-            return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: lastSeq, snapshotSeq: nil)
-        }
+        // The log's own problems come first: a damaged record fails the folds too, less precisely.
+        let report = try journal.verify(progress: progress)
+        let fromSnapshot = try advanced.join().get()
+        let full = try replay.join().get()
         if fromSnapshot != full {
             let jobs = Set(full.states.map { ExactID($0.job) }).union(fromSnapshot.states.map { ExactID($0.job) }).sorted()
             let differing = jobs.first { full.state(of: $0.string) != fromSnapshot.state(of: $0.string) }
             throw SnapshotMismatch(
-                detail: "snapshot at seq \(seq) disagrees with a full replay"
+                detail: "snapshot at seq \(snapshot.seq) disagrees with a full replay"
                     + (differing.map { " for job \($0)" } ?? " in its indexes"))
         }
-        return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: lastSeq, snapshotSeq: seq)
+        return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: report.lastSeq, snapshotSeq: snapshot.seq)
     }
 
     public struct SnapshotMismatch: Error, CustomStringConvertible {

@@ -46,7 +46,7 @@ extension Logbook {
                 folded += events.count
                 return true
             }
-            if Logbook.onlineCores > 1 {
+            if Journal.hasSecondCore {
                 try journal.scanViewBatchesReadingAhead(fold)
             } else {
                 try journal.scanViewBatches(fold)
@@ -58,9 +58,6 @@ extension Logbook {
             OpenReport(snapshotSeq: snapshotSeq, eventsFolded: folded, snapshotRejected: rejected, milliseconds: 0)
         )
     }
-
-    /// The cores this process may run on now.
-    static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// Writes a snapshot of the projections now and returns the seq it covers.
     ///

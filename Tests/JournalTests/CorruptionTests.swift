@@ -206,3 +206,73 @@ import Testing
         #expect(throws: JournalError.corruptIndex(job: expected.job, detail: expected.detail)) { try reopened.verify() }
     }
 }
+
+/// `verify` checks the two halves of the log on two threads: the problem it names must still be the
+/// first in seq order, whichever half holds it.
+@Suite struct VerifySplitTests {
+    @Test(arguments: [[2_500], [700, 2_500], [1_500, 1_501]])
+    func verifyNamesTheFirstDamagedRecordWhicheverHalfHoldsIt(damaged: [UInt64]) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("v.journal")
+        do {
+            let journal = try Journal.open(at: path)
+            try await journal.append((1...3_000).map { AppendItem(Event(job: "j\($0 % 11)", type: .heartbeat, index: UInt64($0))) })
+            journal.close()
+        }
+        for seq in damaged { try CorruptionTests().tamper(path: path, seq: seq) { $0[20] ^= 0x01 } }
+        let journal = try Journal.open(at: path, options: .forReading)
+        defer { journal.close() }
+        #expect {
+            try journal.verify()
+        } throws: { error in
+            guard case .corruptRecord(let seq, let detail) = error as? JournalError else { return false }
+            return seq == damaged[0] && detail.contains("checksum")
+        }
+    }
+
+    @Test func verifyCountsEveryRecordAndJobAndReportsProgressUpToTheEnd() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("v.journal")
+        let journal = try Journal.open(at: path)
+        defer { journal.close() }
+        for _ in 0..<4 {
+            try await journal.append((1...50_000).map { AppendItem(Event(job: "j\($0 % 1_234)", type: .heartbeat)) })
+        }
+        var reported: [Int] = []
+        let report = try journal.verify { reported.append($0) }
+        #expect(report.records == 200_000)
+        #expect(report.jobs == 1_234)
+        #expect(report.indexEntries == 200_000)
+        #expect(report.lastSeq == 200_000)
+        #expect(reported.last == 200_000)
+        #expect(reported == reported.sorted(), "progress never goes back")
+        #expect(reported.count >= 2, "progress while checking, not only at the end")
+    }
+
+    /// Versions that fall as seqs grow, with an index that agrees with the log entry for entry:
+    /// the index pass, reading each job's entries in version order, names it.
+    @Test func verifyNamesVersionsThatDoNotGrowWithSeqsEvenWhenTheIndexAgrees() async throws {
+        let (dir, path) = try await CorruptionTests().journalWithThreeEvents()
+        defer { dir.cleanup() }
+        // Seq 3 of job "a" claims version 1 (a CRC made anew), and its index entry says so too.
+        try CorruptionTests().forge(path: path, seq: 3) { bytes in
+            withUnsafeBytes(of: UInt64(1).littleEndian) { bytes.replaceSubrange(8..<16, with: $0) }
+        }
+        try IndexCorruptionTests().tamperIndex(path: path) { txn, jobs in
+            let a = Array("a".utf8)
+            let entries = [IndexCorruptionTests().entry(3, 3), IndexCorruptionTests().entry(1, 3)]
+            try a.withUnsafeBytes { k in
+                try entries[0].withUnsafeBytes { v in _ = try txn.delete(jobs, key: k, value: v) }
+                try entries[1].withUnsafeBytes { v in try txn.put(jobs, key: k, value: v) }
+            }
+        }
+        let journal = try Journal.open(at: path, options: .forReading)
+        defer { journal.close() }
+        #expect(
+            throws: JournalError.corruptIndex(
+                job: "a", detail: "versions do not grow with seqs: version 1 is seq 1, version 1 is seq 3")
+        ) { try journal.verify() }
+    }
+}

@@ -68,8 +68,8 @@ print("== ratios")
 for key in ["append_batched_eps", "scan_eps", "append_durable_single_eps", "append_durable_concurrent_eps"]:
     print(f"  Logbook / SQLite     {key:32s} {lb[key] / sq[key]:7.2f}x")
 print(f"  group commit gain (concurrent / single durable)         {lb['append_durable_concurrent_eps'] / lb['append_durable_single_eps']:7.1f}x")
-for key in ["verify_eps", "export_eps"]:
-    print(f"  {key} / scan_eps                                      {lb[key] / lb['scan_eps']:7.2f}x")
+for key in ["verify_eps", "verify_with_snapshot_eps", "export_eps"]:
+    print(f"  {key + ' / scan_eps':55s}{lb[key] / lb['scan_eps']:7.2f}x")
 anchor = figures("anchor.txt")
 pg = figures("pg.txt")
 peers = [

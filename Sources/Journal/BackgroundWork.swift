@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Work that runs on a thread of its own while the caller goes on, and hands its result over when
+/// joined: how `verify` uses a second core. When no thread can be made, `join` does the work on
+/// the caller's thread instead, so the answer never depends on getting one.
+///
+/// Join exactly once (the thread's resources are released then); `deinit` joins a thread left
+/// unjoined, so the work never outlives its owner.
+public final class BackgroundWork<Result: Sendable>: @unchecked Sendable {
+    private let thread: pthread_t
+    private let running: Bool
+    private let box: ResultBox<Result>
+    private var joined = false
+
+    public init(_ work: @escaping @Sendable () -> Result) {
+        box = ResultBox(work)
+        var thread = pthread_t()
+        // The thread holds its own reference to the box until it has run.
+        let retained = Unmanaged<ThreadBody>.passRetained(box)
+        running =
+            pthread_create(
+                &thread, nil,
+                { raw in
+                    Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+                    return nil
+                }, retained.toOpaque()) == 0
+        if !running { retained.release() }
+        self.thread = thread
+    }
+
+    /// Whether the work runs on a thread of its own (false: `join` will do it).
+    public var hasThread: Bool { running }
+
+    /// Waits for the work to end and returns its result.
+    public func join() -> Result {
+        precondition(!joined, "BackgroundWork joined twice")
+        joined = true
+        if running {
+            pthread_join(thread, nil)
+        } else {
+            box.run()
+        }
+        return box.result!
+    }
+
+    deinit {
+        if !joined { _ = join() }
+    }
+}
+
+extension Journal {
+    /// Whether this machine has a second core for work beside the caller's (the cores online now).
+    public static var hasSecondCore: Bool { sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 }
+}
+
+/// What a thread runs (not generic, so a C function pointer can start it).
+private class ThreadBody: @unchecked Sendable {
+    func run() {}
+}
+
+/// The work and its result. The thread writes `result` before it ends; the joining thread reads it
+/// after `pthread_join`, which orders the two.
+private final class ResultBox<Result: Sendable>: ThreadBody, @unchecked Sendable {
+    let work: @Sendable () -> Result
+    var result: Result?
+    init(_ work: @escaping @Sendable () -> Result) { self.work = work }
+    override func run() { result = work() }
+}
+
+/// Parts of one job done on two threads and used in order on the calling thread: the calling
+/// thread makes parts 0, 2, 4… itself, a second thread makes parts 1, 3, 5…, at most one part
+/// ahead (so at most two parts are held at once). How export writes JSON on both cores.
+enum InterleavedParts {
+    /// Makes `count` parts with `make` and hands each to `use` in order. `make` gets a part already
+    /// used, when there is one, to fill again (so buffers are reused, not made anew). `use`
+    /// returning false stops both threads; a part `make` could not make is thrown when its turn
+    /// comes. Either way the second thread has ended when this returns.
+    static func run<Part: Sendable>(
+        count: Int, make: @escaping @Sendable (_ index: Int, _ reuse: Part?) -> Result<Part, JournalError>,
+        use: (Part) -> Bool
+    ) throws(JournalError) {
+        let mailbox = PartMailbox<Part>()
+        let odd = BackgroundWork { () -> Void in
+            var i = 1
+            while i < count, !mailbox.isStopped {
+                let part = make(i, mailbox.takeReturned())
+                guard mailbox.put(part) else { return }
+                if case .failure = part { return }
+                i += 2
+            }
+        }
+        defer {
+            mailbox.stop()
+            odd.join()
+        }
+        var spare: Part?
+        for i in 0..<count {
+            let mine = i.isMultiple(of: 2) || !odd.hasThread
+            let part = try (mine ? make(i, spare.take()) : mailbox.take()).get()
+            if !use(part) { return }
+            if mine { spare = part } else { mailbox.giveBack(part) }
+        }
+    }
+}
+
+/// One part in flight from the second thread to the calling one.
+private final class PartMailbox<Part: Sendable>: @unchecked Sendable {
+    private let condition = ConditionLock()
+    private var part: Result<Part, JournalError>?
+    /// A part the calling thread has used, back for the second thread to fill again.
+    private var returned: Part?
+    private var stopped = false
+
+    var isStopped: Bool { condition.withLock { stopped } }
+
+    /// Waits until the box is empty, then leaves `part` in it; false if the taker has stopped.
+    func put(_ new: Result<Part, JournalError>) -> Bool {
+        let put = condition.withLock {
+            while part != nil && !stopped { condition.wait() }
+            if stopped { return false }
+            part = new
+            return true
+        }
+        condition.broadcast()
+        return put
+    }
+
+    /// Waits for a part and takes it.
+    func take() -> Result<Part, JournalError> {
+        let taken = condition.withLock {
+            while part == nil { condition.wait() }
+            defer { part = nil }
+            return part!
+        }
+        condition.broadcast()
+        return taken
+    }
+
+    func giveBack(_ used: Part) { condition.withLock { returned = used } }
+
+    func takeReturned() -> Part? { condition.withLock { returned.take() } }
+
+    func stop() {
+        condition.withLock { stopped = true }
+        condition.broadcast()
+    }
+}
