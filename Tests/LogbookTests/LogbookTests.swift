@@ -216,3 +216,44 @@ import Testing
 }
 
 import Synchronization
+
+/// The job-state JSON is written straight into bytes (`appendJSON`, what the service answers each
+/// append with) and also spelled field by field (`jsonFields`, what `replay` and `tail` diff): the
+/// two must be one encoding, over states with every field set or unset, texts needing escapes,
+/// claims, refs and anomalies.
+@Suite struct JobStateJSONTests {
+    @Test func theWrittenObjectIsTheObjectOfItsFields() async throws {
+        let types = EventType.allCases
+        let texts = ["plain", "quote \" and \\ back", "line\nbreak\ttab\u{1}", "ünïcødé ✓", ""]
+        await propertyCheck(count: 8, input: Gen.int(in: 1...1_000_000)) { seed in
+            var random = seed
+            func next(_ n: Int) -> Int {
+                random = (random &* 1_103_515_245 &+ 12_345) & 0x7fff_ffff
+                return (random >> 8) % n
+            }
+            let events = (0..<400).map { i in
+                let type = types[next(types.count)]
+                let node = next(3) == 0 ? nil : texts[next(texts.count)] + "n"
+                let reason = next(2) == 0 ? nil : "r " + texts[next(texts.count)]
+                return Event(
+                    job: "job \(next(40)) " + texts[next(texts.count)], type: type, at: t(Int64(i * 1_000 + next(999))),
+                    node: node, holder: type.needsHolder ? "h" + texts[next(texts.count)] : nil, reason: reason,
+                    index: next(2) == 0 ? UInt64(next(1_000_000)) : nil, attempt: next(4) == 0 ? UInt32(1 + next(3)) : nil)
+            }
+            let dir = TemporaryDirectory()
+            defer { dir.cleanup() }
+            do {
+                let logbook = try Logbook.open(at: dir.file("json.journal"), options: testOptions())
+                defer { logbook.close() }
+                _ = try await logbook.append(events)
+                let states = logbook.jobs()
+                #expect(states.count > 20)
+                for state in states {
+                    #expect(state.json == JSONText.object(state.jsonFields.map { ($0.0, $0.1) }))
+                }
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+}
