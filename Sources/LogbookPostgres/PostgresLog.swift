@@ -332,6 +332,7 @@ public final class PostgresLog: SharedLog {
     /// versions (`expected` -1 means none); the other batches are stored, or, with `retry`, were
     /// stored by an earlier attempt (their first event id is there: a batch is stored whole). The
     /// common case, no conflict and no retry, costs one check and one insert for the whole group.
+    ///
     static func commitFunction(_ table: String) -> String {
         """
         CREATE OR REPLACE FUNCTION \(table)_commit(
@@ -351,16 +352,14 @@ public final class PostgresLog: SharedLog {
                 PERFORM 1
                 FROM (SELECT u.expected, coalesce(c.v, 0) + row_number() OVER (PARTITION BY u.job ORDER BY u.i) - 1 AS cur
                       FROM unnest(p_job, p_expected) WITH ORDINALITY AS u(job, expected, i)
-                      LEFT JOIN (SELECT t.job, max(t.version) AS v FROM \(table) t WHERE t.job = ANY(p_job) GROUP BY t.job) c
-                      ON c.job = u.job) e
+                      \(currentVersion(table, of: "u.job"))) e
                 WHERE e.expected >= 0 AND e.expected <> e.cur
                 LIMIT 1;
                 IF NOT FOUND THEN
                     INSERT INTO \(table) (job, version, type, record, event_id)
                     SELECT u.job, coalesce(c.v, 0) + row_number() OVER (PARTITION BY u.job ORDER BY u.i), u.type, u.record, u.id
                     FROM unnest(p_job, p_type, p_record, p_id) WITH ORDINALITY AS u(job, type, record, id, i)
-                    LEFT JOIN (SELECT t.job, max(t.version) AS v FROM \(table) t WHERE t.job = ANY(p_job) GROUP BY t.job) c
-                    ON c.job = u.job
+                    \(currentVersion(table, of: "u.job"))
                     ORDER BY u.i;
                     IF coalesce(array_length(p_job, 1), 0) > 0 THEN
                         PERFORM pg_notify('\(table)', '');
@@ -377,7 +376,7 @@ public final class PostgresLog: SharedLog {
                 SELECT e.job, e.expected, coalesce(c.v, 0) + e.earlier INTO job, expected, actual
                 FROM (SELECT u.job, u.expected, u.i, row_number() OVER (PARTITION BY u.job ORDER BY u.i) - 1 AS earlier
                       FROM unnest(p_job[first:p_ends[b]], p_expected[first:p_ends[b]]) WITH ORDINALITY AS u(job, expected, i)) e
-                LEFT JOIN LATERAL (SELECT max(t.version) AS v FROM \(table) t WHERE t.job = e.job) c ON true
+                \(currentVersion(table, of: "e.job"))
                 WHERE e.expected >= 0 AND e.expected <> coalesce(c.v, 0) + e.earlier
                 ORDER BY e.i LIMIT 1;
                 IF FOUND THEN
@@ -388,7 +387,7 @@ public final class PostgresLog: SharedLog {
                     SELECT u.job, coalesce(c.v, 0) + row_number() OVER (PARTITION BY u.job ORDER BY u.i), u.type, u.record, u.id
                     FROM unnest(p_job[first:p_ends[b]], p_type[first:p_ends[b]], p_record[first:p_ends[b]], p_id[first:p_ends[b]])
                          WITH ORDINALITY AS u(job, type, record, id, i)
-                    LEFT JOIN LATERAL (SELECT max(t.version) AS v FROM \(table) t WHERE t.job = u.job) c ON true
+                    \(currentVersion(table, of: "u.job"))
                     ORDER BY u.i;
                     inserted := true;
                 END IF;
@@ -400,6 +399,15 @@ public final class PostgresLog: SharedLog {
         END
         $fn$
         """
+    }
+
+    /// The join that gives each row its job's current version as `c.v` (null for a new job): the
+    /// `max(version)` of that one job, which PostgreSQL reads from the end of the (job, version)
+    /// index, one entry per job whatever its history. (The grouped form this replaced, one
+    /// `GROUP BY job` over every job of the group, read every version each job ever had: commits
+    /// slowed as histories grew, to 11 ms for 27 events after a minute of heartbeats.)
+    static func currentVersion(_ table: String, of job: String) -> String {
+        "LEFT JOIN LATERAL (SELECT max(t.version) AS v FROM \(table) t WHERE t.job = \(job)) c ON true"
     }
 
     /// Runs `query` to its end: a statement's error surfaces only while its results are read, and
