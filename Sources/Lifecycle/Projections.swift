@@ -31,12 +31,54 @@ public struct Projections: Sendable, Equatable {
     /// earlier one) in one pass.
     public init(states: some Sequence<JobState>, coveredSeq: UInt64) {
         self.coveredSeq = coveredSeq
+        // An array of distinct jobs (a decoded snapshot) becomes the states as it is, without a
+        // copy of each 200-byte state; only the table of keys is built.
+        if let array = states as? [JobState], adoptDistinct(array) {
+            buildIndexes()
+            return
+        }
+        // Sized once, and each state stored once: interning an empty state first and replacing it
+        // (with the array and the table growing by doubling) was most of a snapshot's load.
+        let n = states.underestimatedCount
+        self.states.reserveCapacity(n)
+        keys.reserve(n)
         for state in states {
             var job = state.job
-            let key = job.withUTF8 { intern(UnsafeRawBufferPointer($0)) { state.job } }
-            self.states[Int(key)] = state
+            let found = job.withUTF8 { b -> (hash: UInt32, key: UInt32?) in
+                let bytes = UnsafeRawBufferPointer(b)
+                let hash = JobKeys.hash(bytes)
+                return (hash, keys.find(hash: hash) { self.states[Int($0)].job.hasBytes(bytes) })
+            }
+            if let key = found.key {
+                self.states[Int(key)] = state
+            } else {
+                keys.insert(key: UInt32(self.states.count), hash: found.hash)
+                self.states.append(state)
+            }
         }
         buildIndexes()
+    }
+
+    /// Takes `array` as the states when no job appears twice in it; otherwise leaves everything empty
+    /// and returns false.
+    private mutating func adoptDistinct(_ array: [JobState]) -> Bool {
+        states = array
+        keys.reserve(array.count)
+        for i in array.indices {
+            var job = array[i].job
+            let distinct = job.withUTF8 { b -> Bool in
+                let bytes = UnsafeRawBufferPointer(b)
+                let hash = JobKeys.hash(bytes)
+                guard keys.find(hash: hash, matches: { array[Int($0)].job.hasBytes(bytes) }) == nil else { return false }
+                keys.insert(key: UInt32(i), hash: hash)
+                return true
+            }
+            if !distinct {
+                (states, keys) = ([], JobKeys())
+                return false
+            }
+        }
+        return true
     }
 
     /// Folds a whole log quickly: states only, event by event, then the indexes once at the end.

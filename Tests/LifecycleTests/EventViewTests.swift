@@ -39,3 +39,39 @@ import Testing
         #expect(MemoryLayout<EventView>.size <= 128)
     }
 }
+
+/// `Projections(states:)` takes an array of distinct jobs as it is (a decoded snapshot); any other
+/// input, an array naming a job twice included, goes state by state, a later state of a job
+/// replacing the earlier one. Both must build the same projections.
+@Suite struct ProjectionsFromStatesTests {
+    func state(_ job: String, _ status: JobStatus, version: UInt64, node: String? = nil) -> JobState {
+        var s = JobState(job: job)
+        s.status = status
+        s.version = version
+        s.node = node
+        return s
+    }
+
+    @Test func anArrayOfDistinctJobsAndTheSameStatesOneByOneBuildEqualProjections() {
+        let states = (0..<500).map { i in
+            state("job-\(i)", [.pending, .running, .completed, .failed][i % 4], version: UInt64(i + 1), node: "n\(i % 3)")
+        }
+        let adopted = Projections(states: states, coveredSeq: 900)
+        let oneByOne = Projections(states: states.lazy.map { $0 }, coveredSeq: 900)
+        #expect(adopted == oneByOne)
+        #expect(adopted.jobCount == 500)
+        #expect(adopted.state(of: "job-123") == states[123])
+        #expect(adopted.state(of: "job-500") == nil)
+    }
+
+    @Test func aJobNamedTwiceKeepsItsLaterStateInItsFirstPlace() {
+        let first = state("a", .running, version: 1, node: "n1")
+        let later = state("a", .completed, version: 2, node: "n1")
+        let b = state("b", .running, version: 1, node: "n2")
+        let twice = Projections(states: [first, b, later], coveredSeq: 3)
+        #expect(twice == Projections(states: [later, b], coveredSeq: 3))
+        #expect(twice.jobCount == 2)
+        #expect(twice.state(of: "a") == later)
+        #expect(twice.states.map(\.job) == ["a", "b"])
+    }
+}
