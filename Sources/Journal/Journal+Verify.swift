@@ -35,7 +35,7 @@ extension Journal {
             return try env.read { txn in
                 let snapshot = txn.snapshotID
                 let (first, last) = try logBounds(txn)
-                let split = first + (last - first) / 2
+                let split = last < first ? last : first + (last - first) / 2  // (1, 0) when empty
                 let counted = CheckedCount()
                 // Any failure there (another snapshot, a wait, an error) leaves the part to this thread.
                 let secondHalf: BackgroundWork<Result<LogPass, JournalError>?>? =

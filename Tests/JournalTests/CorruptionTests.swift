@@ -231,6 +231,23 @@ import Testing
         }
     }
 
+    /// An empty log has no halves: nothing to check, and nothing to split.
+    @Test(arguments: [0, 1, 2])
+    func verifyOfAJournalWithNoneOneOrTwoRecordsIsSound(records: Int) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let journal = try Journal.open(at: dir.file("small.journal"))
+        defer { journal.close() }
+        if records > 0 { try await journal.append((1...records).map { AppendItem(Event(job: "j\($0)", type: .created)) }) }
+        let report = try journal.verify()
+        #expect(report.records == records)
+        #expect(report.jobs == records)
+        #expect(report.lastSeq == UInt64(records))
+        var exported = 0
+        #expect(try journal.exportJSONLines { exported += $0.count } == records)
+        #expect((exported == 0) == (records == 0))
+    }
+
     @Test func verifyCountsEveryRecordAndJobAndReportsProgressUpToTheEnd() async throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }
