@@ -71,18 +71,20 @@ private final class ResultBox<Result: Sendable>: ThreadBody, @unchecked Sendable
 
 /// Parts of one job done on two threads and used in order on the calling thread: the calling
 /// thread makes parts 0, 2, 4… itself, a second thread makes parts 1, 3, 5…, at most one part
-/// ahead (so at most two parts are held at once). How export writes JSON on both cores.
+/// ahead (so at most two parts are held at once). How export writes JSON on both cores. Without
+/// `twoThreads` (by default, on a machine of one core) the calling thread makes every part.
 enum InterleavedParts {
     /// Makes `count` parts with `make` and hands each to `use` in order. `make` gets a part already
     /// used, when there is one, to fill again (so buffers are reused, not made anew). `use`
     /// returning false stops both threads; a part `make` could not make is thrown when its turn
     /// comes. Either way the second thread has ended when this returns.
     static func run<Part: Sendable>(
-        count: Int, make: @escaping @Sendable (_ index: Int, _ reuse: Part?) -> Result<Part, JournalError>,
+        count: Int, twoThreads: Bool = Journal.hasSecondCore,
+        make: @escaping @Sendable (_ index: Int, _ reuse: Part?) -> Result<Part, JournalError>,
         use: (Part) -> Bool
     ) throws(JournalError) {
         let mailbox = PartMailbox<Part>()
-        let odd = BackgroundWork { () -> Void in
+        let odd = !twoThreads ? nil : BackgroundWork { () -> Void in
             var i = 1
             while i < count, !mailbox.isStopped {
                 let part = make(i, mailbox.takeReturned())
@@ -93,11 +95,11 @@ enum InterleavedParts {
         }
         defer {
             mailbox.stop()
-            odd.join()
+            odd?.join()
         }
         var spare: Part?
         for i in 0..<count {
-            let mine = i.isMultiple(of: 2) || !odd.hasThread
+            let mine = i.isMultiple(of: 2) || odd?.hasThread != true
             let part = try (mine ? make(i, spare.take()) : mailbox.take()).get()
             if !use(part) { return }
             if mine { spare = part } else { mailbox.giveBack(part) }

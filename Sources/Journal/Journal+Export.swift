@@ -13,22 +13,10 @@ extension Journal {
         jobs: [String] = [], since: Timestamp? = nil, until: Timestamp? = nil,
         _ write: (UnsafeRawBufferPointer) -> Void
     ) throws(JournalError) -> Int {
-        var out = JSONBytes(capacity: Journal.exportChunk + 4096)
         if jobs.isEmpty && since == nil && until == nil {
             var written = 0
-            guard Journal.hasSecondCore else {
-                try scanViews { view in
-                    view.appendJSONLine(to: &out)
-                    out.append(raw: "\n")
-                    written += 1
-                    if out.count >= Journal.exportChunk { Journal.hand(&out, to: write, atLeast: Journal.exportChunk) }
-                    return true
-                }
-                Journal.hand(&out, to: write, atLeast: 1)
-                return written
-            }
-            // With a second core both write JSON: the log (as it is now) is cut into ranges of seqs,
-            // each written on one of the two threads, and handed to `write` in order.
+            // The log (as it is now) is cut into ranges of seqs, written (on two threads with a
+            // second core) and handed to `write` in order.
             let (first, last) = try seqBounds()
             let parts = last < first ? 0 : Int((last - first) / Journal.exportPartSeqs) + 1
             try InterleavedParts.run(count: parts) { [self] (part: Int, reuse: (JSONBytes, Int)?) -> Result<(JSONBytes, Int), JournalError> in
@@ -62,6 +50,7 @@ extension Journal {
             }
             return written
         }
+        var out = JSONBytes(capacity: Journal.exportChunk + 4096)
         var selected = Set(jobs.map { ExactID($0) })  // a job is its bytes
         if since != nil || until != nil {
             var inWindow = InternedIDs()  // one string per job, not per event

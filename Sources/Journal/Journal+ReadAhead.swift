@@ -1,10 +1,6 @@
 import LMDB
 import Lifecycle
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension Journal {
     /// Streams the records like `scanViewBatches`, but reads the log on a second thread: while
     /// `body` works through one slot of views on the calling thread, the reader walks the B-tree,

@@ -37,24 +37,13 @@ public struct Projections: Sendable, Equatable {
             buildIndexes()
             return
         }
-        // Sized once, and each state stored once: interning an empty state first and replacing it
-        // (with the array and the table growing by doubling) was most of a snapshot's load.
-        let n = states.underestimatedCount
-        self.states.reserveCapacity(n)
-        keys.reserve(n)
+        // Anything else (a lazy sequence, a job named twice) state by state, sized once.
+        self.states.reserveCapacity(states.underestimatedCount)
+        keys.reserve(states.underestimatedCount)
         for state in states {
             var job = state.job
-            let found = job.withUTF8 { b -> (hash: UInt32, key: UInt32?) in
-                let bytes = UnsafeRawBufferPointer(b)
-                let hash = JobKeys.hash(bytes)
-                return (hash, keys.find(hash: hash) { self.states[Int($0)].job.hasBytes(bytes) })
-            }
-            if let key = found.key {
-                self.states[Int(key)] = state
-            } else {
-                keys.insert(key: UInt32(self.states.count), hash: found.hash)
-                self.states.append(state)
-            }
+            let key = job.withUTF8 { intern(UnsafeRawBufferPointer($0)) { state.job } }
+            self.states[Int(key)] = state
         }
         buildIndexes()
     }

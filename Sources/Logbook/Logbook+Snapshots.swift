@@ -1,10 +1,6 @@
 import Journal
 import Lifecycle
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension Logbook {
     /// Loads the newest snapshot and folds the tail after it; falls back to a full replay (with a
     /// warning) when the snapshot is missing, damaged, of another format or ahead of the log.

@@ -21,12 +21,12 @@ import Glibc
         #expect(result.elsewhere == work.hasThread)
     }
 
-    @Test(arguments: [0, 1, 2, 7, 64])
-    func interleavedPartsAreUsedInOrderWithBuffersReused(count: Int) throws {
+    @Test(arguments: [0, 1, 2, 7, 64], [true, false])
+    func interleavedPartsAreUsedInOrderWithBuffersReused(count: Int, twoThreads: Bool) throws {
         let made = Mutex<[Int]>([])
         let freshEven = Atomic<Int>(0)
         var used: [Int] = []
-        try InterleavedParts.run(count: count) { (i: Int, reuse: [Int]?) -> Result<[Int], JournalError> in
+        try InterleavedParts.run(count: count, twoThreads: twoThreads) { (i: Int, reuse: [Int]?) -> Result<[Int], JournalError> in
             made.withLock { $0.append(i) }
             if reuse == nil, i.isMultiple(of: 2) { freshEven.add(1, ordering: .relaxed) }
             return .success([i, i * i])
