@@ -30,8 +30,10 @@ extension Journal {
         public var droppedByJob: [(job: String, records: Int)] = []
     }
 
-    /// How long compaction keeps asking for the journal alone before refusing with `inUse`.
-    static let exclusiveWaitMilliseconds = 1_000
+    /// How long compaction keeps asking for the journal alone before refusing with `inUse`, and an
+    /// opener for its shared lock before refusing with `busy`: a lock's holder that has let go may
+    /// still hold it for a moment through a child forked meanwhile (see `OwnersLock`).
+    static let lockWaitMilliseconds = 1_000
 
     /// Rewrites the journal at `path` compactly, dropping the records `plan` names, and swaps it in
     /// atomically. Needs the journal alone: refuses with `inUse` while another process has it open
@@ -56,7 +58,7 @@ extension Journal {
         guard stat(path, &original) == 0 else {
             throw JournalError.io(path: path, errno: errno, detail: String(cString: strerror(errno)))
         }
-        let exclusive = try OwnersLock(journalPath: path, exclusive: true, waitMilliseconds: Journal.exclusiveWaitMilliseconds)
+        let exclusive = try OwnersLock(journalPath: path, exclusive: true, waitMilliseconds: Journal.lockWaitMilliseconds)
         defer { exclusive.release() }
         let stage1 = path + ".compacting-1"
         let stage2 = path + ".compacting"

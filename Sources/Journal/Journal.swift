@@ -83,7 +83,8 @@ public final class Journal: Sendable {
         if let existing {
             owners = existing
         } else {
-            owners = try OwnersLock(journalPath: path, exclusive: false, required: !options.readOnly)
+            owners = try OwnersLock(
+                journalPath: path, exclusive: false, required: !options.readOnly, waitMilliseconds: Journal.lockWaitMilliseconds)
         }
         var envOptions = Environment.Options(path: path)
         envOptions.mapSize = options.initialMapSize

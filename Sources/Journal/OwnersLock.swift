@@ -13,10 +13,11 @@ final class OwnersLock: @unchecked Sendable {
     /// `required: false` (readers only): where the owners file can neither be opened nor created
     /// (a read-only directory, another user's copy), read without it.
     ///
-    /// `waitMilliseconds` (exclusive locks): how long to keep trying while another holder is
-    /// letting go. A holder that has just closed may hold the lock a moment longer: a process forked
-    /// by any thread of the closing process (to spawn a program) shares the open file description,
-    /// and with it the lock, until that child execs and drops the descriptor.
+    /// `waitMilliseconds`: how long to keep trying while another holder is letting go. A holder that
+    /// has just closed may hold the lock a moment longer: a process forked by any thread of the
+    /// closing process (to spawn a program) shares the open file description, and with it the lock,
+    /// until that child execs and drops the descriptor. Openers wait this way for a compaction's
+    /// exclusive lock, and compaction for openers' shared ones.
     init(journalPath: String, exclusive: Bool, required: Bool = true, waitMilliseconds: Int = 0) throws(JournalError) {
         fd = -1
         let path = OwnersLock.path(for: journalPath)

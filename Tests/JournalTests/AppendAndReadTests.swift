@@ -269,8 +269,9 @@ import Foundation
     }
 }
 
-/// Compaction's exclusive lock waits, boundedly, for a holder that is letting go (a closed journal
-/// whose descriptor a child forked by another thread still shares until it execs).
+/// Compaction's exclusive lock, and an opener's shared one, wait boundedly for a holder that is
+/// letting go (a closed journal whose descriptor a child forked by another thread still shares until
+/// it execs).
 @Suite struct OwnersLockTests {
     @Test func anExclusiveLockWaitsForAHolderThatIsLettingGo() throws {
         let dir = TemporaryDirectory()
@@ -286,6 +287,23 @@ import Foundation
         exclusive.release()
     }
 
+    /// A CI failure (2026-12-02): a journal reopened right after its compaction was refused as busy,
+    /// the compaction's exclusive lock still held by a child another test had just forked.
+    @Test func anOpenerWaitsForACompactionThatIsLettingGo() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("o.journal")
+        try Journal.open(at: path).close()
+        let compaction = try OwnersLock(journalPath: path, exclusive: true)
+        let letGo = Thread {
+            usleep(100_000)
+            compaction.release()
+        }
+        letGo.start()
+        let journal = try Journal.open(at: path)
+        journal.close()
+    }
+
     @Test func aLockHeldThroughTheWaitIsRefused() throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }
@@ -293,5 +311,8 @@ import Foundation
         let holder = try OwnersLock(journalPath: path, exclusive: false)
         defer { holder.release() }
         #expect(throws: JournalError.inUse(path: path)) { try OwnersLock(journalPath: path, exclusive: true, waitMilliseconds: 50) }
+        let compaction = try OwnersLock(journalPath: path + "2", exclusive: true)
+        defer { compaction.release() }
+        #expect(throws: JournalError.busy(path: path + "2")) { try OwnersLock(journalPath: path + "2", exclusive: false, waitMilliseconds: 50) }
     }
 }
