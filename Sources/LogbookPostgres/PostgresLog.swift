@@ -249,8 +249,8 @@ public final class PostgresLog: SharedLog {
     }
 
     /// Runs `body` on the primary, bounded by `limit` (default: the answer limit; unanswered, it
-    /// fails with `unanswered`). A failure is sorted by `classify`; any but a final one makes the
-    /// primary doubtful, so the next call looks for it again.
+    /// fails with `unanswered`). A failure is sorted by `classify`; one that may mean the primary
+    /// changed (`doubtsPrimary`) makes it doubtful, so the next call looks for it again.
     private func onPrimary<T: Sendable>(
         within limit: Duration? = nil, unanswered: SharedLogError? = nil, _ body: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws(SharedLogError) -> T {
@@ -260,9 +260,23 @@ public final class PostgresLog: SharedLog {
             return try await Self.within(limit, unanswered: unanswered) { try await body(try await self.primary()) }
         } catch {
             let failure = Self.classify(error)
-            if case .failed = failure {} else { doubtPrimary() }
+            if Self.doubtsPrimary(failure, sqlState: (error as? PSQLError)?.serverInfo?[.sqlState]) { doubtPrimary() }
             throw failure
         }
+    }
+
+    /// Rolled back by PostgreSQL for reasons that say nothing of the member that answered: a
+    /// serialization failure, a deadlock, a unique violation from another writer. The retry may
+    /// succeed on the same primary.
+    static let transactionRetryStates: Set<String> = ["40001", "40P01", "23505"]
+
+    /// Whether `failure` means the primary may have changed or gone, so that the next call asks the
+    /// members again (with one member: makes one direct connection first, to name the cause at once).
+    /// A final failure, or a transaction PostgreSQL rolled back, leaves the primary trusted.
+    static func doubtsPrimary(_ failure: SharedLogError, sqlState: String?) -> Bool {
+        if case .failed = failure { return false }
+        if let sqlState, transactionRetryStates.contains(sqlState) { return false }
+        return true
     }
 
     /// How long a read, or a commit (plus 1 ms per 10 events), may wait for PostgreSQL before it
