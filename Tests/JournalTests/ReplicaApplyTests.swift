@@ -150,4 +150,24 @@ import Testing
             lastAcknowledged = cursor.position
         }
     }
+
+    /// docs/scale-out.md: a damaged replica is replaced, not salvaged; a salvaged copy is an ordinary
+    /// journal (no mark, no cursor: it may lack records the log has), which a node refuses as its replica.
+    @Test func aSalvagedReplicaIsAnOrdinaryJournalThatANodeRefusesAsItsReplica() throws {
+        try withReplica { journal, path in
+            try journal.applyReplicated(
+                [Self.record(Event(job: "a", type: .created), version: 1, at: (1, 1)),
+                 Self.record(Event(job: "a", type: .started, node: "n"), version: 2, at: (1, 2))], from: Self.log)
+            let stage = path + ".salvaged"
+            let report = try journal.salvage(into: stage)
+            #expect(report.kept == 2 && report.lost.isEmpty)
+            let salvaged = try Journal.open(at: stage)
+            defer { salvaged.close() }
+            #expect(try salvaged.sharedLogFollowed() == nil && salvaged.replicaCursor() == nil)
+            #expect(throws: JournalError.notAReplica(
+                path: stage, sharedLog: Self.log, detail: "it holds events of its own (through seq 2), appended locally")) {
+                try salvaged.becomeReplica(of: Self.log)
+            }
+        }
+    }
 }
