@@ -9,36 +9,25 @@ import Glibc
 /// Join exactly once (the thread's resources are released then); `deinit` joins a thread left
 /// unjoined, so the work never outlives its owner.
 public final class BackgroundWork<Result: Sendable>: @unchecked Sendable {
-    private let thread: pthread_t
-    private let running: Bool
+    private let thread: pthread_t?
     private let box: ResultBox<Result>
     private var joined = false
 
     public init(_ work: @escaping @Sendable () -> Result) {
-        box = ResultBox(work)
-        var thread = pthread_t()
-        // The thread holds its own reference to the box until it has run.
-        let retained = Unmanaged<ThreadBody>.passRetained(box)
-        running =
-            pthread_create(
-                &thread, nil,
-                { raw in
-                    Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
-                    return nil
-                }, retained.toOpaque()) == 0
-        if !running { retained.release() }
-        self.thread = thread
+        let box = ResultBox(work)
+        self.box = box
+        thread = try? Syscalls.startThread { box.run() }
     }
 
     /// Whether the work runs on a thread of its own (false: `join` will do it).
-    public var hasThread: Bool { running }
+    public var hasThread: Bool { thread != nil }
 
     /// Waits for the work to end and returns its result.
     public func join() -> Result {
         precondition(!joined, "BackgroundWork joined twice")
         joined = true
-        if running {
-            pthread_join(thread, nil)
+        if let thread {
+            Syscalls.join(thread)
         } else {
             box.run()
         }
@@ -52,21 +41,16 @@ public final class BackgroundWork<Result: Sendable>: @unchecked Sendable {
 
 extension Journal {
     /// Whether this machine has a second core for work beside the caller's (the cores online now).
-    public static var hasSecondCore: Bool { sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 }
-}
-
-/// What a thread runs (not generic, so a C function pointer can start it).
-private class ThreadBody: @unchecked Sendable {
-    func run() {}
+    public static var hasSecondCore: Bool { Syscalls.processorsOnline > 1 }
 }
 
 /// The work and its result. The thread writes `result` before it ends; the joining thread reads it
 /// after `pthread_join`, which orders the two.
-private final class ResultBox<Result: Sendable>: ThreadBody, @unchecked Sendable {
+private final class ResultBox<Result: Sendable>: @unchecked Sendable {
     let work: @Sendable () -> Result
     var result: Result?
     init(_ work: @escaping @Sendable () -> Result) { self.work = work }
-    override func run() { result = work() }
+    func run() { result = work() }
 }
 
 /// Parts of one job done on two threads and used in order on the calling thread: the calling

@@ -49,16 +49,10 @@ final class GroupCommitter: @unchecked Sendable {
     let commits = Atomic<Int>(0)
     let eventsCommitted = Atomic<Int>(0)
 
-    init(journal: Journal) {
+    /// Starts the writer thread (which holds the committer until it ends).
+    init(journal: Journal) throws(Syscalls.Errno) {
         self.journal = journal
-        let box = Unmanaged.passRetained(self)
-        pthread_create(
-            &thread, nil,
-            { raw in
-                let committer = Unmanaged<GroupCommitter>.fromOpaque(raw!).takeRetainedValue()
-                committer.run()
-                return nil
-            }, box.toOpaque())
+        thread = try Syscalls.startThread { [self] in run() }
     }
 
     func submit(_ request: Request) {
@@ -74,7 +68,7 @@ final class GroupCommitter: @unchecked Sendable {
     func shutdown() {
         condition.withLock { stopping = true }
         condition.broadcast()
-        pthread_join(thread, nil)
+        Syscalls.join(thread)
     }
 
     private func run() {

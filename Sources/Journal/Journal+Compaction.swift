@@ -49,20 +49,16 @@ extension Journal {
     public static func compact(
         at givenPath: String, dryRun: Bool = false, plan: (Journal) throws -> CompactionPlan
     ) throws -> CompactionReport {
-        guard access(givenPath, F_OK) == 0, let resolved = realpath(givenPath, nil) else {
+        guard Syscalls.exists(givenPath), let path = Syscalls.resolved(givenPath) else {
             throw JournalError.notFound(path: givenPath)
         }
-        let path = String(cString: resolved)
-        free(resolved)
-        var original = stat()
-        guard stat(path, &original) == 0 else {
-            throw JournalError.io(path: path, errno: errno, detail: String(cString: strerror(errno)))
-        }
+        let original: stat
+        do { original = try Syscalls.status(path) } catch { throw JournalError.io(path: path, error) }
         let exclusive = try OwnersLock(journalPath: path, exclusive: true, waitMilliseconds: Journal.lockWaitMilliseconds)
         defer { exclusive.release() }
         let stage1 = path + ".compacting-1"
         let stage2 = path + ".compacting"
-        for leftover in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { unlink(leftover) }
+        for leftover in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { Syscalls.removeIfPresent(leftover) }
 
         let journal = try Journal(path: path, options: Options(), owners: exclusive)
         let before = journal.fileSize
@@ -80,11 +76,11 @@ extension Journal {
             try journal.env.copyCompacted(to: stage1)
         } catch {
             journal.closeKeepingOwners()
-            unlink(stage1)
+            Syscalls.removeIfPresent(stage1)
             throw error
         }
         journal.closeKeepingOwners()
-        defer { for f in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { unlink(f) } }
+        defer { for f in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { Syscalls.removeIfPresent(f) } }
 
         // Edit the copy, then copy it compactly once more so the space of dropped records is gone too.
         var dropCounts: [ExactID: Int] = [:]  // a job is its bytes
@@ -135,9 +131,7 @@ extension Journal {
         }
         try Journal.keepOwnership(of: original, on: stage2)
         try Journal.fsync(path: stage2, directory: false)
-        guard rename(stage2, path) == 0 else {
-            throw JournalError.io(path: path, errno: errno, detail: "cannot replace the journal: \(String(cString: strerror(errno)))")
-        }
+        do { try Syscalls.rename(stage2, to: path) } catch { throw JournalError.io(path: path, error, "cannot replace the journal") }
         try Journal.fsync(path: Journal.directory(of: path), directory: true)
         return CompactionReport(
             bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: false, droppedByJob: droppedByJob)
@@ -156,21 +150,20 @@ extension Journal {
 
     /// Gives `path` the owner, group and permission bits of `original`.
     static func keepOwnership(of original: stat, on path: String) throws(JournalError) {
-        var now = stat()
-        guard stat(path, &now) == 0 else { throw .io(path: path, errno: errno, detail: String(cString: strerror(errno))) }
+        let now: stat
+        do { now = try Syscalls.status(path) } catch { throw .io(path: path, error) }
         if now.st_uid != original.st_uid || now.st_gid != original.st_gid {
-            guard chown(path, original.st_uid, original.st_gid) == 0 else {
-                throw .io(path: path, errno: errno, detail: "cannot keep the journal's owner: \(String(cString: strerror(errno)))")
+            do { try Syscalls.changeOwner(of: path, user: original.st_uid, group: original.st_gid) } catch {
+                throw .io(path: path, error, "cannot keep the journal's owner")
             }
         }
-        guard chmod(path, original.st_mode & 0o7777) == 0 else {
-            throw .io(path: path, errno: errno, detail: "cannot keep the journal's mode: \(String(cString: strerror(errno)))")
+        do { try Syscalls.changeMode(of: path, to: original.st_mode & 0o7777) } catch {
+            throw .io(path: path, error, "cannot keep the journal's mode")
         }
     }
 
     static func size(of path: String) -> Int {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+        (try? Syscalls.status(path)).map { Int($0.st_size) } ?? 0
     }
 
     static func directory(of path: String) -> String {
@@ -180,9 +173,6 @@ extension Journal {
     }
 
     static func fsync(path: String, directory: Bool) throws(JournalError) {
-        let fd = Glibc.open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDWR)
-        guard fd >= 0 else { throw .io(path: path, errno: errno, detail: "cannot open for fsync") }
-        defer { Glibc.close(fd) }
-        guard Glibc.fsync(fd) == 0 else { throw .io(path: path, errno: errno, detail: "fsync failed") }
+        do { try Syscalls.fsync(path: path, directory: directory) } catch { throw .io(path: path, error, "fsync failed") }
     }
 }

@@ -20,14 +20,14 @@ extension Journal {
         do { try env.copyCompacted(to: path) } catch {
             if error.code == EEXIST { throw .exists(path: path) }
             throw error.code == EACCES || error.code == ENOENT || error.code == ENOSPC
-                ? .io(path: path, errno: error.code, detail: String(cString: strerror(error.code)))
+                ? .io(path: path, Syscalls.Errno(code: error.code))
                 : .lmdb(error)
         }
     }
 
     /// Refuses a destination that exists, then removes what an earlier, killed copy to it left.
     public static func prepareCopy(to destination: String) throws(JournalError) {
-        if access(destination, F_OK) == 0 { throw .exists(path: destination) }
+        if Syscalls.exists(destination) { throw .exists(path: destination) }
         discardCopy(stagingPath(for: destination))
     }
 
@@ -36,10 +36,9 @@ extension Journal {
     /// and LMDB's lock files beside it, and fsyncs the directory.
     public static func publishCopy(_ stage: String, as destination: String) throws(JournalError) {
         try fsync(path: stage, directory: false)
-        guard link(stage, destination) == 0 else {
-            let e = errno
-            if e == EEXIST { throw .exists(path: destination) }
-            throw .io(path: destination, errno: e, detail: "cannot publish the copy: \(String(cString: strerror(e)))")
+        do { try Syscalls.link(stage, as: destination) } catch {
+            if error.code == EEXIST { throw .exists(path: destination) }
+            throw .io(path: destination, error, "cannot publish the copy")
         }
         discardCopy(stage)
         try fsync(path: directory(of: destination), directory: true)
@@ -219,33 +218,23 @@ extension Journal {
     ) throws -> Int {
         try prepareCopy(to: path)
         let stage = stagingPath(for: path)
-        let fd = Glibc.open(stage, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            let e = errno
-            throw JournalError.io(path: stage, errno: e, detail: "cannot create: \(String(cString: strerror(e)))")
-        }
+        let fd: Int32
+        do { fd = try Syscalls.open(stage, O_WRONLY | O_CREAT | O_EXCL) } catch { throw JournalError.io(path: stage, error, "cannot create") }
         var size = 0
         do {
-            defer { Glibc.close(fd) }
+            defer { Syscalls.close(fd) }
             try produce { chunk in
-                var offset = 0
-                while offset < chunk.count {
-                    let n = Glibc.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        let e = errno
-                        throw JournalError.io(path: stage, errno: e, detail: "cannot write: \(String(cString: strerror(e)))")
-                    }
-                    offset += n
+                do throws(Syscalls.Errno) { try Syscalls.writeAll(fd, chunk) } catch {
+                    throw JournalError.io(path: stage, error, "cannot write")
                 }
                 size += chunk.count
             }
         } catch {
-            unlink(stage)
+            Syscalls.removeIfPresent(stage)
             throw error
         }
         do { try publishCopy(stage, as: path) } catch {
-            unlink(stage)
+            Syscalls.removeIfPresent(stage)
             throw error
         }
         return size
@@ -253,6 +242,6 @@ extension Journal {
 
     /// Removes an unfinished copy at `stage` and LMDB's lock files beside it.
     public static func discardCopy(_ stage: String) {
-        for f in [stage, stage + "-lock", stage + "-owners"] { unlink(f) }
+        for f in [stage, stage + "-lock", stage + "-owners"] { Syscalls.removeIfPresent(f) }
     }
 }

@@ -79,7 +79,7 @@ public final class Journal: Sendable {
     init(path: String, options: Options, owners existing: OwnersLock? = nil) throws(JournalError) {
         self.path = path
         self.options = options
-        if (options.readOnly || !options.create) && access(path, F_OK) != 0 { throw .notFound(path: path) }
+        if (options.readOnly || !options.create) && !Syscalls.exists(path) { throw .notFound(path: path) }
         if let existing {
             owners = existing
         } else {
@@ -128,7 +128,12 @@ public final class Journal: Sendable {
         writer = Mutex(nil)
         try checkOrInitialiseMetadata()
         if !options.readOnly {
-            writer.withLock { $0 = GroupCommitter(journal: self) }
+            let committer: GroupCommitter
+            do { committer = try GroupCommitter(journal: self) } catch {
+                close()
+                throw .io(path: path, error, "cannot start the writer thread")
+            }
+            writer.withLock { $0 = committer }
         }
     }
 
@@ -155,11 +160,7 @@ public final class Journal: Sendable {
         groupObservers.withLock { $0.append(observer) }
     }
 
-    public static let systemClock: @Sendable () -> Timestamp = {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(microseconds: Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
-    }
+    public static let systemClock: @Sendable () -> Timestamp = { Timestamp(microseconds: Syscalls.wallClockMicroseconds()) }
 
     /// Environment figures for `stats`.
     public var fileSize: Int { Journal.size(of: path) }

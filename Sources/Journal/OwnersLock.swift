@@ -21,30 +21,34 @@ final class OwnersLock: @unchecked Sendable {
     init(journalPath: String, exclusive: Bool, required: Bool = true, waitMilliseconds: Int = 0) throws(JournalError) {
         fd = -1
         let path = OwnersLock.path(for: journalPath)
-        fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        if fd < 0, errno == EACCES || errno == EROFS {
-            fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)  // a read-only medium: readers still lock
+        var opened = Result { () throws(Syscalls.Errno) in try Syscalls.open(path, O_RDWR | O_CREAT) }
+        if case .failure(let e) = opened, e.code == EACCES || e.code == EROFS {
+            opened = Result { () throws(Syscalls.Errno) in try Syscalls.open(path, O_RDONLY) }  // a read-only medium: readers still lock
         }
-        if fd < 0, !required, errno == ENOENT || errno == EACCES || errno == EROFS {
-            return  // a reader of a copy it cannot write beside: nobody else can open it to write either
-        }
-        guard fd >= 0 else {
-            let e = errno
-            if e == ENOENT { throw .notFound(path: journalPath) }
-            throw .io(path: path, errno: e, detail: String(cString: strerror(e)))
+        switch opened {
+        case .success(let opened):
+            fd = opened
+        case .failure(let error):
+            if !required, [ENOENT, EACCES, EROFS].contains(error.code) {
+                return  // a reader of a copy it cannot write beside: nobody else can open it to write either
+            }
+            if error.code == ENOENT { throw .notFound(path: journalPath) }
+            throw .io(path: path, error)
         }
         var waited = 0
-        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
-            let e = errno
-            if e == EWOULDBLOCK && waited < waitMilliseconds {
-                usleep(10_000)
-                waited += 10
-                continue
+        while true {
+            let locked: Bool
+            do { locked = try Syscalls.tryFlock(fd, exclusive: exclusive) } catch {
+                release()
+                throw .io(path: path, error)
             }
-            Glibc.close(fd)
-            fd = -1
-            if e == EWOULDBLOCK { throw exclusive ? .inUse(path: journalPath) : .busy(path: journalPath) }
-            throw .io(path: path, errno: e, detail: String(cString: strerror(e)))
+            if locked { return }
+            guard waited < waitMilliseconds else {
+                release()
+                throw exclusive ? .inUse(path: journalPath) : .busy(path: journalPath)
+            }
+            Syscalls.sleep(microseconds: 10_000)
+            waited += 10
         }
     }
 
@@ -52,22 +56,14 @@ final class OwnersLock: @unchecked Sendable {
     /// owners file, which a second service cannot take while this one lives (it vanishes with the
     /// process, like the `flock`). Independent of the shared `flock` every opener holds.
     func claimService(journalPath: String) throws(JournalError) {
-        var lock = Glibc.flock()
-        lock.l_type = Int16(F_WRLCK)
-        lock.l_whence = Int16(SEEK_SET)
-        lock.l_start = 0
-        lock.l_len = 1
-        let fOFDSetLock: Int32 = 37  // F_OFD_SETLK (Linux 3.15+), not exported to Swift by Glibc
-        if fcntl(fd, fOFDSetLock, &lock) != 0 {
-            let e = errno
-            if e == EAGAIN || e == EACCES { throw .alreadyServed(path: journalPath) }
-            throw .io(path: OwnersLock.path(for: journalPath), errno: e, detail: String(cString: strerror(e)))
-        }
+        let taken: Bool
+        do { taken = try Syscalls.tryOFDWriteLock(fd) } catch { throw .io(path: OwnersLock.path(for: journalPath), error) }
+        if !taken { throw .alreadyServed(path: journalPath) }
     }
 
     func release() {
         guard fd >= 0 else { return }
-        Glibc.close(fd)
+        Syscalls.close(fd)
         fd = -1
     }
 

@@ -2,10 +2,6 @@
 @_exported import Lifecycle
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The embedding API: a journal of job events plus the projections folded from it.
 ///
 ///     let logbook = try Logbook.open(at: "jobs.journal")
@@ -83,7 +79,7 @@ public final class Logbook: Sendable {
     }
 
     private init(path: String, options: Options) throws(JournalError) {
-        let started = Logbook.monotonicMilliseconds()
+        let started = ContinuousClock.now
         var journalOptions = Journal.Options()
         journalOptions.durability = options.durability
         journalOptions.readOnly = options.readOnly
@@ -100,7 +96,7 @@ public final class Logbook: Sendable {
             projections = Mutex(loaded)
             commits = CommitSignal(lastSeq: loaded.coveredSeq)
             var r = report
-            r.milliseconds = Logbook.monotonicMilliseconds() - started
+            r.milliseconds = (ContinuousClock.now - started) / .milliseconds(1)
             openReport = r
         } catch {
             journal.close()
@@ -199,11 +195,5 @@ public final class Logbook: Sendable {
             }
         }
         watcher.withLock { $0 = task }
-    }
-
-    static func monotonicMilliseconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
     }
 }
