@@ -1,6 +1,11 @@
 // The only file that imports CLMDB. Every call into liblmdb goes through here, so the rest of the
-// module never sees C types beyond opaque pointers and raw buffers.
+// module never sees C types beyond opaque pointers and raw buffers; so do the module's two calls
+// into the C library (the page size, dropping resident pages of the map).
 import CLMDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 typealias EnvHandle = OpaquePointer
 typealias TxnHandle = OpaquePointer
@@ -26,6 +31,13 @@ enum C {
     static let copyCompact = UInt32(MDB_CP_COMPACT)
 
     static func strerror(_ code: Int32) -> String { String(cString: mdb_strerror(code)) }
+
+    /// The size of a page of memory (`sysconf(_SC_PAGESIZE)`).
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// `madvise(MADV_DONTNEED)` of a page-aligned span of the map: its pages leave this process's
+    /// resident set (a read-only file mapping: they fault back in from the page cache).
+    static func dropResidentPages(_ base: UnsafeMutableRawPointer, length: Int) { _ = madvise(base, length, MADV_DONTNEED) }
 
     static func envCreate() -> (Int32, EnvHandle?) {
         var env: EnvHandle?

@@ -213,13 +213,13 @@ public final class Environment: @unchecked Sendable {
     /// the next read; the map is read-only without `MDB_WRITEMAP`, so nothing is lost. Long scans call
     /// it after each chunk so a scan of any size keeps the process's resident memory flat.
     public func releaseResidentPages(from lowest: UnsafeRawPointer, through highest: UnsafeRawPointer) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = C.pageSize
         let start = Int(bitPattern: lowest) & ~(page - 1)
         let end = Int(bitPattern: highest)
         guard end > start, let base = UnsafeMutableRawPointer(bitPattern: start) else { return }
         resizeLock.lockShared()  // the map cannot move meanwhile
         defer { resizeLock.unlock() }
-        _ = madvise(base, end - start, MADV_DONTNEED)
+        C.dropResidentPages(base, length: end - start)
     }
 
     /// Writes a compacted copy (free pages omitted) to `path`, which must not exist.

@@ -86,8 +86,9 @@ import Testing
         let tail = try ChildProcess(builtExecutable("logbook"), ["--journal", cli.journal, "tail", "--json"])
         defer { tail.kill9() }
         // The tail starts after seq 1; append until it has shown something (it may open after the first).
+        // The bound is the suite's patience: on a loaded machine the tail may take long to start.
         var appended = 1
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(patientSeconds)
         while tail.outputLines.isEmpty, tail.process.isRunning, Date() < deadline {
             _ = try cli.ok(["append", "--job", "new", "--type", "heartbeat"])
             appended += 1
