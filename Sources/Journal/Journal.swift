@@ -20,26 +20,28 @@ public final class Journal: Sendable {
     }
 
     public struct Options: Sendable {
+        /// Whether a commit waits for its fsync (`.durable`) or not (`.noSync`). Default: `.durable`.
         public var durability: Durability = .durable
+        /// Open read-only: no appends; works while another process appends. Default: false.
         public var readOnly = false
         /// Create the journal when it is missing (writable opens only). Reading and maintenance
-        /// commands pass false, so a typo never leaves an empty journal behind.
+        /// commands pass false, so a typo never leaves an empty journal behind. Default: true.
         public var create = true
-        /// Initial map size; the map grows by itself.
+        /// Initial map size in bytes; the map grows by itself. Default: 1 GiB.
         public var initialMapSize = 1 << 30
-        /// Most events one group commit puts in one transaction.
+        /// Most events one group commit puts in one transaction. Default: 100,000.
         public var maxEventsPerCommit = 100_000
         /// After a commit shared by several callers, the longest the writer may wait for them to
         /// come back before committing a smaller group. The actual wait adapts: it ends when they
         /// are back and never exceeds half of what a commit has recently cost. 0 disables the wait;
-        /// a lone caller never waits.
+        /// a lone caller never waits. Default: 200.
         public var maxGroupDelayMicroseconds = 200
-        /// The clock that stamps append times (injectable for tests).
+        /// The clock that stamps append times (injectable for tests). Default: the system's wall clock.
         public var clock: @Sendable () -> Timestamp = Journal.systemClock
-        /// Where warnings go (default: standard error).
+        /// Where warnings go. Default: standard error, one line each, prefixed `logbook: warning: `.
         public var warn: @Sendable (String) -> Void = { message in
             let line = Array("logbook: warning: \(message)\n".utf8)
-            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            line.withUnsafeBytes { try? Syscalls.writeAll(2, $0) }
         }
 
         public init() {}

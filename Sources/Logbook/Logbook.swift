@@ -13,15 +13,17 @@ import Synchronization
 /// only the events after it.
 public final class Logbook: Sendable {
     public struct Options: Sendable {
+        /// Whether an append waits for its fsync (`.durable`) or not (`.noSync`). Default: `.durable`.
         public var durability: Journal.Durability = .durable
-        /// Open read-only: no appends, no snapshots; works while another process appends.
+        /// Open read-only: no appends, no snapshots; works while another process appends. Default: false.
         public var readOnly = false
         /// Create the journal when it is missing (writable opens only). Default: true.
         public var create = true
-        /// Write a snapshot automatically after this many events (nil: only on demand).
+        /// Write a snapshot automatically after this many events (nil: only on demand). Default: 100,000.
         public var snapshotEvery: Int? = 100_000
+        /// Initial map size in bytes; the map grows by itself. Default: 1 GiB.
         public var initialMapSize = 1 << 30
-        /// The clock that stamps append times.
+        /// The clock that stamps append times (injectable for tests). Default: the system's wall clock.
         public var clock: @Sendable () -> Timestamp = Journal.systemClock
         /// How often to look for events appended by other processes (a CLI `append` beside a service,
         /// another writer) and fold them in, so queries, followers and the reaper see them. LMDB has no
@@ -40,7 +42,8 @@ public final class Logbook: Sendable {
         /// How long an append whose commit failed without an answer per batch (unreachable, a lost
         /// acknowledgement, a failover) is retried with the same event ids before it fails. Default: 15 s.
         public var sharedLogRetryWindow: Duration = .seconds(15)
-        /// Where warnings go (a snapshot that could not be used, a failed automatic snapshot).
+        /// Where warnings go (a snapshot that could not be used, a failed automatic snapshot). Default:
+        /// standard error, one line each, prefixed `logbook: warning: `.
         public var warn: @Sendable (String) -> Void = Journal.Options().warn
 
         public init() {}
