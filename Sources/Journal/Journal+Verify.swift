@@ -29,7 +29,7 @@ extension Journal {
     /// this thread checks the first half of the log while one thread checks the second half and
     /// another reads the index, each in a read transaction of the same snapshot. A part whose
     /// transaction sees another snapshot (a commit landed between them) or would have to wait is
-    /// done here afterwards instead.
+    /// done here afterwards instead. Once a part has failed, the others stop within 16,384 records.
     public func verify(progress: (Int) -> Void = { _ in }) throws(JournalError) -> VerifyReport {
         do {
             return try env.read { txn in
@@ -54,19 +54,25 @@ extension Journal {
                     Journal.hasSecondCore
                     ? BackgroundWork { [self] in
                         try? env.readWithoutWaiting { other in
-                            other.snapshotID == snapshot ? try IndexPass(other, jobs) : nil
+                            other.snapshotID == snapshot ? try IndexPass(other, jobs, counted: counted) : nil
                         } ?? nil
                     } : nil
                 let through = secondHalf == nil ? last : split
-                var logPass = try LogPass(txn, log, from: first, through: through, counted: counted, progress: progress)
-                if through < last {
-                    switch secondHalf?.join() {
-                    case .success(let pass)?: logPass.add(pass)
-                    case .failure(let error)?: throw error
-                    case nil: logPass.add(try LogPass(txn, log, from: split + 1, through: last, counted: counted, progress: progress))
+                var logPass: LogPass
+                do {
+                    logPass = try LogPass(txn, log, from: first, through: through, counted: counted, progress: progress)
+                    if through < last {
+                        switch secondHalf?.join() {
+                        case .success(let pass)?: logPass.add(pass)
+                        case .failure(let error)?: throw error
+                        case nil: logPass.add(try LogPass(txn, log, from: split + 1, through: last, counted: counted, progress: progress))
+                        }
                     }
+                } catch {
+                    counted.stop()  // the answer is this error: the other parts need not finish
+                    throw error
                 }
-                let index = try indexPass?.join() ?? IndexPass(txn, jobs)
+                let index = try indexPass?.join() ?? IndexPass(txn, jobs, counted: CheckedCount())
                 if index.digest != logPass.digest {
                     try findIndexProblem(txn)
                     throw JournalError.corruptIndex(
@@ -152,6 +158,7 @@ struct LogPass: Sendable {
                 lastSeq = seq
                 records += 1
                 if records % 16_384 == 0 {
+                    if counted.isStopped { throw VerifyStopped() }
                     let all = counted.add(16_384)
                     if records % 65_536 == 0 { progress(all) }
                 }
@@ -170,13 +177,22 @@ struct LogPass: Sendable {
     }
 }
 
-/// Records checked so far, by every thread of a `verify` (for its progress).
+/// Records checked so far, by every thread of a `verify` (for its progress), and whether the parts
+/// still running should stop (another part has failed: its error is the answer).
 final class CheckedCount: Sendable {
     private let count = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
     /// Adds `n`; returns the new total.
     @discardableResult
     func add(_ n: Int) -> Int { count.add(n, ordering: .relaxed).newValue }
+
+    /// Tells the parts still running to stop at their next check (every 16,384 records or entries).
+    func stop() { stopped.store(true, ordering: .relaxed) }
+    var isStopped: Bool { stopped.load(ordering: .relaxed) }
 }
+
+/// Thrown by a part of `verify` told to stop; never reaches a caller (the failure that stopped it does).
+struct VerifyStopped: Error {}
 
 /// The index read in its own order: each job's entries (sorted by version, then seq) summed into a
 /// digest, and the first job whose seqs do not grow with its versions.
@@ -186,9 +202,10 @@ struct IndexPass: Sendable {
     /// A job whose entries, in version order, do not have growing versions and seqs.
     var outOfOrder: JournalError?
 
-    init(_ txn: borrowing Transaction, _ jobs: Database) throws {
+    init(_ txn: borrowing Transaction, _ jobs: Database, counted: CheckedCount) throws {
         var digest = IndexDigest()
         var count = 0
+        var entries = 0
         var outOfOrder: JournalError?
         try txn.withCursor(jobs) { index in
             var entry = try index.get(.first)
@@ -209,6 +226,8 @@ struct IndexPass: Sendable {
                     }
                     previous = e
                     digest.add(job: job, version: e.version, seq: e.seq)
+                    entries += 1
+                    if entries % 16_384 == 0, counted.isStopped { throw VerifyStopped() }
                     entry = try index.get(.nextDup)
                 }
                 entry = try index.get(.nextNoDup)

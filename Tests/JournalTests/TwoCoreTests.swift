@@ -94,4 +94,28 @@ import Glibc
         #expect(largestChunk <= Journal.exportChunk)
         #expect(String(decoding: bytes, as: UTF8.self) == events.map { $0.event.jsonLine + "\n" }.joined())
     }
+
+    /// Once a part of `verify` has failed, the parts still running on other threads stop at their
+    /// next check instead of reading to their end (their answer is no longer wanted).
+    @Test func verifysPartsStopWhenToldAndCheckAllWhenNot() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let journal = try Journal.open(at: dir.file("stop.journal"))
+        defer { journal.close() }
+        for _ in 0..<4 {
+            try journal.appendBlocking((0..<10_000).map { i in AppendItem(Event(job: "job-\(i % 50)", type: .created)) })
+        }
+        let (records, entries, logStopped, indexStopped) = try journal.env.read { txn throws -> (Int, Int, Bool, Bool) in
+            let running = CheckedCount()
+            let records = try LogPass(txn, journal.log, from: 1, through: 40_000, counted: running).records
+            let entries = try IndexPass(txn, journal.jobs, counted: running).digest.count
+            let stopped = CheckedCount()
+            stopped.stop()
+            let logStopped = (try? LogPass(txn, journal.log, from: 1, through: 40_000, counted: stopped)) == nil
+            let indexStopped = (try? IndexPass(txn, journal.jobs, counted: stopped)) == nil
+            return (records, entries, logStopped, indexStopped)
+        }
+        #expect(records == 40_000 && entries == 40_000, "not told to stop: every record and entry")
+        #expect(logStopped && indexStopped, "told to stop: both passes stop before their end")
+    }
 }
