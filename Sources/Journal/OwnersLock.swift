@@ -21,14 +21,9 @@ final class OwnersLock: @unchecked Sendable {
     init(journalPath: String, exclusive: Bool, required: Bool = true, waitMilliseconds: Int = 0) throws(JournalError) {
         fd = -1
         let path = OwnersLock.path(for: journalPath)
-        var opened = Result { () throws(Syscalls.Errno) in try Syscalls.open(path, O_RDWR | O_CREAT) }
-        if case .failure(let e) = opened, e.code == EACCES || e.code == EROFS {
-            opened = Result { () throws(Syscalls.Errno) in try Syscalls.open(path, O_RDONLY) }  // a read-only medium: readers still lock
-        }
-        switch opened {
-        case .success(let opened):
-            fd = opened
-        case .failure(let error):
+        do {
+            fd = try OwnersLock.openForLocking(path)
+        } catch {
             if !required, [ENOENT, EACCES, EROFS].contains(error.code) {
                 return  // a reader of a copy it cannot write beside: nobody else can open it to write either
             }
@@ -49,6 +44,15 @@ final class OwnersLock: @unchecked Sendable {
             }
             Syscalls.sleep(microseconds: 10_000)
             waited += 10
+        }
+    }
+
+    /// Opens (creating it) the owners file, or on a read-only medium opens it to read: readers still lock.
+    private static func openForLocking(_ path: String) throws(Syscalls.Errno) -> Int32 {
+        do {
+            return try Syscalls.open(path, O_RDWR | O_CREAT)
+        } catch where error.code == EACCES || error.code == EROFS {
+            return try Syscalls.open(path, O_RDONLY)
         }
     }
 

@@ -18,8 +18,8 @@ extension Logbook {
     /// With no snapshot nothing stored derives from the fold (projections are rebuilt from the log
     /// at every open), so there is no replay to compare. With one, three things run at once: this
     /// thread checks the log and the index (`Journal.verify`, itself split over threads), one thread
-    /// replays the whole log, another decodes the snapshot and folds its tail. Both folds stop at the last seq there was when
-    /// verify began, so records appended meanwhile change neither.
+    /// replays the whole log, another decodes the snapshot and folds its tail. Both folds stop at the
+    /// last seq there was when verify began, so records appended meanwhile change neither.
     public static func verify(at path: String, progress: (Int) -> Void = { _ in }) throws -> VerifyReport {
         let journal = try Journal.open(at: path, options: .forReading)
         defer { journal.close() }
