@@ -1,15 +1,20 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers, arrows pointing one way:
+// Layers, arrows pointing one way (docs/architecture.md):
 //   LogbookCLI (the `logbook` executable) → LogbookServer (HTTP, reaper, metrics) → Logbook → Journal + Lifecycle
 //   LogbookCLI → LogbookPostgres (a `SharedLog` on PostgreSQL) → Logbook
 //   Journal → LMDB → CLMDB,   Journal → CCRC32C
 //   Lifecycle is pure Swift: the event vocabulary, the fold and the projections. No LMDB, no clock.
 //   JobTimeline (pure too) lays out one job's history and draws it; LogbookCLI → JobTimeline → Lifecycle.
+// The front ends (LogbookCLI, LogbookServer, LogbookPostgres, JobTimeline) depend on Logbook and
+// Lifecycle only: Journal's and LMDB's engine API is `package`, and LayeringTests fails a front end
+// that imports a module its target does not list here, or lists Journal or LMDB.
+//
+// Linux only: the Journal's file locks (`F_OFD_SETLK`), `fdatasync` and thread calls are Glibc's
+// (Sources/Journal/Syscalls.swift says what a port needs), so no other platform is declared.
 let package = Package(
     name: "Logbook",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Logbook", targets: ["Logbook"]),
         .executable(name: "logbook", targets: ["LogbookCLI"]),
@@ -39,7 +44,7 @@ let package = Package(
         .target(
             name: "LogbookServer",
             dependencies: [
-                "Logbook", "JobTimeline", .product(name: "Mustache", package: "swift-mustache"),
+                "Logbook", "Lifecycle", "JobTimeline", .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -52,39 +57,46 @@ let package = Package(
         .target(
             name: "LogbookPostgres",
             dependencies: [
-                "Logbook", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                "Logbook", "Lifecycle", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
             name: "LogbookCLI",
             dependencies: [
-                "Logbook", "LogbookServer", "LogbookPostgres", "JobTimeline",
+                "Logbook", "Lifecycle", "LogbookServer", "LogbookPostgres", "JobTimeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `logbook-bench` measures the engine's own layers, so it alone of the executables reaches the Journal.
+        .executableTarget(
+            name: "logbook-bench",
+            dependencies: ["Journal", "Lifecycle", "Logbook", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/LogbookBench"
+        ),
         // Developer tooling that the tests drive as real processes.
-        .executableTarget(name: "logbook-crash-harness", dependencies: ["Journal"], path: "Tools/CrashHarness"),
+        .executableTarget(name: "logbook-crash-harness", dependencies: ["Journal", "Lifecycle"], path: "Tools/CrashHarness"),
         .executableTarget(name: "EmbeddingExample", dependencies: ["Logbook"], path: "Tools/EmbeddingExample"),
         .executableTarget(name: "WorkerExample", dependencies: ["Logbook"], path: "Tools/WorkerExample"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TestSupport"]),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "LMDB", "CCRC32C", "TestSupport"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "LMDB", "CCRC32C", "Lifecycle", "TestSupport"]),
         .testTarget(
             name: "LifecycleTests",
             dependencies: ["Lifecycle", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "LogbookTests",
-            dependencies: ["Logbook", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Logbook", "Journal", "Lifecycle", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "PostgresTests", dependencies: ["LogbookPostgres", "Logbook", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["JobTimeline", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "PostgresTests", dependencies: ["LogbookPostgres", "Logbook", "Journal", "Lifecycle", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["JobTimeline", "Lifecycle", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "LogbookServer", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "LogbookServer", "Logbook", "Lifecycle", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -8,22 +8,22 @@ import Glibc
 ///
 /// Join exactly once (the thread's resources are released then); `deinit` joins a thread left
 /// unjoined, so the work never outlives its owner.
-public final class BackgroundWork<Result: Sendable>: @unchecked Sendable {
+package final class BackgroundWork<Result: Sendable>: @unchecked Sendable {
     private let thread: pthread_t?
     private let box: ResultBox<Result>
     private var joined = false
 
-    public init(_ work: @escaping @Sendable () -> Result) {
+    package init(_ work: @escaping @Sendable () -> Result) {
         let box = ResultBox(work)
         self.box = box
         thread = try? Syscalls.startThread { box.run() }
     }
 
     /// Whether the work runs on a thread of its own (false: `join` will do it).
-    public var hasThread: Bool { thread != nil }
+    package var hasThread: Bool { thread != nil }
 
     /// Waits for the work to end and returns its result.
-    public func join() -> Result {
+    package func join() -> Result {
         precondition(!joined, "BackgroundWork joined twice")
         joined = true
         if let thread {
@@ -41,7 +41,7 @@ public final class BackgroundWork<Result: Sendable>: @unchecked Sendable {
 
 extension Journal {
     /// Whether this machine has a second core for work beside the caller's (the cores online now).
-    public static var hasSecondCore: Bool { Syscalls.processorsOnline > 1 }
+    package static var hasSecondCore: Bool { Syscalls.processorsOnline > 1 }
 }
 
 /// The work and its result. The thread writes `result` before it ends; the joining thread reads it

@@ -8,7 +8,7 @@ extension Journal {
     /// on the writer thread how many of the events are written so far; its last report comes just
     /// before the commit.
     @discardableResult
-    public func append(_ items: [AppendItem], progress: (@Sendable (Int) -> Void)? = nil) async throws(JournalError)
+    package func append(_ items: [AppendItem], progress: (@Sendable (Int) -> Void)? = nil) async throws(JournalError)
         -> [RecordedEvent]
     {
         try Journal.validate(items)
@@ -20,14 +20,14 @@ extension Journal {
 
     /// Appends one event.
     @discardableResult
-    public func append(_ event: Event, expectedVersion: UInt64? = nil) async throws(JournalError) -> RecordedEvent {
+    package func append(_ event: Event, expectedVersion: UInt64? = nil) async throws(JournalError) -> RecordedEvent {
         let stored = try await append([AppendItem(event, expectedVersion: expectedVersion)])
         return stored[0]
     }
 
     /// The blocking form of `append` for threads that are not in a task (blocks until durable).
     @discardableResult
-    public func appendBlocking(_ items: [AppendItem]) throws(JournalError) -> [RecordedEvent] {
+    package func appendBlocking(_ items: [AppendItem]) throws(JournalError) -> [RecordedEvent] {
         try Journal.validate(items)
         let done = Completion<Result<[RecordedEvent], JournalError>>()
         submit(.append(items, { done.fulfil($0) }))
@@ -36,7 +36,7 @@ extension Journal {
 
     /// Hands an append to the writer, calling `completion` on the writer thread once it is durable
     /// (or refused). Completions run in seq order, after the commit observers.
-    public func submitAppend(
+    package func submitAppend(
         _ items: [AppendItem], completion: @escaping @Sendable (Result<[RecordedEvent], JournalError>) -> Void
     ) {
         do throws(JournalError) {
@@ -57,7 +57,7 @@ extension Journal {
     }
 
     /// Checks a batch as `append` does before storing anything: not empty, every event valid.
-    public static func validate(_ items: [AppendItem]) throws(JournalError) {
+    package static func validate(_ items: [AppendItem]) throws(JournalError) {
         if items.isEmpty { throw .emptyBatch }
         for (i, item) in items.enumerated() {
             do throws(EventValidationError) {

@@ -5,29 +5,30 @@ import Lifecycle
 import Glibc
 #endif
 
+/// What a compaction did (or, with `dryRun`, would do).
+public struct CompactionReport: Sendable {
+    public var bytesBefore: Int
+    public var bytesAfter: Int
+    public var dropped: Int
+    public var dryRun: Bool
+    /// How many records each job lost, most first (jobs that lost none are absent).
+    public var droppedByJob: [(job: String, records: Int)] = []
+}
+
 extension Journal {
     /// What a compaction should do besides rewriting the file compactly.
-    public struct CompactionPlan: Sendable {
+    package struct CompactionPlan: Sendable {
         /// Seqs of records to drop (the per-job index entries go with them). Nothing is renumbered.
-        public var drop: [UInt64] = []
+        package var drop: [UInt64] = []
         /// A snapshot to store in the compacted journal (seq covered, bytes).
-        public var snapshot: (seq: UInt64, bytes: [UInt8])?
+        package var snapshot: (seq: UInt64, bytes: [UInt8])?
         /// Nothing to do: leave the journal as it is (no rewrite at all).
-        public var leaveUnchanged = false
-        public init(drop: [UInt64] = [], snapshot: (seq: UInt64, bytes: [UInt8])? = nil, leaveUnchanged: Bool = false) {
+        package var leaveUnchanged = false
+        package init(drop: [UInt64] = [], snapshot: (seq: UInt64, bytes: [UInt8])? = nil, leaveUnchanged: Bool = false) {
             self.drop = drop
             self.snapshot = snapshot
             self.leaveUnchanged = leaveUnchanged
         }
-    }
-
-    public struct CompactionReport: Sendable {
-        public var bytesBefore: Int
-        public var bytesAfter: Int
-        public var dropped: Int
-        public var dryRun: Bool
-        /// How many records each job lost, most first (jobs that lost none are absent).
-        public var droppedByJob: [(job: String, records: Int)] = []
     }
 
     /// How long compaction keeps asking for the journal alone before refusing with `inUse`, and an
@@ -46,7 +47,7 @@ extension Journal {
     /// The file keeps what an operator set: its owner, group and mode are copied to the new file
     /// before the swap. A symbolic link is resolved first and its target compacted (so the link
     /// stays a link, and the target's other openers are seen).
-    public static func compact(
+    package static func compact(
         at givenPath: String, dryRun: Bool = false, plan: (Journal) throws -> CompactionPlan
     ) throws -> CompactionReport {
         guard Syscalls.exists(givenPath), let path = Syscalls.resolved(givenPath) else {

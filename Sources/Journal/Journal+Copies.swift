@@ -10,13 +10,31 @@ import Glibc
 /// Both build their file beside the destination under a temporary name and publish it with a
 /// no-clobber link once it is complete and fsynced, so a kill at any moment leaves no destination
 /// (or the complete one) and never touches the source: both read it in one read-only transaction.
+/// What `salvage` kept and lost.
+public struct SalvagedRecords: Sendable {
+    /// One record that could not be kept: its seq, the job it belonged to when known (from the
+    /// per-job index, else from the record's own header when that still parses), and why.
+    public struct Lost: Sendable, Equatable {
+        public var seq: UInt64
+        public var job: String?
+        public var reason: String
+    }
+    public var kept: Int
+    public var lost: [Lost]
+    /// The highest seq the source had assigned; the salvaged journal never hands it out again.
+    public var lastSeq: UInt64
+    /// Set when the log's B-tree could not be read past some point (LMDB reported damage).
+    public var unreadable: String?
+}
+
+
 extension Journal {
     /// The temporary name a copy is built under before it is published as `destination`.
-    public static func stagingPath(for destination: String) -> String { destination + ".partial" }
+    package static func stagingPath(for destination: String) -> String { destination + ".partial" }
 
     /// Writes a compacted copy of this journal (free pages omitted) to `path`, which must not exist.
     /// LMDB copies under one read transaction: a consistent state even while another process appends.
-    public func copyCompacted(to path: String) throws(JournalError) {
+    package func copyCompacted(to path: String) throws(JournalError) {
         do { try env.copyCompacted(to: path) } catch {
             if error.code == EEXIST { throw .exists(path: path) }
             throw error.code == EACCES || error.code == ENOENT || error.code == ENOSPC
@@ -26,7 +44,7 @@ extension Journal {
     }
 
     /// Refuses a destination that exists, then removes what an earlier, killed copy to it left.
-    public static func prepareCopy(to destination: String) throws(JournalError) {
+    package static func prepareCopy(to destination: String) throws(JournalError) {
         if Syscalls.exists(destination) { throw .exists(path: destination) }
         discardCopy(stagingPath(for: destination))
     }
@@ -34,7 +52,7 @@ extension Journal {
     /// Publishes the finished copy at `stage` as `destination`: fsyncs it, links it under its final
     /// name (failing, never overwriting, if that name appeared meanwhile), removes the temporary name
     /// and LMDB's lock files beside it, and fsyncs the directory.
-    public static func publishCopy(_ stage: String, as destination: String) throws(JournalError) {
+    package static func publishCopy(_ stage: String, as destination: String) throws(JournalError) {
         try fsync(path: stage, directory: false)
         do { try Syscalls.link(stage, as: destination) } catch {
             if error.code == EEXIST { throw .exists(path: destination) }
@@ -44,23 +62,6 @@ extension Journal {
         try fsync(path: directory(of: destination), directory: true)
     }
 
-    /// What `salvage` kept and lost.
-    public struct SalvageReport: Sendable {
-        /// One record that could not be kept: its seq, the job it belonged to when known (from the
-        /// per-job index, else from the record's own header when that still parses), and why.
-        public struct Lost: Sendable, Equatable {
-            public var seq: UInt64
-            public var job: String?
-            public var reason: String
-        }
-        public var kept: Int
-        public var lost: [Lost]
-        /// The highest seq the source had assigned; the salvaged journal never hands it out again.
-        public var lastSeq: UInt64
-        /// Set when the log's B-tree could not be read past some point (LMDB reported damage).
-        public var unreadable: String?
-    }
-
     /// Copies every record of this journal whose checksum and format hold into a new journal file at
     /// `stage` (which must not exist), under the same seq, with the same version and bytes, and
     /// rebuilds the per-job index from the records kept. A record is lost when its CRC fails, its
@@ -68,9 +69,9 @@ extension Journal {
     /// versions out of order; every seq the old index names that was not kept is lost too, so a
     /// record unreachable in a damaged B-tree is still listed with its job. No snapshot is copied
     /// (the projections are rebuilt from what survived).
-    public func salvage(into stage: String) throws(JournalError) -> SalvageReport {
+    package func salvage(into stage: String) throws(JournalError) -> SalvagedRecords {
         var kept = 0
-        var lost: [SalvageReport.Lost] = []
+        var lost: [SalvagedRecords.Lost] = []
         var unreadable: String?
         var keptSeqs = Set<UInt64>()
         var index: [(job: [UInt8], entry: StorageKeys.IndexEntry)] = []
@@ -175,7 +176,7 @@ extension Journal {
                 }
             }
             try destination.sync()
-            return SalvageReport(kept: kept, lost: lost, lastSeq: lastSeq, unreadable: unreadable)
+            return SalvagedRecords(kept: kept, lost: lost, lastSeq: lastSeq, unreadable: unreadable)
         } catch {
             throw Journal.wrap(error)
         }
@@ -213,7 +214,7 @@ extension Journal {
     /// it with a no-clobber link and fsyncs the directory. A kill at any moment leaves no `path`, or
     /// the complete file (a leftover `.partial` is removed by the next attempt). Returns its size.
     @discardableResult
-    public static func writeNewFile(
+    package static func writeNewFile(
         at path: String, _ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws -> Int {
         try prepareCopy(to: path)
@@ -241,7 +242,7 @@ extension Journal {
     }
 
     /// Removes an unfinished copy at `stage` and LMDB's lock files beside it.
-    public static func discardCopy(_ stage: String) {
+    package static func discardCopy(_ stage: String) {
         for f in [stage, stage + "-lock", stage + "-owners"] { Syscalls.removeIfPresent(f) }
     }
 }

@@ -9,7 +9,7 @@ extension Journal {
     /// Otherwise: the full history of each job in `jobs`, and of every job with an event whose `at`
     /// lies in `since...until` (either end may be open), merged back into log order.
     @discardableResult
-    public func exportJSONLines(
+    package func exportJSONLines(
         jobs: [String] = [], since: Timestamp? = nil, until: Timestamp? = nil,
         _ write: (UnsafeRawBufferPointer) -> Void
     ) throws(JournalError) -> Int {

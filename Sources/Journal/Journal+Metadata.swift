@@ -24,7 +24,7 @@ extension Journal {
     }
 
     /// When the journal was created.
-    public func createdAt() throws(JournalError) -> Timestamp? {
+    package func createdAt() throws(JournalError) -> Timestamp? {
         do {
             return try env.read { txn in
                 try readMetaU64(txn, StorageKeys.metaCreatedAt).map { Timestamp(microseconds: Int64(bitPattern: $0)) }

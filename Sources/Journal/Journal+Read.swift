@@ -3,17 +3,17 @@ import Lifecycle
 
 extension Journal {
     /// The highest seq assigned so far (0 for an empty journal).
-    public func lastSeq() throws(JournalError) -> UInt64 {
+    package func lastSeq() throws(JournalError) -> UInt64 {
         do { return try env.read { txn in try lastAssignedSeq(txn) } } catch { throw Journal.wrap(error) }
     }
 
     /// Number of events stored.
-    public func eventCount() throws(JournalError) -> Int {
+    package func eventCount() throws(JournalError) -> Int {
         do { return try env.read { txn in try txn.count(log) } } catch { throw Journal.wrap(error) }
     }
 
     /// The event stored under `seq`, or `nil` (never assigned, or dropped by compaction).
-    public func event(at seq: UInt64) throws(JournalError) -> RecordedEvent? {
+    package func event(at seq: UInt64) throws(JournalError) -> RecordedEvent? {
         do {
             return try env.read { txn in
                 try StorageKeys.withSeqKey(seq) { key in
@@ -25,7 +25,7 @@ extension Journal {
     }
 
     /// The number of events ever appended to `job` (0 for an unknown job).
-    public func version(of job: String) throws(JournalError) -> UInt64 {
+    package func version(of job: String) throws(JournalError) -> UInt64 {
         do {
             return try env.read { txn in try txn.withCursor(jobs) { c in try currentVersion(of: job, cursor: c) } }
         } catch { throw Journal.wrap(error) }
@@ -33,7 +33,7 @@ extension Journal {
 
     /// One job's events in log order, read through the per-job index (O(its events)).
     /// `throughSeq` stops after the last event at or before that seq.
-    public func events(ofJob job: String, throughSeq: UInt64 = .max) throws(JournalError) -> [RecordedEvent] {
+    package func events(ofJob job: String, throughSeq: UInt64 = .max) throws(JournalError) -> [RecordedEvent] {
         do {
             return try env.read { txn in
                 var result: [RecordedEvent] = []
@@ -64,7 +64,7 @@ extension Journal {
     }
 
     /// Events with `from <= seq <= through`, in order.
-    public func events(from: UInt64, through: UInt64 = .max, limit: Int = .max) throws(JournalError) -> [RecordedEvent] {
+    package func events(from: UInt64, through: UInt64 = .max, limit: Int = .max) throws(JournalError) -> [RecordedEvent] {
         var result: [RecordedEvent] = []
         try scan(from: from, through: through) { event in
             result.append(event)
@@ -79,7 +79,7 @@ extension Journal {
     /// `includeData: false` leaves `data` nil (the fold never reads it), saving its copy; the CRC is
     /// still checked over the whole record. Each event is made whole (six strings); `scanViews`
     /// reads in place instead.
-    public func scan(
+    package func scan(
         from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536, includeData: Bool = true,
         _ body: (RecordedEvent) throws -> Bool
     ) throws(JournalError) {
@@ -94,7 +94,7 @@ extension Journal {
     /// checked on the raw bytes, its layout checked, scalars decoded, texts left in place. Nothing is
     /// allocated per record. The view is valid only during `body`. `strict` checks what `verify`
     /// checks as well (UTF-8 texts, the event rules). Chunked like `scan`.
-    public func scanViews(
+    package func scanViews(
         from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536, strict: Bool = false,
         _ body: (EventView) throws -> Bool
     ) throws(JournalError) {
@@ -109,7 +109,7 @@ extension Journal {
     /// only during `body`). A batch lets the caller look ahead: the replay computes every job's
     /// hash first and touches the table slots and states they will need, so the cache misses of a
     /// batch overlap instead of following one another.
-    public func scanViewBatches(
+    package func scanViewBatches(
         from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536, strict: Bool = false, batch: Int = 32,
         _ body: (UnsafeBufferPointer<EventView>) throws -> Bool
     ) throws(JournalError) {
@@ -203,7 +203,7 @@ extension Journal {
     }
 
     /// Every job id in the index, in byte order.
-    public func jobIDs() throws(JournalError) -> [String] {
+    package func jobIDs() throws(JournalError) -> [String] {
         do {
             return try env.read { txn in
                 try txn.withCursor(jobs) { c in

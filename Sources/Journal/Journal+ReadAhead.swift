@@ -14,7 +14,7 @@ extension Journal {
     /// call. A damaged record stops the reader; `body` still gets every record before it, then
     /// this throws the same error `scanViewBatches` would. `body` returning false (or throwing)
     /// stops the reader too. Either way the reader thread has ended when this returns.
-    public func scanViewBatchesReadingAhead(
+    package func scanViewBatchesReadingAhead(
         from: UInt64 = 1, through: UInt64 = .max, batch: Int = 32,
         _ body: (UnsafeBufferPointer<EventView>) throws -> Bool
     ) throws(JournalError) {

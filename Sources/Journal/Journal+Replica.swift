@@ -5,32 +5,32 @@ import Synchronization
 /// A journal as a replica of a shared log (docs/scale-out.md): records committed elsewhere are
 /// applied here in the shared log's order, each batch together with the follow cursor in one write
 /// transaction, so a replica killed mid-apply resumes exactly from its cursor.
+/// A place in the shared log's follow order: `(tx, position)`.
+public struct ReplicaCursor: Sendable, Hashable, Comparable {
+    public var tx: Int64
+    public var position: Int64
+    public init(tx: Int64, position: Int64) { (self.tx, self.position) = (tx, position) }
+    public static func < (a: ReplicaCursor, b: ReplicaCursor) -> Bool { (a.tx, a.position) < (b.tx, b.position) }
+}
+
 extension Journal {
     /// One record of the shared log: its place there, its job's version there and its record,
     /// encoded for seq 0 and version 0 (the writer cannot know the seq a replica will give it; the
     /// replica writes both in).
-    public struct ReplicatedRecord: Sendable {
-        public var cursor: ReplicaCursor
-        public var version: UInt64
-        public var record: [UInt8]
-        public init(cursor: ReplicaCursor, version: UInt64, record: [UInt8]) {
+    package struct ReplicatedRecord: Sendable {
+        package var cursor: ReplicaCursor
+        package var version: UInt64
+        package var record: [UInt8]
+        package init(cursor: ReplicaCursor, version: UInt64, record: [UInt8]) {
             (self.cursor, self.version, self.record) = (cursor, version, record)
         }
-    }
-
-    /// A place in the shared log's follow order: `(tx, position)`.
-    public struct ReplicaCursor: Sendable, Hashable, Comparable {
-        public var tx: Int64
-        public var position: Int64
-        public init(tx: Int64, position: Int64) { (self.tx, self.position) = (tx, position) }
-        public static func < (a: ReplicaCursor, b: ReplicaCursor) -> Bool { (a.tx, a.position) < (b.tx, b.position) }
     }
 
     static let metaReplicaTx = "replicaTx"
     static let metaReplicaPosition = "replicaPosition"
 
     /// The cursor stored with the last applied batch.
-    public func replicaCursor() throws(JournalError) -> ReplicaCursor? {
+    package func replicaCursor() throws(JournalError) -> ReplicaCursor? {
         do {
             return try env.read { txn in try readCursor(txn) }
         } catch { throw Journal.wrap(error) }
@@ -43,7 +43,7 @@ extension Journal {
     }
 
     /// The shared log this journal is a replica of, or nil for an ordinary journal.
-    public func sharedLogFollowed() throws(JournalError) -> String? {
+    package func sharedLogFollowed() throws(JournalError) -> String? {
         do {
             return try env.read { txn in try replicaMarker(txn) }
         } catch { throw Journal.wrap(error) }
@@ -53,7 +53,7 @@ extension Journal {
     /// refuses local appends and event-removing maintenance, and applies only that log's records.
     /// Refused (`notAReplica`) when the journal holds events of its own or follows another log;
     /// nothing to do when it already follows `sharedLog`.
-    public func becomeReplica(of sharedLog: String) throws(JournalError) {
+    package func becomeReplica(of sharedLog: String) throws(JournalError) {
         let done = Completion<Result<Void, JournalError>>()
         submit(.write({ txn in try self.claimReplica(txn, of: sharedLog) }, { done.fulfil($0) }))
         try done.wait().get()
@@ -101,7 +101,7 @@ extension Journal {
     /// makes an empty journal a replica of `sharedLog` (see `becomeReplica(of:)`). Returns the
     /// records applied by this call.
     @discardableResult
-    public func applyReplicated(_ records: [ReplicatedRecord], from sharedLog: String) throws(JournalError) -> [RecordedEvent] {
+    package func applyReplicated(_ records: [ReplicatedRecord], from sharedLog: String) throws(JournalError) -> [RecordedEvent] {
         let done = Completion<Result<[RecordedEvent], JournalError>>()
         submitReplicated(records, from: sharedLog) { done.fulfil($0) }
         return try done.wait().get()
@@ -109,7 +109,7 @@ extension Journal {
 
     /// `applyReplicated` for a task: suspends instead of blocking while the writer applies.
     @discardableResult
-    public func applyReplicated(_ records: [ReplicatedRecord], from sharedLog: String) async throws(JournalError) -> [RecordedEvent] {
+    package func applyReplicated(_ records: [ReplicatedRecord], from sharedLog: String) async throws(JournalError) -> [RecordedEvent] {
         let result: Result<[RecordedEvent], JournalError> = await withCheckedContinuation { continuation in
             submitReplicated(records, from: sharedLog) { continuation.resume(returning: $0) }
         }

@@ -4,7 +4,7 @@ import Lifecycle
 extension Journal {
     /// Stores a snapshot blob covering every event up to `seq` and deletes older snapshots.
     /// Runs on the writer thread in its own short transaction, between group commits.
-    public func storeSnapshot(seq: UInt64, bytes: [UInt8]) async throws(JournalError) {
+    package func storeSnapshot(seq: UInt64, bytes: [UInt8]) async throws(JournalError) {
         let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
             submit(.write({ txn in try self.putSnapshot(txn, seq: seq, bytes: bytes) }, { continuation.resume(returning: $0) }))
         }
@@ -12,7 +12,7 @@ extension Journal {
     }
 
     /// The blocking form of `storeSnapshot`.
-    public func storeSnapshotBlocking(seq: UInt64, bytes: [UInt8]) throws(JournalError) {
+    package func storeSnapshotBlocking(seq: UInt64, bytes: [UInt8]) throws(JournalError) {
         let done = Completion<Result<Void, JournalError>>()
         submit(.write({ txn in try self.putSnapshot(txn, seq: seq, bytes: bytes) }, { done.fulfil($0) }))
         try done.wait().get()
@@ -26,7 +26,7 @@ extension Journal {
     }
 
     /// The newest snapshot: the seq it covers and its bytes, or nil.
-    public func latestSnapshot() throws(JournalError) -> (seq: UInt64, bytes: [UInt8])? {
+    package func latestSnapshot() throws(JournalError) -> (seq: UInt64, bytes: [UInt8])? {
         do {
             return try env.read { txn in
                 try txn.withCursor(snapshots) { c in
@@ -38,5 +38,5 @@ extension Journal {
     }
 
     /// CRC32C of `bytes` (the journal's checksum, offered to layers that store their own blobs).
-    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 { CRC32C.extend(0, bytes) }
+    package static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 { CRC32C.extend(0, bytes) }
 }

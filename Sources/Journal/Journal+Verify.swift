@@ -4,12 +4,12 @@ import Synchronization
 
 extension Journal {
     /// What `verify` checked.
-    public struct VerifyReport: Sendable {
-        public var records: Int
-        public var jobs: Int
-        public var indexEntries: Int
+    package struct VerifyReport: Sendable {
+        package var records: Int
+        package var jobs: Int
+        package var indexEntries: Int
         /// The seq of the last record checked (0 for an empty journal).
-        public var lastSeq: UInt64
+        package var lastSeq: UInt64
     }
 
     /// Checks every record's CRC and format, that each stored event keeps the event rules (so sound
@@ -30,7 +30,7 @@ extension Journal {
     /// another reads the index, each in a read transaction of the same snapshot. A part whose
     /// transaction sees another snapshot (a commit landed between them) or would have to wait is
     /// done here afterwards instead. Once a part has failed, the others stop within 16,384 records.
-    public func verify(progress: (Int) -> Void = { _ in }) throws(JournalError) -> VerifyReport {
+    package func verify(progress: (Int) -> Void = { _ in }) throws(JournalError) -> VerifyReport {
         do {
             return try env.read { txn in
                 let snapshot = txn.snapshotID

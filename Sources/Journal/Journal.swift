@@ -6,56 +6,57 @@ import Synchronization
 import Glibc
 #endif
 
+/// Whether a commit waits for its fsync.
+public enum Durability: Sendable {
+    /// Acknowledged means fsynced (the default).
+    case durable
+    /// No fsync at commit: for tests and benchmarks. A crash may lose recent appends.
+    case noSync
+}
+
 /// The durable, append-only event log with its per-job index.
 ///
 /// One `Journal` per process per file. Appends from any number of tasks or threads go through a
 /// single writer thread (group commit); reads run on the caller's thread in their own read-only
 /// snapshot. A read-only journal can be opened by other processes while this one appends.
-public final class Journal: Sendable {
-    public enum Durability: Sendable {
-        /// Acknowledged means fsynced (the default).
-        case durable
-        /// No fsync at commit: for tests and benchmarks. A crash may lose recent appends.
-        case noSync
-    }
-
-    public struct Options: Sendable {
+package final class Journal: Sendable {
+    package struct Options: Sendable {
         /// Whether a commit waits for its fsync (`.durable`) or not (`.noSync`). Default: `.durable`.
-        public var durability: Durability = .durable
+        package var durability: Durability = .durable
         /// Open read-only: no appends; works while another process appends. Default: false.
-        public var readOnly = false
+        package var readOnly = false
         /// Create the journal when it is missing (writable opens only). Reading and maintenance
         /// commands pass false, so a typo never leaves an empty journal behind. Default: true.
-        public var create = true
+        package var create = true
         /// Initial map size in bytes; the map grows by itself. Default: 1 GiB.
-        public var initialMapSize = 1 << 30
+        package var initialMapSize = 1 << 30
         /// Most events one group commit puts in one transaction. Default: 100,000.
-        public var maxEventsPerCommit = 100_000
+        package var maxEventsPerCommit = 100_000
         /// After a commit shared by several callers, the longest the writer may wait for them to
         /// come back before committing a smaller group. The actual wait adapts: it ends when they
         /// are back and never exceeds half of what a commit has recently cost. 0 disables the wait;
         /// a lone caller never waits. Default: 200.
-        public var maxGroupDelayMicroseconds = 200
+        package var maxGroupDelayMicroseconds = 200
         /// The clock that stamps append times (injectable for tests). Default: the system's wall clock.
-        public var clock: @Sendable () -> Timestamp = Journal.systemClock
+        package var clock: @Sendable () -> Timestamp = Journal.systemClock
         /// Where warnings go. Default: standard error, one line each, prefixed `logbook: warning: `.
-        public var warn: @Sendable (String) -> Void = { message in
+        package var warn: @Sendable (String) -> Void = { message in
             let line = Array("logbook: warning: \(message)\n".utf8)
             line.withUnsafeBytes { try? Syscalls.writeAll(2, $0) }
         }
 
-        public init() {}
+        package init() {}
 
         /// Options for a reader beside a possibly running writer.
-        public static var forReading: Options {
+        package static var forReading: Options {
             var options = Options()
             options.readOnly = true
             return options
         }
     }
 
-    public let path: String
-    public let options: Options
+    package let path: String
+    package let options: Options
     let env: Environment
     let log: Database
     let jobs: Database
@@ -65,7 +66,7 @@ public final class Journal: Sendable {
     /// True when a read-only journal was opened without LMDB's lock file, because this user may not
     /// open it (evidence in a read-only directory, another user's copy). Consistent only if no process
     /// writes that file meanwhile.
-    public let openedWithoutLock: Bool
+    package let openedWithoutLock: Bool
     let writer: Mutex<GroupCommitter?>
     /// Called on the writer thread after each commit, with every event it made durable, in seq order.
     /// Observers of group sizes (see `observeGroupCommits`).
@@ -74,7 +75,7 @@ public final class Journal: Sendable {
     let commitObservers = Mutex<[@Sendable ([RecordedEvent]) -> Void]>([])
 
     /// Opens (creating it when writable and missing) the journal file at `path`.
-    public static func open(at path: String, options: Options = Options()) throws(JournalError) -> Journal {
+    package static func open(at path: String, options: Options = Options()) throws(JournalError) -> Journal {
         try Journal(path: path, options: options)
     }
 
@@ -140,45 +141,45 @@ public final class Journal: Sendable {
     }
 
     /// Stops the writer (after it drains pending appends) and closes the file. Idempotent.
-    public func close() {
+    package func close() {
         closeKeepingOwners()
         owners.release()
     }
 
     /// Claims this journal for one service: a second claim, by any process, fails with
     /// `alreadyServed` while this journal stays open. Readers and appenders are not affected.
-    public func claimService() throws(JournalError) {
+    package func claimService() throws(JournalError) {
         try owners.claimService(journalPath: path)
     }
 
     /// Registers `observer` to see every committed batch, in seq order, on the writer thread, just
     /// before that batch's caller is answered. Keep it short: it delays acknowledgements.
-    public func observeCommits(_ observer: @escaping @Sendable ([RecordedEvent]) -> Void) {
+    package func observeCommits(_ observer: @escaping @Sendable ([RecordedEvent]) -> Void) {
         commitObservers.withLock { $0.append(observer) }
     }
 
     /// Registers `observer` to learn the number of events of each group commit (for metrics).
-    public func observeGroupCommits(_ observer: @escaping @Sendable (Int) -> Void) {
+    package func observeGroupCommits(_ observer: @escaping @Sendable (Int) -> Void) {
         groupObservers.withLock { $0.append(observer) }
     }
 
-    public static let systemClock: @Sendable () -> Timestamp = { Timestamp(microseconds: Syscalls.wallClockMicroseconds()) }
+    package static let systemClock: @Sendable () -> Timestamp = { Timestamp(microseconds: Syscalls.wallClockMicroseconds()) }
 
     /// Environment figures for `stats`.
-    public var fileSize: Int { Journal.size(of: path) }
-    public var mapSize: Int { env.mapSize }
-    public var mapGrowths: Int { env.growthCount.load(ordering: .relaxed) }
-    public var staleReadersCleared: Int { env.staleReadersCleared }
+    package var fileSize: Int { Journal.size(of: path) }
+    package var mapSize: Int { env.mapSize }
+    package var mapGrowths: Int { env.growthCount.load(ordering: .relaxed) }
+    package var staleReadersCleared: Int { env.staleReadersCleared }
 
     /// Clears reader slots left by dead processes (also done at open); returns how many. A slot a
     /// killed reader left behind would otherwise pin old pages, so the file could only grow.
     @discardableResult
-    public func clearStaleReaders() throws(JournalError) -> Int {
+    package func clearStaleReaders() throws(JournalError) -> Int {
         do { return try env.clearStaleReaders() } catch { throw .lmdb(error) }
     }
 
     /// Group commits so far and the events they made durable (their ratio is the mean group size).
-    public var commitStatistics: (commits: Int, events: Int) {
+    package var commitStatistics: (commits: Int, events: Int) {
         writer.withLock { w in
             (w?.commits.load(ordering: .relaxed) ?? 0, w?.eventsCommitted.load(ordering: .relaxed) ?? 0)
         }
@@ -187,5 +188,5 @@ public final class Journal: Sendable {
 
 extension Journal {
     /// The size of the journal file at `path` (0 if absent).
-    public static func fileSizeOf(_ path: String) -> Int { size(of: path) }
+    package static func fileSizeOf(_ path: String) -> Int { size(of: path) }
 }

@@ -8,14 +8,14 @@ import Lifecycle
 extension Journal {
     /// Decodes one raw record as stored under `seq` (from `mdb_dump`, say, or a fuzzer), checking its
     /// CRC and format; `strict` also checks what `verify` checks (reserved bytes, UTF-8, event rules).
-    public static func decodeRecord(seq: UInt64, bytes: UnsafeRawBufferPointer, strict: Bool = true)
+    package static func decodeRecord(seq: UInt64, bytes: UnsafeRawBufferPointer, strict: Bool = true)
         throws(JournalError) -> RecordedEvent
     {
         try RecordFormat.decode(seq: seq, bytes: bytes, strict: strict)
     }
 
     /// Encodes `event` as the record stored under `seq` (the inverse of `decodeRecord`).
-    public static func encodeRecord(seq: UInt64, version: UInt64, appendedAt: Timestamp, event: Event) -> [UInt8] {
+    package static func encodeRecord(seq: UInt64, version: UInt64, appendedAt: Timestamp, event: Event) -> [UInt8] {
         var buffer: [UInt8] = []
         RecordFormat.encode(seq: seq, version: version, appendedAt: appendedAt, event: event, into: &buffer)
         return buffer

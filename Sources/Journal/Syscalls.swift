@@ -1,5 +1,10 @@
-#if canImport(Glibc)
+#if os(Linux) && canImport(Glibc)
 import Glibc
+#else
+// A port needs, in this file: open file description locks (F_OFD_SETLK, 37 on Linux) or another
+// per-open lock that is released at close, `fdatasync`, `pthread_*` (or Dispatch) for the writer
+// thread, and the errno names; and in the LMDB module the page size and `madvise` calls.
+#error("Logbook runs on Linux only: see the comment above for what a port needs")
 #endif
 
 /// Every POSIX call of the Journal module goes through here (swift-system's `Syscalls.swift`): each

@@ -1,14 +1,14 @@
 /// A position in a database, valid only inside `Transaction.withCursor`.
-public struct Cursor: ~Copyable {
+package struct Cursor: ~Copyable {
     let handle: CursorHandle
 
     deinit { C.cursorClose(handle) }
 
     /// A key/value pair pointing into the memory map; valid until the transaction ends.
-    public typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+    package typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
 
     /// Moves the cursor and returns the entry there, or `nil` when there is none (`MDB_NOTFOUND`).
-    public func get(
+    package func get(
         _ op: CursorOperation, key: UnsafeRawBufferPointer? = nil, value: UnsafeRawBufferPointer? = nil
     ) throws(LMDBError) -> Entry? {
         let (rc, k, v) = C.cursorGet(handle, op, key: key, value: value)
@@ -17,14 +17,14 @@ public struct Cursor: ~Copyable {
         return (k, v)
     }
 
-    public func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: PutFlags = [])
+    package func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: PutFlags = [])
         throws(LMDBError)
     {
         try LMDBError.check(C.cursorPut(handle, key, value, flags.rawValue))
     }
 
     /// Deletes the entry under the cursor.
-    public func deleteCurrent() throws(LMDBError) {
+    package func deleteCurrent() throws(LMDBError) {
         try LMDBError.check(C.cursorDel(handle))
     }
 }

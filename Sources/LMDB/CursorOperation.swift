@@ -1,5 +1,5 @@
 /// The cursor positioning operations Logbook uses (a subset of `MDB_cursor_op`).
-public enum CursorOperation: Sendable {
+package enum CursorOperation: Sendable {
     case first, last, next, previous
     case set, setKey, setRange
     case getBoth, getBothRange

@@ -13,36 +13,36 @@ import Glibc
 /// - a transaction that meets `MDB_MAP_RESIZED` (another process grew the map) adopts the new size
 ///   and retries;
 /// - the map is only ever resized while no transaction of this process is live (`ResizeLock`).
-public final class Environment: @unchecked Sendable {
-    public struct Options: Sendable {
-        public var path: String
+package final class Environment: @unchecked Sendable {
+    package struct Options: Sendable {
+        package var path: String
         /// Initial map size in bytes; the map grows on demand, so this is a starting point, not a limit.
-        public var mapSize: Int = 1 << 30
+        package var mapSize: Int = 1 << 30
         /// The largest single growth step; growth doubles the map until it reaches this step.
-        public var maxGrowthStep: Int = 8 << 30
-        public var maxDatabases: UInt32 = 8
-        public var maxReaders: UInt32 = 256
-        public var readOnly: Bool = false
+        package var maxGrowthStep: Int = 8 << 30
+        package var maxDatabases: UInt32 = 8
+        package var maxReaders: UInt32 = 256
+        package var readOnly: Bool = false
         /// Skip fsync at commit (`MDB_NOSYNC`): fast, and a crash may lose recent commits.
-        public var noSync: Bool = false
+        package var noSync: Bool = false
         /// No lock file (`MDB_NOLOCK`): only for a read-only copy that no process writes, such as
         /// evidence on a read-only medium or in a directory this user cannot write.
-        public var noLock: Bool = false
+        package var noLock: Bool = false
 
-        public init(path: String) { self.path = path }
+        package init(path: String) { self.path = path }
     }
 
-    public let options: Options
+    package let options: Options
     let handle: EnvHandle
     private let resizeLock = ResizeLock()
     var resizeLockForSetup: ResizeLock { resizeLock }
     private let closed = Atomic<Bool>(false)
     /// How many times this process grew the map (for tests and stats).
-    public let growthCount = Atomic<Int>(0)
+    package let growthCount = Atomic<Int>(0)
     /// Stale reader slots cleared by `mdb_reader_check` when the environment opened.
-    public let staleReadersCleared: Int
+    package let staleReadersCleared: Int
 
-    public init(_ options: Options) throws(LMDBError) {
+    package init(_ options: Options) throws(LMDBError) {
         self.options = options
         let (rc, env) = C.envCreate()
         try LMDBError.check(rc)
@@ -73,7 +73,7 @@ public final class Environment: @unchecked Sendable {
     /// Closes the environment. Idempotent. No transaction may be live.
     /// Waits for this process's live transactions to end (they hold the resize lock shared), so a
     /// reader on another thread never touches a closed environment: it gets `environmentClosed`.
-    public func close() {
+    package func close() {
         resizeLock.lockExclusive()
         defer { resizeLock.unlock() }
         if closed.exchange(true, ordering: .acquiringAndReleasing) { return }
@@ -100,7 +100,7 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Runs `body` in a read-only snapshot of the database.
-    public func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+    package func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
         let txn = try begin(readOnly: true)
         defer {
             C.txnAbort(txn)
@@ -113,7 +113,7 @@ public final class Environment: @unchecked Sendable {
     /// being resized, or another process has grown it (adopting that would wait for every reader
     /// in this process). For work on a second thread that a thread holding a read transaction
     /// waits for: waiting here could wait on that very thread.
-    public func readWithoutWaiting<R>(_ body: (borrowing Transaction) throws -> R) throws -> R? {
+    package func readWithoutWaiting<R>(_ body: (borrowing Transaction) throws -> R) throws -> R? {
         guard resizeLock.tryLockShared() else { return nil }
         if closed.load(ordering: .acquiring) {
             resizeLock.unlock()
@@ -136,7 +136,7 @@ public final class Environment: @unchecked Sendable {
     ///
     /// On `MDB_MAP_FULL` (from a put or from the commit) the map grows and `body` runs again.
     /// LMDB serialises writers across processes; callers in one process should also use one thread.
-    public func write<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+    package func write<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
         while true {
             let txn = try begin(readOnly: false)
             let result: R
@@ -166,16 +166,16 @@ public final class Environment: @unchecked Sendable {
     // MARK: Map size
 
     /// The current map size in bytes.
-    public var mapSize: Int { C.envInfo(handle).mapSize }
+    package var mapSize: Int { C.envInfo(handle).mapSize }
 
     /// Bytes in use: pages up to the last used page.
-    public var usedBytes: Int {
+    package var usedBytes: Int {
         let info = C.envInfo(handle)
         return (info.lastPage + 1) * C.envPageSize(handle)
     }
 
     /// Live reader slots in the lock table (all processes).
-    public var readerSlotsInUse: Int { C.envInfo(handle).readers }
+    package var readerSlotsInUse: Int { C.envInfo(handle).readers }
 
     private func grow() throws(LMDBError) {
         resizeLock.lockExclusive()
@@ -196,13 +196,13 @@ public final class Environment: @unchecked Sendable {
     // MARK: Maintenance
 
     /// Flushes buffers to disk (needed after writes in `noSync` mode before claiming durability).
-    public func sync() throws(LMDBError) {
+    package func sync() throws(LMDBError) {
         try LMDBError.check(C.envSync(handle, force: true))
     }
 
     /// Clears reader slots left by dead processes; returns how many.
     @discardableResult
-    public func clearStaleReaders() throws(LMDBError) -> Int {
+    package func clearStaleReaders() throws(LMDBError) -> Int {
         let (rc, dead) = C.envReaderCheck(handle)
         try LMDBError.check(rc)
         return Int(dead)
@@ -212,7 +212,7 @@ public final class Environment: @unchecked Sendable {
     /// addresses of values read from the map). The pages stay in the page cache and fault back in on
     /// the next read; the map is read-only without `MDB_WRITEMAP`, so nothing is lost. Long scans call
     /// it after each chunk so a scan of any size keeps the process's resident memory flat.
-    public func releaseResidentPages(from lowest: UnsafeRawPointer, through highest: UnsafeRawPointer) {
+    package func releaseResidentPages(from lowest: UnsafeRawPointer, through highest: UnsafeRawPointer) {
         let page = C.pageSize
         let start = Int(bitPattern: lowest) & ~(page - 1)
         let end = Int(bitPattern: highest)
@@ -223,7 +223,7 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Writes a compacted copy (free pages omitted) to `path`, which must not exist.
-    public func copyCompacted(to path: String) throws(LMDBError) {
+    package func copyCompacted(to path: String) throws(LMDBError) {
         resizeLock.lockShared()
         defer { resizeLock.unlock() }
         try LMDBError.check(C.envCopyCompact(handle, path))
@@ -233,7 +233,7 @@ public final class Environment: @unchecked Sendable {
 extension Environment {
     /// Opens named databases once for the environment's lifetime (created when missing and writable).
     /// Throws `notFound` when the environment is read-only and a database does not exist.
-    public func openDatabases(_ specs: [(name: String, flags: Database.Flags)]) throws -> [Database] {
+    package func openDatabases(_ specs: [(name: String, flags: Database.Flags)]) throws -> [Database] {
         resizeLockForSetup.lockShared()
         defer { resizeLockForSetup.unlock() }
         let (rc, txn) = C.txnBegin(handle, readOnly: options.readOnly)

@@ -2,23 +2,23 @@
 /// which begin it and end it, so it can never outlive its scope or cross an `await`.
 ///
 /// Buffers returned by reads point into the memory map and are valid until the scope ends.
-public struct Transaction: ~Copyable {
+package struct Transaction: ~Copyable {
     let handle: TxnHandle
-    public let isReadOnly: Bool
+    package let isReadOnly: Bool
 
     /// The id of the snapshot a read transaction sees (the last committed write transaction's id):
     /// two read transactions with the same id see the same data.
-    public var snapshotID: Int { C.txnID(handle) }
+    package var snapshotID: Int { C.txnID(handle) }
 
     /// Opens a named database; in a write transaction it is created when missing.
-    public func openDatabase(_ name: String, flags: Database.Flags = []) throws(LMDBError) -> Database {
+    package func openDatabase(_ name: String, flags: Database.Flags = []) throws(LMDBError) -> Database {
         let (rc, dbi) = C.dbiOpen(handle, name, flags.rawValue | (isReadOnly ? 0 : C.create))
         try LMDBError.check(rc)
         return Database(dbi: dbi)
     }
 
     /// Opens a named database if it exists, else `nil`.
-    public func openExistingDatabase(_ name: String, flags: Database.Flags = []) throws(LMDBError) -> Database? {
+    package func openExistingDatabase(_ name: String, flags: Database.Flags = []) throws(LMDBError) -> Database? {
         let (rc, dbi) = C.dbiOpen(handle, name, flags.rawValue)
         if rc == C.notFound { return nil }
         try LMDBError.check(rc)
@@ -26,14 +26,14 @@ public struct Transaction: ~Copyable {
     }
 
     /// The value stored under `key`, or `nil`.
-    public func get(_ db: Database, key: UnsafeRawBufferPointer) throws(LMDBError) -> UnsafeRawBufferPointer? {
+    package func get(_ db: Database, key: UnsafeRawBufferPointer) throws(LMDBError) -> UnsafeRawBufferPointer? {
         let (rc, value) = C.get(handle, db.dbi, key)
         if rc == C.notFound { return nil }
         try LMDBError.check(rc)
         return value
     }
 
-    public func put(
+    package func put(
         _ db: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: PutFlags = []
     ) throws(LMDBError) {
         try LMDBError.check(C.put(handle, db.dbi, key, value, flags.rawValue))
@@ -42,7 +42,7 @@ public struct Transaction: ~Copyable {
     /// Stores `size` bytes under `key` that `fill` writes in place (`MDB_RESERVE`): no buffer is
     /// copied. `fill` must write every byte; the space is valid only during the call. Not for
     /// `DUPSORT` databases (LMDB forbids it).
-    public func putReserving<R>(
+    package func putReserving<R>(
         _ db: Database, key: UnsafeRawBufferPointer, size: Int, flags: PutFlags = [],
         _ fill: (UnsafeMutableRawBufferPointer) throws -> R
     ) throws -> R {
@@ -53,7 +53,7 @@ public struct Transaction: ~Copyable {
 
     /// Deletes `key` (every value of it, unless `value` names one duplicate). Returns false when absent.
     @discardableResult
-    public func delete(_ db: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer? = nil)
+    package func delete(_ db: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer? = nil)
         throws(LMDBError) -> Bool
     {
         let rc = C.del(handle, db.dbi, key, value)
@@ -63,19 +63,19 @@ public struct Transaction: ~Copyable {
     }
 
     /// Removes every entry of `db`, keeping the database.
-    public func clear(_ db: Database) throws(LMDBError) {
+    package func clear(_ db: Database) throws(LMDBError) {
         try LMDBError.check(C.drop(handle, db.dbi))
     }
 
     /// Number of entries (duplicates counted one by one).
-    public func count(_ db: Database) throws(LMDBError) -> Int {
+    package func count(_ db: Database) throws(LMDBError) -> Int {
         let (rc, n) = C.dbiEntries(handle, db.dbi)
         try LMDBError.check(rc)
         return n
     }
 
     /// Runs `body` with a cursor over `db`; the cursor is closed when `body` returns.
-    public func withCursor<R>(_ db: Database, _ body: (borrowing Cursor) throws -> R) throws -> R {
+    package func withCursor<R>(_ db: Database, _ body: (borrowing Cursor) throws -> R) throws -> R {
         let (rc, c) = C.cursorOpen(handle, db.dbi)
         try LMDBError.check(rc)
         guard let c else { throw LMDBError(code: C.invalid) }

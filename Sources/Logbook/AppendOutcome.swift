@@ -1,3 +1,5 @@
+import Journal
+import Lifecycle
 /// What an append answers: the stored events and the state of each job they touched, right after
 /// this batch (so a worker's heartbeat learns at once that its job was cancelled).
 public struct AppendOutcome: Sendable, Hashable {

@@ -1,3 +1,4 @@
+import Journal
 import Lifecycle
 
 extension JobState {

@@ -36,7 +36,7 @@ extension Logbook {
     }
 }
 
-extension Logbook {
+extension Logbook.Maintenance {
     /// What `ingest` stored: how many events and the seqs they got.
     public struct IngestReport: Sendable {
         public var appended: Int

@@ -3,7 +3,7 @@ import Lifecycle
 
 /// Keeping a journal healthy for years: a verified hot backup, a salvage of what survived damage,
 /// and retention that moves finished jobs into an incident bundle (docs/operations.md).
-extension Logbook {
+extension Logbook.Maintenance {
     /// What `backup` wrote.
     public struct BackupReport: Sendable {
         public var path: String
@@ -39,7 +39,7 @@ extension Logbook {
     public struct SalvageReport: Sendable {
         public var path: String
         public var bytes: Int
-        public var copy: Journal.SalvageReport
+        public var copy: SalvagedRecords
         /// The new journal's own `verify`.
         public var verified: VerifyReport
     }
@@ -52,13 +52,13 @@ extension Logbook {
         try Journal.prepareCopy(to: destination)
         let stage = Journal.stagingPath(for: destination)
         do {
-            let copy: Journal.SalvageReport
+            let copy: SalvagedRecords
             do {
                 let source = try Journal.open(at: path, options: .forReading)
                 defer { source.close() }
                 copy = try source.salvage(into: stage)
             }
-            var options = Options()
+            var options = Logbook.Options()
             options.create = false
             options.snapshotEvery = nil
             options.foreignAppendPollInterval = nil

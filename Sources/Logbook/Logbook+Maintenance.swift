@@ -2,6 +2,25 @@ import Journal
 import Lifecycle
 
 extension Logbook {
+    /// Administration of a journal, kept apart from the embedding API (open, append, state, jobs,
+    /// history, follow, changes, run, drainFinalizations, snapshot, close): checks, copies,
+    /// compaction, retention, bulk loads and exports of a journal file (static, by path), and for an
+    /// open logbook the figures and hooks a service needs (`logbook.maintenance`).
+    public struct Maintenance: Sendable {
+        let logbook: Logbook
+    }
+
+    /// This logbook's maintenance side: storage statistics, stale readers, commit observers for
+    /// metrics, the service claim and the shared-log follower's status.
+    public var maintenance: Maintenance { Maintenance(logbook: self) }
+
+    public struct SnapshotMismatch: Error, CustomStringConvertible {
+        public var detail: String
+        public var description: String { detail }
+    }
+}
+
+extension Logbook.Maintenance {
     /// What `verify` found sound.
     public struct VerifyReport: Sendable {
         public var records: Int
@@ -46,7 +65,7 @@ extension Logbook {
             do {
                 projections = try SnapshotCodec.decode(snapshot.bytes)
             } catch {
-                return .failure(SnapshotMismatch(detail: "snapshot at seq \(snapshot.seq): \(error)"))
+                return .failure(Logbook.SnapshotMismatch(detail: "snapshot at seq \(snapshot.seq): \(error)"))
             }
             do throws(JournalError) {
                 try journal.scanViews(from: projections.coveredSeq + 1, through: through) { e in
@@ -65,16 +84,11 @@ extension Logbook {
         if fromSnapshot != full {
             let jobs = Set(full.states.map { ExactID($0.job) }).union(fromSnapshot.states.map { ExactID($0.job) }).sorted()
             let differing = jobs.first { full.state(of: $0.string) != fromSnapshot.state(of: $0.string) }
-            throw SnapshotMismatch(
+            throw Logbook.SnapshotMismatch(
                 detail: "snapshot at seq \(snapshot.seq) disagrees with a full replay"
                     + (differing.map { " for job \($0)" } ?? " in its indexes"))
         }
         return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: report.lastSeq, snapshotSeq: snapshot.seq)
-    }
-
-    public struct SnapshotMismatch: Error, CustomStringConvertible {
-        public var detail: String
-        public var description: String { detail }
     }
 
     /// Compacts the journal at `path` (it must not be open anywhere else) and writes a fresh snapshot.
@@ -88,7 +102,7 @@ extension Logbook {
     /// identical for every time except in `lastHeartbeatAt` (a property test checks both).
     public static func compact(
         at path: String, dropSupersededHeartbeats: Bool, dryRun: Bool
-    ) throws -> Journal.CompactionReport {
+    ) throws -> CompactionReport {
         try Journal.compact(at: path, dryRun: dryRun) { journal in
             if dropSupersededHeartbeats, let sharedLog = try journal.sharedLogFollowed() {
                 throw JournalError.replica(

@@ -11,7 +11,7 @@ extension Logbook {
     /// What this node's follower knows (nil from `followerStatus()` on a logbook without a shared log).
     public struct FollowerStatus: Sendable {
         /// The shared log's place of the last record applied here.
-        public var cursor: Journal.ReplicaCursor?
+        public var cursor: ReplicaCursor?
         /// Whether the last read of the shared log succeeded.
         public var reachable: Bool
         /// The last error reading or applying, while it lasts.
@@ -30,16 +30,6 @@ extension Logbook {
         /// Following stopped for good (the replica and the shared log disagree; `lastError` says
         /// how): appends on this node are refused until the replica is replaced.
         public var stopped: Bool
-    }
-
-    public func followerStatus() -> FollowerStatus? {
-        guard let shared else { return nil }
-        var status = shared.status.withLock { $0 }
-        status.waitingAppends = shared.waiters.withLock { Set($0.values.map { ObjectIdentifier($0.waiter) }).count }
-        status.waitingCatchUps = shared.catchUps.withLock { $0.waiting.count }
-        status.topology = shared.log.topology
-        status.stopped = shared.hasStopped
-        return status
     }
 
     /// Waits until this node's replica holds everything the shared log had committed when the call
@@ -113,7 +103,7 @@ extension Logbook {
     }
 
     private func follow(_ shared: SharedReplication) async {
-        var cursor: Journal.ReplicaCursor?
+        var cursor: ReplicaCursor?
         do throws(JournalError) {
             cursor = try journal.replicaCursor()
         } catch {
@@ -566,3 +556,16 @@ final class Doorbell: Sendable {
     }
 }
 
+
+extension Logbook.Maintenance {
+    /// What this node's follower knows; nil on a logbook without a shared log.
+    public func followerStatus() -> Logbook.FollowerStatus? {
+        guard let shared = logbook.shared else { return nil }
+        var status = shared.status.withLock { $0 }
+        status.waitingAppends = shared.waiters.withLock { Set($0.values.map { ObjectIdentifier($0.waiter) }).count }
+        status.waitingCatchUps = shared.catchUps.withLock { $0.waiting.count }
+        status.topology = shared.log.topology
+        status.stopped = shared.hasStopped
+        return status
+    }
+}

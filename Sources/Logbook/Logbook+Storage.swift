@@ -3,9 +3,9 @@ import Lifecycle
 
 /// What the front ends (CLI, service) need from storage, and nothing more: they reach the journal
 /// only through these and the rest of the Logbook API, so a different backend can plug in below.
-extension Logbook {
+extension Logbook.Maintenance {
     /// The highest seq assigned so far (0 for an empty journal), as stored.
-    public func lastSeq() throws(JournalError) -> UInt64 { try journal.lastSeq() }
+    public func lastSeq() throws(JournalError) -> UInt64 { try logbook.journal.lastSeq() }
 
     /// Figures about the stored log, for `stats`.
     public struct StorageStatistics: Sendable {
@@ -23,11 +23,12 @@ extension Logbook {
         /// The shared log this journal is a replica of (docs/scale-out.md), and the place in it of
         /// the last record applied; nil for an ordinary journal.
         public var replicaOf: String?
-        public var replicaCursor: Journal.ReplicaCursor?
+        public var replicaCursor: ReplicaCursor?
     }
 
     /// Reads the whole log once (records in place, no string per event) for `StorageStatistics`.
     public func storageStatistics() throws(JournalError) -> StorageStatistics {
+        let journal = logbook.journal
         var s = StorageStatistics()
         var byType = [Int](repeating: 0, count: 256)
         try journal.scanViews { e in
@@ -48,29 +49,34 @@ extension Logbook {
         return s
     }
 
+    /// Claims the journal for this logbook's service: a second claim by any process is refused with
+    /// `JournalError.alreadyServed` while this logbook is open. Other readers and appenders are not
+    /// affected (`logbook serve` claims; CLI commands beside it do not).
+    public func claimService() throws(JournalError) { try logbook.journal.claimService() }
+
     /// Clears reader slots left by dead processes; returns how many (the service's reaper does this
     /// every pass, so a killed reader never pins old pages for long).
     @discardableResult
-    public func clearStaleReaders() throws(JournalError) -> Int { try journal.clearStaleReaders() }
+    public func clearStaleReaders() throws(JournalError) -> Int { try logbook.journal.clearStaleReaders() }
 
     /// Registers `observer` to see every committed batch, in seq order, just before its caller is
     /// answered (for metrics). Keep it short: it delays acknowledgements. On a shared log: every
     /// batch this node's follower applies, whichever node appended it.
     public func observeCommits(_ observer: @escaping @Sendable ([RecordedEvent]) -> Void) {
-        if let shared {
+        if let shared = logbook.shared {
             shared.commitObservers.withLock { $0.append(observer) }
         } else {
-            journal.observeCommits(observer)
+            logbook.journal.observeCommits(observer)
         }
     }
 
     /// Registers `observer` to learn the number of events of each group commit (for metrics). On a
     /// shared log: each of this node's shared-log transactions.
     public func observeGroupCommits(_ observer: @escaping @Sendable (Int) -> Void) {
-        if let shared {
+        if let shared = logbook.shared {
             shared.groupObservers.withLock { $0.append(observer) }
         } else {
-            journal.observeGroupCommits(observer)
+            logbook.journal.observeGroupCommits(observer)
         }
     }
 
@@ -94,7 +100,7 @@ extension Logbook {
     ) throws -> Int {
         let journal = try Journal.open(at: path, options: .forReading)
         defer { journal.close() }
-        for job in jobs where try journal.version(of: job) == 0 { throw Refusal.noSuchJob(job) }
+        for job in jobs where try journal.version(of: job) == 0 { throw Logbook.Refusal.noSuchJob(job) }
         return try journal.exportJSONLines(jobs: jobs, since: since, until: until, write)
     }
 }

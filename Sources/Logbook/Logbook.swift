@@ -1,5 +1,5 @@
-@_exported import Journal
-@_exported import Lifecycle
+import Journal
+import Lifecycle
 import Synchronization
 
 /// The embedding API: a journal of job events plus the projections folded from it.
@@ -14,7 +14,7 @@ import Synchronization
 public final class Logbook: Sendable {
     public struct Options: Sendable {
         /// Whether an append waits for its fsync (`.durable`) or not (`.noSync`). Default: `.durable`.
-        public var durability: Journal.Durability = .durable
+        public var durability: Durability = .durable
         /// Open read-only: no appends, no snapshots; works while another process appends. Default: false.
         public var readOnly = false
         /// Create the journal when it is missing (writable opens only). Default: true.
@@ -111,11 +111,6 @@ public final class Logbook: Sendable {
         if let interval = options.foreignAppendPollInterval { startWatcher(every: interval) }
         if let shared { startFollowing(shared) }
     }
-
-    /// Claims the journal for this logbook's service: a second claim by any process is refused with
-    /// `JournalError.alreadyServed` while this logbook is open. Other readers and appenders are not
-    /// affected (`logbook serve` claims; CLI commands beside it do not).
-    public func claimService() throws(JournalError) { try journal.claimService() }
 
     /// Stops appends (pending ones finish), ends live followers and closes the journal. Idempotent.
     public func close() {

@@ -24,11 +24,11 @@ public protocol SharedLog: Sendable {
     /// outcome is not one answer per batch: unreachable, or unknown (`SharedLogError`).
     func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>]
     /// At most `limit` rows after `cursor` (from the start when nil), in follow order.
-    func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow]
+    func read(after cursor: ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow]
     /// The id of the event stored at `cursor`, nil when the log holds none there. After a failover
     /// (and when it starts), a follower asks for the last event its replica applied: an answer other
     /// than that event's id means the new primary lost events the replica holds.
-    func eventID(at cursor: Journal.ReplicaCursor) async throws(SharedLogError) -> EventID?
+    func eventID(at cursor: ReplicaCursor) async throws(SharedLogError) -> EventID?
     /// Yields whenever rows may have been committed by any node: a hint (followers poll as well).
     func commitNotifications() -> AsyncStream<Void>
     /// Which member serves the log and the last failover this process saw, for operators
@@ -80,11 +80,11 @@ public struct SharedLogEntry: Sendable {
 
 /// One stored event as followers read it.
 public struct SharedLogRow: Sendable {
-    public var cursor: Journal.ReplicaCursor
+    public var cursor: ReplicaCursor
     public var version: UInt64
     public var record: [UInt8]
     public var id: EventID
-    public init(cursor: Journal.ReplicaCursor, version: UInt64, record: [UInt8], id: EventID) {
+    public init(cursor: ReplicaCursor, version: UInt64, record: [UInt8], id: EventID) {
         (self.cursor, self.version, self.record, self.id) = (cursor, version, record, id)
     }
 }

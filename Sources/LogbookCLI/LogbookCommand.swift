@@ -17,7 +17,7 @@ struct LogbookCommand: AsyncParsableCommand {
             IngestCommand.self, AppendCommand.self, CancelCommand.self, InterruptCommand.self, FinalizeCommand.self,
             StatusCommand.self, JobsCommand.self, ReplayCommand.self, ExplainCommand.self, TimelineCommand.self,
             TailCommand.self, ExportCommand.self, SnapshotCommand.self, CompactCommand.self, VerifyCommand.self,
-            BackupCommand.self, SalvageCommand.self, ArchiveCommand.self, StatsCommand.self, ServeCommand.self, BenchCommand.self, DemoCommand.self,
+            BackupCommand.self, SalvageCommand.self, ArchiveCommand.self, StatsCommand.self, ServeCommand.self, DemoCommand.self,
         ]
     )
 

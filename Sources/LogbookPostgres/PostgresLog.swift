@@ -433,7 +433,7 @@ public final class PostgresLog: SharedLog {
 
     // MARK: follow
 
-    public func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+    public func read(after cursor: ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
         try await read(after: cursor, limit: limit, belowXmin: true)
     }
 
@@ -441,9 +441,9 @@ public final class PostgresLog: SharedLog {
     /// control in the tests) only rows of transactions below the snapshot's xmin: every one of them
     /// has ended, so none can appear later below the cursor. Without it, rows after the cursor's
     /// position in position order: the plain cursor that skips late commits.
-    public func read(after cursor: Journal.ReplicaCursor?, limit: Int, belowXmin: Bool) async throws(SharedLogError) -> [SharedLogRow] {
+    public func read(after cursor: ReplicaCursor?, limit: Int, belowXmin: Bool) async throws(SharedLogError) -> [SharedLogRow] {
         try await createSchema()
-        let c = cursor ?? Journal.ReplicaCursor(tx: 0, position: 0)
+        let c = cursor ?? ReplicaCursor(tx: 0, position: 0)
         let query: PostgresQuery =
             belowXmin
             ? """
@@ -468,7 +468,7 @@ public final class PostgresLog: SharedLog {
         }
     }
 
-    public func eventID(at cursor: Journal.ReplicaCursor) async throws(SharedLogError) -> EventID? {
+    public func eventID(at cursor: ReplicaCursor) async throws(SharedLogError) -> EventID? {
         try await createSchema()
         let query: PostgresQuery = """
             SELECT event_id FROM \(unescaped: table) WHERE tx = \(String(cursor.tx))::xid8 AND position = \(cursor.position)

@@ -1,4 +1,5 @@
 import Hummingbird
+import Lifecycle
 import Logbook
 
 /// JSON bodies of the service's responses (field order fixed, like the CLI's).

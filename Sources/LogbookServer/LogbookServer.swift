@@ -16,7 +16,7 @@ public enum LogbookServer {
         if let window = configuration.sharedLogRetryWindow { options.sharedLogRetryWindow = window }
         let logbook = try Logbook.open(at: journalPath, options: options)
         do {
-            try logbook.claimService()
+            try logbook.maintenance.claimService()
         } catch {
             logbook.close()
             throw error

@@ -1,3 +1,4 @@
+import Lifecycle
 import Logbook
 import Logging
 import ServiceLifecycle
@@ -35,7 +36,7 @@ public struct Reaper: Service {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             _ = await reapOnce()
             // A reader process killed mid-read (a CLI command, say) leaves a slot that pins old pages.
-            if let cleared = try? logbook.clearStaleReaders(), cleared > 0 {
+            if let cleared = try? logbook.maintenance.clearStaleReaders(), cleared > 0 {
                 logger.notice("cleared reader slots left by dead processes", metadata: ["count": "\(cleared)"])
             }
         }

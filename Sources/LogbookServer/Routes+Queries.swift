@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Lifecycle
 import Logbook
 import NIOCore
 

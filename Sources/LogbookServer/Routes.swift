@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Lifecycle
 import Logbook
 import Logging
 import NIOCore
@@ -47,7 +48,7 @@ public struct Routes: Sendable {
     func addOperations(to router: Router<BasicRequestContext>) {
         router.get("healthz") { request, _ in
             _ = try Routes.query(request, allowed: [])
-            let follower = self.logbook.followerStatus()
+            let follower = self.logbook.maintenance.followerStatus()
             // A node whose follower stopped for good refuses appends: 503, so a balancer takes it out.
             let stopped = follower?.stopped == true
             var fields = [

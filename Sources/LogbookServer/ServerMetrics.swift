@@ -75,10 +75,10 @@ public final class ServerMetrics: Sendable {
 
     /// Starts counting what `logbook` commits.
     public func observe(_ logbook: Logbook) {
-        logbook.observeCommits { [appended] events in
+        logbook.maintenance.observeCommits { [appended] events in
             for e in events { appended[e.event.type]?.increment() }
         }
-        logbook.observeGroupCommits { [groupSizes] n in groupSizes.record(Double(n)) }
+        logbook.maintenance.observeGroupCommits { [groupSizes] n in groupSizes.record(Double(n)) }
     }
 
     func recordAppend(_ duration: Duration) { appendLatency.record(duration) }
@@ -92,7 +92,7 @@ public final class ServerMetrics: Sendable {
         for (status, gauge) in jobsByStatus { gauge.set(to: Double(counts[status] ?? 0)) }
         anomalies.set(to: Double(projections.anomalyTotal))
         lastSeq.set(to: Double(projections.coveredSeq))
-        if let follower = logbook.followerStatus() {
+        if let follower = logbook.maintenance.followerStatus() {
             sharedLogUp.set(to: follower.reachable ? 1 : 0)
             followerLag.set(to: follower.lagMilliseconds / 1000)
             followerApplied.set(to: Double(follower.applied))

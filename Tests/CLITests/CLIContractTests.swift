@@ -154,11 +154,29 @@ import Testing
         #expect(try cli.run(["jobs", "--status", "sleeping"]).status == 64)
         #expect(try cli.run(["status"]).status == 64)
         #expect(try cli.run(["frobnicate"]).status == 64)
-        for command in ["ingest", "append", "status", "jobs", "replay", "explain", "export", "snapshot", "compact", "verify", "stats", "bench", "demo"] {
+        for command in ["ingest", "append", "status", "jobs", "replay", "explain", "export", "snapshot", "compact", "verify", "stats", "demo"] {
             let help = try cli.run([command, "--help"])
             #expect(help.status == 0)
             #expect(help.stdout.contains("Example"), "\(command) --help has no example")
         }
+    }
+
+    /// The benchmark is its own executable (it reaches the Journal, which the product CLI cannot):
+    /// a tiny run still prints every figure, so the tool does not rot between benchmark sessions.
+    @Test func theBenchmarkIsItsOwnExecutableAndPrintsItsFigures() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        #expect(try cli.run(["bench"]).status == 64, "bench is no longer a logbook command")
+        let dir = TemporaryDirectory("bench")
+        defer { dir.cleanup() }
+        let bench = try run(
+            builtExecutable("logbook-bench"),
+            ["--events", "3000", "--durable-events", "5", "--concurrent-events", "2", "--dir", dir.path, "--json"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        for figure in ["append_batched_eps", "scan_eps", "verify_eps", "replay_eps", "open_with_snapshot_ms", "append_durable_concurrent_eps"] {
+            #expect(bench.stdout.contains("\"\(figure)\":"), "no \(figure) in \(bench.stdout)")
+        }
+        #expect(try run(builtExecutable("logbook-bench"), ["--help"]).stdout.contains("Example"))
     }
 
     @Test func exportIngestRoundTripReproducesEveryState() throws {

@@ -54,7 +54,7 @@ import Testing
                 before = try states(logbook, at: times.sorted())
                 logbook.close()
             }
-            _ = try await whenFree { try Logbook.compact(at: path, dropSupersededHeartbeats: true, dryRun: false) }
+            _ = try await whenFree { try Logbook.Maintenance.compact(at: path, dropSupersededHeartbeats: true, dryRun: false) }
             let logbook = try await whenFree { try Logbook.open(at: path, options: testOptions()) }
             defer { logbook.close() }
             let after = try states(logbook, at: times.sorted())

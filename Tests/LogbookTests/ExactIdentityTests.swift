@@ -1,3 +1,5 @@
+import Journal
+import Lifecycle
 import Logbook
 import PropertyBased
 import TestSupport
@@ -61,7 +63,7 @@ import Testing
                 #expect(reopened.state(of: nfd)?.finalized == true)
                 #expect(reopened.state(of: nfc)?.finalized == false)
             }
-            let report = try Logbook.verify(at: path)
+            let report = try Logbook.Maintenance.verify(at: path)
             #expect(report.jobs == 2)
             #expect(report.snapshotSeq == 5)
         }
@@ -96,10 +98,10 @@ import Testing
 @Suite struct APIInputEdgeTests {
     @Test func anEmptyBatchIsRefusedNotATrap() async throws {
         try await withLogbook { (logbook: Logbook, _: String) async throws -> Void in
-            await #expect(throws: JournalError.emptyBatch) { try await logbook.append([AppendItem]()) }
-            await #expect(throws: JournalError.emptyBatch) { try await logbook.append([Event]()) }
+            await #expect(throws: JournalError.emptyBatch) { try await logbook.append(Array<AppendItem>()) }
+            await #expect(throws: JournalError.emptyBatch) { try await logbook.append(Array<Event>()) }
             await #expect(throws: JournalError.emptyBatch) { try await logbook.append([] as [AppendItem]) }
-            let last = try logbook.lastSeq()
+            let last = try logbook.maintenance.lastSeq()
             #expect(last == 0)
         }
     }

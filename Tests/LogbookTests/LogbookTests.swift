@@ -1,5 +1,6 @@
 import Foundation
 @testable import Logbook
+import Lifecycle
 import PropertyBased
 import TestSupport
 import Testing

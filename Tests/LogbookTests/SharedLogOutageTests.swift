@@ -16,7 +16,7 @@ import TestSupport
         try await withSharedLogbook(log, warnings) { logbook in
             #expect(await log.firstReadStarted.wait())
             let caughtUp = Task { try await logbook.catchUp(within: .seconds(60)) }
-            #expect(await eventually { logbook.followerStatus()?.waitingCatchUps == 1 })
+            #expect(await eventually { logbook.maintenance.followerStatus()?.waitingCatchUps == 1 })
             log.gate.open()
             await #expect(throws: JournalError.self) { try await caughtUp.value }
             // The follower goes on failing, but its outage was reported: it stays silent.
@@ -62,13 +62,13 @@ final class Unreachable: SharedLog {
     func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
         throw .unavailable("no server (test)")
     }
-    func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+    func read(after cursor: ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
         firstReadStarted.open()
         _ = await gate.wait()
         count.add(1, ordering: .relaxed)
         throw .unavailable("no server (test)")
     }
-    func eventID(at cursor: Journal.ReplicaCursor) async throws(SharedLogError) -> EventID? { throw .unavailable("no server (test)") }
+    func eventID(at cursor: ReplicaCursor) async throws(SharedLogError) -> EventID? { throw .unavailable("no server (test)") }
     func commitNotifications() -> AsyncStream<Void> { AsyncStream { _ in } }
     func shutdown() async {}
 }

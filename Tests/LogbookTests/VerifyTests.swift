@@ -3,7 +3,7 @@ import Logbook
 import TestSupport
 import Testing
 
-/// `Logbook.verify` compares the newest snapshot, advanced by the log's tail, with a full replay
+/// `Logbook.Maintenance.verify` compares the newest snapshot, advanced by the log's tail, with a full replay
 /// (the two run on threads of their own): it must say sound when they agree and name the job
 /// when they do not, with or without a tail.
 @Suite struct VerifyTests {
@@ -42,7 +42,7 @@ import Testing
         let covered = Self.history.count - tail
         try await journal(at: path, Self.history)
         try store(snapshot: try await snapshot(of: Array(Self.history.prefix(covered)), in: dir), seq: UInt64(covered), at: path)
-        let report = try Logbook.verify(at: path)
+        let report = try Logbook.Maintenance.verify(at: path)
         #expect(report.snapshotSeq == UInt64(covered))
         #expect(report.records == Self.history.count)
         #expect(report.lastSeq == UInt64(Self.history.count))
@@ -61,7 +61,7 @@ import Testing
         let covered = other.count - tail
         try store(snapshot: try await snapshot(of: Array(other.prefix(covered)), in: dir), seq: UInt64(covered), at: path)
         #expect {
-            try Logbook.verify(at: path)
+            try Logbook.Maintenance.verify(at: path)
         } throws: { error in
             "\(error)" == "snapshot at seq \(covered) disagrees with a full replay for job a"
         }
@@ -76,7 +76,7 @@ import Testing
         bytes[bytes.count / 2] ^= 0x40
         try store(snapshot: bytes, seq: UInt64(Self.history.count), at: path)
         #expect {
-            try Logbook.verify(at: path)
+            try Logbook.Maintenance.verify(at: path)
         } throws: { error in
             "\(error)".hasPrefix("snapshot at seq 4: snapshot is damaged")
         }

@@ -30,7 +30,7 @@ import Testing
             let outcome = try await node.append(Event(job: "job-\(i % 4)", type: .heartbeat, data: #"{"i":\#(i)}"#))
             acknowledged.append(("job-\(i % 4)", outcome.state.version))
         }
-        #expect(node.followerStatus()?.topology == SharedLogTopology(members: members, primary: members[0]))
+        #expect(node.maintenance.followerStatus()?.topology == SharedLogTopology(members: members, primary: members[0]))
         // The primary dies; appends keep coming while the standby is promoted.
         primary.crash()
         let writer = Task {
@@ -48,14 +48,14 @@ import Testing
         for (job, version) in acknowledged {
             #expect(node.state(of: job).map { $0.version >= version } == true, "\(job) v\(version)")
         }
-        #expect(try node.lastSeq() == 40, "each event once")
+        #expect(try node.maintenance.lastSeq() == 40, "each event once")
         // The node saw one failover, from the first member to the second, and says so.
-        let topology = try #require(node.followerStatus()?.topology)
+        let topology = try #require(node.maintenance.followerStatus()?.topology)
         #expect(topology.primary == members[1] && topology.failovers == 1)
         #expect(topology.lastFailover.map { ($0.from, $0.to) } ?? ("", "") == (members[0], members[1]))
         node.close()
         await log.shutdown()
-        let report = try Logbook.verify(at: dir.file("node.journal"))
+        let report = try Logbook.Maintenance.verify(at: dir.file("node.journal"))
         #expect(report.records == 40)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import Logbook
 import Logging
 @testable import LogbookPostgres
@@ -121,7 +122,7 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            var cursor: Journal.ReplicaCursor?
+            var cursor: ReplicaCursor?
             var seen: [String: UInt64] = [:]
             var total = 0
             while true {
@@ -161,7 +162,7 @@ import Testing
             for name in ["node-a", "node-b"] {
                 let replica = try Journal.open(at: dir.file("\(name).journal"))
                 defer { replica.close() }
-                var cursor: Journal.ReplicaCursor?
+                var cursor: ReplicaCursor?
                 while true {
                     let rows = try await log.read(after: cursor, limit: name == "node-a" ? 7 : 50)  // different batch sizes
                     guard let last = rows.last else { break }

@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import Logbook
 @testable import LogbookPostgres
 import Synchronization
@@ -44,7 +45,7 @@ import Testing
 
     static func export(_ path: String) throws -> String {
         var bytes: [UInt8] = []
-        try Logbook.export(at: path) { bytes.append(contentsOf: $0) }
+        try Logbook.Maintenance.export(at: path) { bytes.append(contentsOf: $0) }
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -59,7 +60,7 @@ import Testing
             #expect(nodes[0].state(of: "scan-1")?.status == .cancelled, "the cancel reaches node a")
             #expect(nodes[0].state(of: "scan-1") == nodes[1].state(of: "scan-1"))
             #expect(try Self.export(paths[0]) == Self.export(paths[1]))
-            #expect(nodes[1].followerStatus()?.cursor != nil && nodes[1].followerStatus()?.reachable == true)
+            #expect(nodes[1].maintenance.followerStatus()?.cursor != nil && nodes[1].maintenance.followerStatus()?.reachable == true)
         }
     }
 
@@ -138,8 +139,8 @@ import Testing
             for node in nodes { try await node.catchUp() }
             let total = 16 * 12 * 2
             for (node, path) in zip(nodes, paths) {
-                #expect(try node.lastSeq() == UInt64(total))
-                let report = try Logbook.verify(at: path)
+                #expect(try node.maintenance.lastSeq() == UInt64(total))
+                let report = try Logbook.Maintenance.verify(at: path)
                 #expect(report.records == total)
                 var seen: [String: UInt64] = [:]
                 let journal = try Journal.open(at: path, options: .forReading)
@@ -162,7 +163,7 @@ import Testing
             let outcome = try await nodes[0].append([Event(job: "dl", type: .created), Event(job: "dl", type: .started, node: "a")])
             #expect(lose.remaining == 0, "two acknowledgements were lost")
             #expect(outcome.seqs == [1, 2] && outcome.state.version == 2)
-            #expect(try nodes[0].lastSeq() == 2, "stored once")
+            #expect(try nodes[0].maintenance.lastSeq() == 2, "stored once")
             let again = try await nodes[0].append(Event(job: "dl", type: .completed), expectedVersion: 2)
             #expect(again.seqs == [3])
             #expect(try Self.export(paths[0]).split(separator: "\n").count == 3)
@@ -191,7 +192,7 @@ import Testing
         defer { plain.close() }
         #expect(plain.state(of: "y")?.status == .pending, "readable without the shared log")
         await #expect(throws: JournalError.self) { _ = try await plain.append(Event(job: "y", type: .started, node: "n")) }
-        #expect(try plain.lastSeq() == 1)
+        #expect(try plain.maintenance.lastSeq() == 1)
     }
 
     /// A failover that loses committed events (asynchronous replication): the node's replica holds
@@ -219,27 +220,27 @@ import Testing
         try server.sql("SELECT setval(pg_get_serial_sequence('second', 'position'), (SELECT max(position) FROM second))")
         log.failOver()
         let sixth = try await node.append(Event(job: "j", type: .heartbeat, data: #"{"i":6}"#))
-        #expect(sixth.state.version == 6 && node.followerStatus()?.lastError == nil && node.followerStatus()?.stopped == false)
+        #expect(sixth.state.version == 6 && node.maintenance.followerStatus()?.lastError == nil && node.maintenance.followerStatus()?.stopped == false)
         // The third lacks the last event the replica applied.
         try await members[2].createSchema()
         try server.sql("INSERT INTO third \(copy) FROM second WHERE position < (SELECT max(position) FROM second)")
         try server.sql("SELECT setval(pg_get_serial_sequence('third', 'position'), (SELECT max(position) FROM second))")
         log.failOver()
-        _ = await eventually { node.followerStatus()?.stopped == true }
-        var error = node.followerStatus()?.lastError
+        _ = await eventually { node.maintenance.followerStatus()?.stopped == true }
+        var error = node.maintenance.followerStatus()?.lastError
         #expect(error?.contains("no longer holds the last event this replica applied") == true, "\(error ?? "no error")")
-        #expect(node.followerStatus()?.stopped == true)
+        #expect(node.maintenance.followerStatus()?.stopped == true)
         await #expect(throws: JournalError.self) { _ = try await node.append(Event(job: "j", type: .heartbeat)) }
-        #expect(try node.lastSeq() == 6, "nothing applied after the divergence")
+        #expect(try node.maintenance.lastSeq() == 6, "nothing applied after the divergence")
         // Reopened, the node checks its stored cursor before it applies anything (by position: the
         // last event's id is known only to the process that applied it).
         node.close()
         let reopened = try Logbook.open(at: dir.file("node.journal"), options: options)
         defer { reopened.close() }
-        _ = await eventually { reopened.followerStatus()?.stopped == true }
-        error = reopened.followerStatus()?.lastError
+        _ = await eventually { reopened.maintenance.followerStatus()?.stopped == true }
+        error = reopened.maintenance.followerStatus()?.lastError
         #expect(error?.contains("no longer holds the last event this replica applied (tx") == true, "\(error ?? "no error")")
-        #expect(try reopened.lastSeq() == 6)
+        #expect(try reopened.maintenance.lastSeq() == 6)
         for m in members { await m.shutdown() }
     }
 }
@@ -260,10 +261,10 @@ final class FailingOver: SharedLog {
     func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
         try await log.commit(group, retry: retry)
     }
-    func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+    func read(after cursor: ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
         try await log.read(after: cursor, limit: limit)
     }
-    func eventID(at cursor: Journal.ReplicaCursor) async throws(SharedLogError) -> EventID? { try await log.eventID(at: cursor) }
+    func eventID(at cursor: ReplicaCursor) async throws(SharedLogError) -> EventID? { try await log.eventID(at: cursor) }
     func commitNotifications() -> AsyncStream<Void> { AsyncStream { _ in } }
     func shutdown() async {}
 }
@@ -279,10 +280,10 @@ struct LosingAcknowledgements: SharedLog {
         if losses.take() { throw .outcomeUnknown("connection lost during COMMIT (test)") }
         return results
     }
-    func read(after cursor: Journal.ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+    func read(after cursor: ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
         try await log.read(after: cursor, limit: limit)
     }
-    func eventID(at cursor: Journal.ReplicaCursor) async throws(SharedLogError) -> EventID? { try await log.eventID(at: cursor) }
+    func eventID(at cursor: ReplicaCursor) async throws(SharedLogError) -> EventID? { try await log.eventID(at: cursor) }
     func commitNotifications() -> AsyncStream<Void> { log.commitNotifications() }
     func shutdown() async { await log.shutdown() }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Lifecycle
 import Logbook
 import NIOCore
 @testable import LogbookServer
@@ -97,7 +98,7 @@ extension ServerTests {
             } else {
                 #expect(status == .badRequest, "\(header): \(body)")
                 #expect(body.contains("If-Match"), "\(header): \(body)")
-                #expect(try logbook.lastSeq() == 3, "nothing stored")
+                #expect(try logbook.maintenance.lastSeq() == 3, "nothing stored")
             }
         }
     }
@@ -124,7 +125,7 @@ extension ServerTests {
             let (status, _, body) = try await request(client, .post, "/jobs/j/events", body: "{" + members + "}")
             #expect(status == .badRequest)
             #expect(body.contains("unknown field"))
-            #expect(try logbook.lastSeq() == 0)
+            #expect(try logbook.maintenance.lastSeq() == 0)
         }
     }
 
@@ -150,7 +151,7 @@ extension ServerTests {
                 #expect(status == .unauthorized, "\(wrong)")
                 #expect(answer[.wwwAuthenticate]?.hasPrefix("Bearer") == true, "\(wrong)")
             }
-            #expect(try logbook.lastSeq() == 0, "nothing stored without the token")
+            #expect(try logbook.maintenance.lastSeq() == 0, "nothing stored without the token")
             var headers = HTTPFields()
             headers[.authorization] = "bearer s3cret-token"
             #expect(try await request(client, .post, "/jobs/j/events", headers: headers, body: #"{"type":"created"}"#).0 == .created)

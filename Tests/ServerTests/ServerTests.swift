@@ -53,7 +53,7 @@ import Testing
             #expect(batch == .created)
             #expect(batchBody.contains(#""seqs":[2,3]"#))
             #expect(batchBody.contains(#""status":"cancelled""#), "the worker's heartbeat learns of the cancel")
-            #expect(try logbook.lastSeq() == 3)
+            #expect(try logbook.maintenance.lastSeq() == 3)
         }
     }
 
@@ -77,7 +77,7 @@ import Testing
             ifMatch[.ifMatch] = "1"
             let (guarded, guardedBody) = try await postBatch(#"{"job":"c","type":"created"}"#, headers: ifMatch)
             #expect(guarded == .badRequest && guardedBody.contains("If-Match"), "\(guardedBody)")
-            #expect(try logbook.lastSeq() == 3, "nothing of a refused batch is stored")
+            #expect(try logbook.maintenance.lastSeq() == 3, "nothing of a refused batch is stored")
             let (method, _) = try await client.execute(uri: "/events", method: .delete) { ($0.status, 0) }
             #expect(method == .methodNotAllowed)
         }
@@ -91,7 +91,7 @@ import Testing
             let (status, body) = try await post(client, "j", #"{"type":"interrupted","reason":"requeue"}"#, ifMatch: "\"1\"")
             #expect(status == .conflict)
             #expect(body.contains(#""currentVersion":2"#))
-            #expect(try logbook.lastSeq() == 2, "nothing stored")
+            #expect(try logbook.maintenance.lastSeq() == 2, "nothing stored")
             let (bad, badBody) = try await post(client, "j", #"{"type":"heartbeat"}"#, ifMatch: "soon")
             #expect(bad == .badRequest && badBody.contains("If-Match"))
         }
@@ -110,7 +110,7 @@ import Testing
             let (status, body) = try await post(client, "j", json)
             #expect(status == .badRequest)
             #expect(body.contains(message), "\(body)")
-            #expect(try logbook.lastSeq() == 0)
+            #expect(try logbook.maintenance.lastSeq() == 0)
         }
     }
 
@@ -119,7 +119,7 @@ import Testing
             let big = #"{"type":"progress","data":{"pad":""# + String(repeating: "x", count: 2000) + #""}}"#
             let (status, _) = try await post(client, "j", big)
             #expect(status == .contentTooLarge)
-            #expect(try logbook.lastSeq() == 0)
+            #expect(try logbook.maintenance.lastSeq() == 0)
         }
     }
 
@@ -217,7 +217,7 @@ import Testing
             headers[.lastEventID] = "2"
             let resumed = try await client.execute(uri: "/events?limit=1", method: .get, headers: headers) { String(buffer: $0.body) }
             #expect(resumed.hasPrefix("id: 3\nevent: heartbeat"))
-            #expect(try logbook.lastSeq() == 3)
+            #expect(try logbook.maintenance.lastSeq() == 3)
         }
     }
 }
@@ -321,7 +321,7 @@ import Testing
             _ = try await logbook.append(Event(job: "j", type: .heartbeat, at: at(119), attempt: 1))
             #expect(await reaper.reap(seen, reason: "leaseExpired").isEmpty)
             #expect(logbook.state(of: "j")?.status == .running)
-            #expect(try logbook.lastSeq() == 2, "the stale interrupt was not stored")
+            #expect(try logbook.maintenance.lastSeq() == 2, "the stale interrupt was not stored")
         }
     }
 }

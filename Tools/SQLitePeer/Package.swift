@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// The SQLite peer for `logbook bench`: the same workload on SQLite through GRDB (events table plus a
+// The SQLite peer for `logbook-bench`: the same workload on SQLite through GRDB (events table plus a
 // per-job index, WAL). A package of its own so the library, the CLI and their tests never build GRDB.
 import PackageDescription
 

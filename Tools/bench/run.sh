@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs `logbook bench` beside its peers in one run, on one machine, and prints every figure plus the
+# Runs `logbook-bench` beside its peers in one run, on one machine, and prints every figure plus the
 # ratios docs/performance.md reports. Not part of CI (release builds, minutes of disk I/O).
 #
 #   Tools/bench/run.sh [EVENTS]          # default 1,000,000
@@ -17,6 +17,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
 swift build -c release --product logbook >/dev/null
+swift build -c release --product logbook-bench >/dev/null
 (cd Tools/SQLitePeer && swift build -c release >/dev/null)
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
@@ -40,8 +41,8 @@ if [ -n "${LOGBOOK_ANCHORS:-}" ]; then
   fi
 fi
 
-echo "== logbook bench"
-.build/release/logbook bench --events "$EVENTS" --dir "$DIR" --json | tee "$OUT/logbook.json"
+echo "== logbook-bench"
+.build/release/logbook-bench --events "$EVENTS" --dir "$DIR" --json | tee "$OUT/logbook.json"
 echo
 echo "== SQLite peer (GRDB, WAL)"
 Tools/SQLitePeer/.build/release/SQLitePeer --events "$EVENTS" --dir "$DIR" | tee "$OUT/sqlite.json"

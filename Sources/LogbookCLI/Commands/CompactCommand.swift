@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lifecycle
 import Logbook
 
 struct CompactCommand: AsyncParsableCommand {
@@ -31,7 +32,7 @@ struct CompactCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let report = try Logbook.compact(
+        let report = try Logbook.Maintenance.compact(
             at: global.journalPath, dropSupersededHeartbeats: dropSupersededHeartbeats, dryRun: dryRun)
         let sizes = "\(ByteCount.format(report.bytesBefore)) -> \(ByteCount.format(report.bytesAfter))"
         if json {

@@ -18,11 +18,11 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         try global.refuseSharedLog("demo", "writes a fresh local journal; run it without --postgres")
         let events = try EventLines.parse(Array(IncidentJournal.lines.utf8), source: "demo data")
-        let existing = (try? Logbook.eventCount(at: global.journalPath)) ?? 0
+        let existing = (try? Logbook.Maintenance.eventCount(at: global.journalPath)) ?? 0
         guard existing == 0 else {
             throw CLIError("\(global.journalPath) already holds \(existing) events; give the demo a fresh --journal")
         }
-        let stored = try await Logbook.ingest(events, into: global.journalPath)
+        let stored = try await Logbook.Maintenance.ingest(events, into: global.journalPath)
         let now = IncidentJournal.now
         say("# Logbook demo: four real incidents, replayed as events")
         say("Ingested \(stored.appended) events (seq 1...\(stored.lastSeq ?? 0)) into \(global.journalPath).\n")

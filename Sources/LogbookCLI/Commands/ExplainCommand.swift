@@ -1,5 +1,6 @@
 import ArgumentParser
 import JobTimeline
+import Lifecycle
 import Logbook
 
 struct ExplainCommand: AsyncParsableCommand {

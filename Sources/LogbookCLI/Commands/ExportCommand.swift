@@ -34,7 +34,7 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         try await global.catchUpReplica()
         do {
-            try Logbook.export(at: global.journalPath, jobs: jobs, since: since?.timestamp, until: until?.timestamp) { chunk in
+            try Logbook.Maintenance.export(at: global.journalPath, jobs: jobs, since: since?.timestamp, until: until?.timestamp) { chunk in
                 Terminal.write(chunk)
             }
         } catch Logbook.Refusal.noSuchJob(let job) {

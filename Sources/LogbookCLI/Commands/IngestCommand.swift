@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Lifecycle
 import Logbook
 import Synchronization
 
@@ -40,14 +41,14 @@ struct IngestCommand: AsyncParsableCommand {
             Terminal.line(json ? JSONText.object([("appended", "0"), ("firstSeq", "null"), ("lastSeq", "null")]) : "appended 0 events")
             return
         }
-        let report: Logbook.IngestReport
+        let report: Logbook.Maintenance.IngestReport
         if global.postgresURL != nil {
             // Through the shared log: one batch, one PostgreSQL transaction, all or none.
             let outcome = try await global.withWriter(create: true) { logbook in try await logbook.append(events) }
-            report = Logbook.IngestReport(appended: outcome.events.count, firstSeq: outcome.seqs.first, lastSeq: outcome.seqs.last)
+            report = Logbook.Maintenance.IngestReport(appended: outcome.events.count, firstSeq: outcome.seqs.first, lastSeq: outcome.seqs.last)
         } else {
             let bar = Mutex(ProgressBar(total: events.count >= ProgressBar.eventThreshold ? events.count : 0, label: "committing", unit: "events"))
-            report = try await Logbook.ingest(events, into: global.journalPath) { written in
+            report = try await Logbook.Maintenance.ingest(events, into: global.journalPath) { written in
                 bar.withLock { $0.update(written) }
             }
             bar.withLock { $0.finish() }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import JobTimeline
+import Lifecycle
 import Logbook
 
 /// What `append`, `cancel`, `interrupt` and `finalize` print after storing an event: the seq and

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lifecycle
 import Logbook
 
 /// `backup`, `salvage` and `archive`: keeping a journal healthy for years (docs/operations.md).
@@ -31,7 +32,7 @@ struct BackupCommand: AsyncParsableCommand {
     func validate() throws { try requireFileName(destination, "DEST") }
 
     func run() async throws {
-        let report = try Logbook.backup(at: global.journalPath, to: destination)
+        let report = try Logbook.Maintenance.backup(at: global.journalPath, to: destination)
         let v = report.verified
         if json {
             Terminal.line(JSONText.object([
@@ -73,7 +74,7 @@ struct SalvageCommand: AsyncParsableCommand {
     func validate() throws { try requireFileName(destination, "--to") }
 
     func run() async throws {
-        let report = try await Logbook.salvage(at: global.journalPath, to: destination)
+        let report = try await Logbook.Maintenance.salvage(at: global.journalPath, to: destination)
         let copy = report.copy
         if json {
             let lost = copy.lost.map { l in
@@ -139,7 +140,7 @@ struct ArchiveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let cutoff = finalizedBefore.timestamp
-        let report = try Logbook.archive(at: global.journalPath, finalizedBefore: cutoff, to: bundle, dryRun: dryRun)
+        let report = try Logbook.Maintenance.archive(at: global.journalPath, finalizedBefore: cutoff, to: bundle, dryRun: dryRun)
         let wrote = !dryRun && !report.jobs.isEmpty
         if json {
             Terminal.line(JSONText.object([

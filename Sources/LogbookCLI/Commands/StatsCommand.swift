@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lifecycle
 import Logbook
 
 struct StatsCommand: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct StatsCommand: AsyncParsableCommand {
     func run() async throws {
         let logbook = try await global.openForReading()
         defer { logbook.close() }
-        let storage = try logbook.storageStatistics()
+        let storage = try logbook.maintenance.storageStatistics()
         let projections = logbook.currentProjections
         let byStatus = projections.statusCounts
         if json {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lifecycle
 import Logbook
 
 struct VerifyCommand: AsyncParsableCommand {
@@ -18,11 +19,11 @@ struct VerifyCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let total = try Logbook.eventCount(at: global.journalPath)
+        let total = try Logbook.Maintenance.eventCount(at: global.journalPath)
         var bar = ProgressBar(total: total >= ProgressBar.eventThreshold ? total : 0, label: "verifying", unit: "records")
-        let report: Logbook.VerifyReport
+        let report: Logbook.Maintenance.VerifyReport
         do {
-            report = try Logbook.verify(at: global.journalPath) { bar.update($0) }
+            report = try Logbook.Maintenance.verify(at: global.journalPath) { bar.update($0) }
         } catch {
             bar.finish()
             guard json else { throw error }

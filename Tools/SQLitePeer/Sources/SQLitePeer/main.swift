@@ -1,6 +1,6 @@
 // sqlite-peer --events N [--durable-events N] [--concurrent-events N] [--dir D]
 //
-// The workload of `logbook bench`, on SQLite (GRDB, WAL): batches of 10,000 events over 100,000 jobs,
+// The workload of `logbook-bench`, on SQLite (GRDB, WAL): batches of 10,000 events over 100,000 jobs,
 // each row ~100 bytes with its per-job version, a (job, version) index, then a full scan, then
 // durable single-row commits and 64 concurrent durable writers. Prints one JSON object.
 import Foundation
@@ -29,7 +29,7 @@ struct Config {
 
 nonisolated let jobs = 100_000
 
-/// The same synthetic event as `logbook bench` (BenchWorkload.event).
+/// The same synthetic event as `logbook-bench` (BenchWorkload.event).
 nonisolated func row(_ i: Int) -> (job: String, type: Int, at: Int64, node: String?, index: Int, data: String) {
     let job = (i &* 7919) % jobs
     let type = i < jobs ? 2 : (i % 10 == 0 ? 3 : 4)

@@ -1,10 +1,16 @@
 import ArgumentParser
 import Foundation
+import Journal
+import Lifecycle
 import Logbook
 
+/// `logbook-bench`: measures the local engine's own layers (the Journal's appends and scans beside
+/// the Logbook API's replay, open and verify), so it lives apart from the product CLI, which reaches
+/// storage only through the Logbook API. `Tools/bench/run.sh` runs it beside its peers.
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "logbook-bench",
         abstract: "Measure append, scan, replay and open figures on a throwaway journal (use a release build).",
         discussion: """
             Builds journals in --dir (default: the temp directory) and removes them. Figures:
@@ -30,7 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
                                             with a 400): linear, where a quadratic duplicate check took minutes
 
             Example:
-              swift build -c release && .build/release/logbook bench --events 10000000 --json
+              swift build -c release --product logbook-bench && .build/release/logbook-bench --events 10000000 --json
             """
     )
 
@@ -44,19 +50,35 @@ struct BenchCommand: AsyncParsableCommand {
         let base = (dir ?? NSTemporaryDirectory()) + "/logbook-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: base) }
-        var figures: [(String, Double)] = [("events", Double(events))]
-        func note(_ name: String, _ value: Double) {
-            figures.append((name, value))
-            if !json { Terminal.errorLine("  \(name.padding(32)) \(BenchCommand.format(value))") }
-        }
-
-        // 1. Batched appends, noSync, index maintained.
+        let figures = Figures(printing: !json)
+        figures.note("events", Double(events))
         let path = base + "/batched.journal"
+        try appendBatched(at: path, figures)
+        try scanAndExport(at: path, figures)
+        try await replayAndOpen(at: path, figures)
+        try await appendDurably(at: base + "/durable.journal", figures)
+        parseHostileBody(figures)
+        if json { print(JSONText.object(figures.all.map { ($0.0, BenchCommand.jsonNumber($0.1)) })) }
+    }
+
+    /// The figures in the order measured; each printed as it comes unless the output is JSON.
+    final class Figures {
+        private(set) var all: [(String, Double)] = []
+        let printing: Bool
+        init(printing: Bool) { self.printing = printing }
+        func note(_ name: String, _ value: Double) {
+            all.append((name, value))
+            if printing { FileHandle.standardError.write(Data("  \(name.padding(32)) \(BenchCommand.format(value))\n".utf8)) }
+        }
+    }
+
+    /// Batched appends, noSync, index maintained. Building the events is the client's work, not the
+    /// journal's: only the appends are timed.
+    func appendBatched(at path: String, _ figures: Figures) throws {
         var options = Journal.Options()
         options.durability = .noSync
         let journal = try Journal.open(at: path, options: options)
         let batch = 10_000
-        // Building the events is the client's work, not the journal's: only the appends are timed.
         var appendTime = 0.0
         var i = 0
         while i < events {
@@ -66,10 +88,13 @@ struct BenchCommand: AsyncParsableCommand {
             i += n
         }
         journal.close()
-        note("append_batched_eps", Double(events) / appendTime)
-        note("journal_bytes_per_event", Double(Journal.fileSizeOf(path)) / Double(events))
+        figures.note("append_batched_eps", Double(events) / appendTime)
+        figures.note("journal_bytes_per_event", Double(Journal.fileSizeOf(path)) / Double(events))
+    }
 
-        // 2. Full scan with CRC checks, in a fresh read-only open; memory measured around it.
+    /// A full scan with CRC checks in a fresh read-only open (memory measured around it), the same
+    /// scan making owned events, export with its output counted, and verify without a snapshot.
+    func scanAndExport(at path: String, _ figures: Figures) throws {
         var readOnly = Journal.Options()
         readOnly.readOnly = true
         let reader = try Journal.open(at: path, options: readOnly)
@@ -89,10 +114,10 @@ struct BenchCommand: AsyncParsableCommand {
             }
         }
         let after = ProcessMemory.now()
-        note("scan_eps", Double(scanned) / scanTime)
-        note("scan_anon_growth_mib", Double(max(peakAnon, after.anonymous) - before.anonymous) / 1_048_576)
-        note("scan_rss_before_mib", Double(before.resident) / 1_048_576)
-        note("scan_rss_growth_mib", Double(max(peakResident, after.resident) - before.resident) / 1_048_576)
+        figures.note("scan_eps", Double(scanned) / scanTime)
+        figures.note("scan_anon_growth_mib", Double(max(peakAnon, after.anonymous) - before.anonymous) / 1_048_576)
+        figures.note("scan_rss_before_mib", Double(before.resident) / 1_048_576)
+        figures.note("scan_rss_growth_mib", Double(max(peakResident, after.resident) - before.resident) / 1_048_576)
         // The same scan making every record an owned `RecordedEvent` (six strings), as API callers get.
         var materialized = 0
         let materializedTime = try BenchWorkload.time {
@@ -101,7 +126,7 @@ struct BenchCommand: AsyncParsableCommand {
                 return true
             }
         }
-        note("scan_materialized_eps", Double(materialized) / materializedTime)
+        figures.note("scan_materialized_eps", Double(materialized) / materializedTime)
         // `logbook export` of the whole journal, its output counted instead of written.
         var exportedBytes = 0
         var exported = 0
@@ -109,14 +134,17 @@ struct BenchCommand: AsyncParsableCommand {
             exported = try reader.exportJSONLines { exportedBytes += $0.count }
         }
         reader.close()
-        note("export_eps", Double(exported) / exportTime)
-        note("export_bytes_per_event", Double(exportedBytes) / Double(max(exported, 1)))
+        figures.note("export_eps", Double(exported) / exportTime)
+        figures.note("export_bytes_per_event", Double(exportedBytes) / Double(max(exported, 1)))
         // `logbook verify`: every CRC and rule, the index against the log (no snapshot to replay against).
         var verified = 0
-        let verifyTime = try BenchWorkload.time { verified = try Logbook.verify(at: path).records }
-        note("verify_eps", Double(verified) / verifyTime)
+        let verifyTime = try BenchWorkload.time { verified = try Logbook.Maintenance.verify(at: path).records }
+        figures.note("verify_eps", Double(verified) / verifyTime)
+    }
 
-        // 3. Replay: open with no snapshot (a full fold), then with a snapshot plus a 1,000-event tail.
+    /// Open with no snapshot (a full fold), then with a snapshot plus a 1,000-event tail, and verify
+    /// with that snapshot to compare against a full replay.
+    func replayAndOpen(at path: String, _ figures: Figures) async throws {
         var logOptions = Logbook.Options()
         logOptions.readOnly = true
         logOptions.snapshotEvery = nil
@@ -126,9 +154,9 @@ struct BenchCommand: AsyncParsableCommand {
             defer { replayed.close() }  // and released at the end of this closure
             return (replayed.openReport.milliseconds, replayed.currentProjections.jobCount, ProcessMemory.now().anonymous)
         }()
-        note("replay_eps", Double(events) / (replayMs / 1000))
-        note("open_without_snapshot_ms", replayMs)
-        note("projection_bytes_per_job", Double(memAfter - memBefore) / Double(max(jobs, 1)))
+        figures.note("replay_eps", Double(events) / (replayMs / 1000))
+        figures.note("open_without_snapshot_ms", replayMs)
+        figures.note("projection_bytes_per_job", Double(memAfter - memBefore) / Double(max(jobs, 1)))
 
         var writable = Logbook.Options()
         writable.durability = .noSync
@@ -141,16 +169,17 @@ struct BenchCommand: AsyncParsableCommand {
         let openMs = withSnapshot.openReport.milliseconds
         let usedSnapshot = withSnapshot.openReport.snapshotSeq != nil
         withSnapshot.close()
-        note("open_with_snapshot_ms", usedSnapshot ? openMs : -1)
+        figures.note("open_with_snapshot_ms", usedSnapshot ? openMs : -1)
         // `logbook verify` again, now with the snapshot to compare with a full replay.
         var verifiedWithSnapshot = 0
         let verifyWithSnapshotTime = try BenchWorkload.time {
-            verifiedWithSnapshot = try Logbook.verify(at: path).records
+            verifiedWithSnapshot = try Logbook.Maintenance.verify(at: path).records
         }
-        note("verify_with_snapshot_eps", Double(verifiedWithSnapshot) / verifyWithSnapshotTime)
+        figures.note("verify_with_snapshot_eps", Double(verifiedWithSnapshot) / verifyWithSnapshotTime)
+    }
 
-        // 4. Durable appends: one at a time, then 64 concurrent appenders through group commit.
-        let durablePath = base + "/durable.journal"
+    /// Durable appends: one at a time, then 64 concurrent appenders through group commit.
+    func appendDurably(at durablePath: String, _ figures: Figures) async throws {
         let durable = try Journal.open(at: durablePath)
         let singles = (0..<durableEvents).map { i in
             var event = BenchWorkload.event(BenchWorkload.jobs + i)
@@ -160,7 +189,7 @@ struct BenchCommand: AsyncParsableCommand {
         let singleTime = try BenchWorkload.time {
             for items in singles { try durable.appendBlocking(items) }
         }
-        note("append_durable_single_eps", Double(durableEvents) / singleTime)
+        figures.note("append_durable_single_eps", Double(durableEvents) / singleTime)
         let perAppender = concurrentEvents
         // Each appender is a worker heartbeating its own job, as in a service with 64 running jobs.
         let prepared = (0..<64).map { a in
@@ -183,10 +212,12 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let stats = durable.commitStatistics
         durable.close()
-        note("append_durable_concurrent_eps", Double(64 * perAppender) / concurrentTime)
-        note("group_commit_mean_events", Double(stats.events - durableEvents) / Double(max(1, stats.commits - durableEvents)))
+        figures.note("append_durable_concurrent_eps", Double(64 * perAppender) / concurrentTime)
+        figures.note("group_commit_mean_events", Double(stats.events - durableEvents) / Double(max(1, stats.commits - durableEvents)))
+    }
 
-        // The worst body the service's 1 MiB limit lets in: one object of distinct keys.
+    /// The worst body the service's 1 MiB limit lets in: one object of distinct keys.
+    func parseHostileBody(_ figures: Figures) {
         var hostile = Array("{".utf8)
         var k = 0
         while hostile.count < (1 << 20) - 16 {
@@ -196,11 +227,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         hostile.append(UInt8(ascii: "}"))
         let hostileTime = BenchWorkload.time { _ = try? Event.decodeBody(hostile, job: "j") }
-        note("hostile_body_ms", hostileTime * 1000)
-
-        if json {
-            Terminal.line(JSONText.object(figures.map { ($0.0, BenchCommand.jsonNumber($0.1)) }))
-        }
+        figures.note("hostile_body_ms", hostileTime * 1000)
     }
 
     static func format(_ v: Double) -> String {
@@ -210,4 +237,14 @@ struct BenchCommand: AsyncParsableCommand {
     static func jsonNumber(_ v: Double) -> String {
         v.rounded() == v || abs(v) >= 1000 ? String(Int(v.rounded())) : String(format1: v)
     }
+}
+
+extension String {
+    /// One decimal place without Foundation's formatting.
+    init(format1 value: Double) {
+        let tenths = Int((value * 10).rounded())
+        self = "\(tenths / 10).\(tenths % 10)"
+    }
+
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }
