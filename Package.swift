@@ -37,8 +37,11 @@ let package = Package(
         .target(name: "CCRC32C"),
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         .target(name: "Lifecycle"),
-        .target(name: "Journal", dependencies: ["LMDB", "CCRC32C", "Lifecycle"]),
-        .target(name: "Logbook", dependencies: ["Journal", "Lifecycle"]),
+        // The few concurrency pieces the others share (one-shot values, wake-ups, deadlines, a
+        // condition lock for threads), each on the standard library's Mutex and continuations.
+        .target(name: "ConcurrencyKit"),
+        .target(name: "Journal", dependencies: ["LMDB", "CCRC32C", "Lifecycle", "ConcurrencyKit"]),
+        .target(name: "Logbook", dependencies: ["Journal", "Lifecycle", "ConcurrencyKit"]),
         // The timeline layout and its renderers: pure Swift over a job's history, shared by the CLI and the service.
         .target(name: "JobTimeline", dependencies: ["Lifecycle", .product(name: "Mustache", package: "swift-mustache")]),
         .target(
@@ -57,7 +60,7 @@ let package = Package(
         .target(
             name: "LogbookPostgres",
             dependencies: [
-                "Logbook", "Lifecycle", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "Logbook", "Lifecycle", "ConcurrencyKit", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
@@ -81,6 +84,7 @@ let package = Package(
         .executableTarget(name: "WorkerExample", dependencies: ["Logbook"], path: "Tools/WorkerExample"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TestSupport"]),
+        .testTarget(name: "ConcurrencyKitTests", dependencies: ["ConcurrencyKit"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "LMDB", "CCRC32C", "Lifecycle", "TestSupport"]),
         .testTarget(
             name: "LifecycleTests",

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import ConcurrencyKit
 import Glibc
 #endif
 

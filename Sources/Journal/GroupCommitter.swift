@@ -1,3 +1,4 @@
+import ConcurrencyKit
 import LMDB
 import Lifecycle
 import Synchronization
@@ -78,14 +79,7 @@ final class GroupCommitter: @unchecked Sendable {
             awaitCompanions(expecting: lastGroup)
             let group: [Request] = condition.withLock {
                 while queue.isEmpty && !stopping { condition.wait() }
-                var taken = 0
-                var count = 0
-                while taken < queue.count && (taken == 0 || count + queue[taken].eventCount <= limit) {
-                    count += queue[taken].eventCount
-                    taken += 1
-                }
-                defer { queue.removeFirst(taken) }
-                return Array(queue[..<taken])
+                return queue.removeGroup(upTo: limit, weight: \.eventCount)
             }
             if group.isEmpty { return }  // stopping and drained
             lastGroup = group.count
@@ -103,10 +97,10 @@ final class GroupCommitter: @unchecked Sendable {
         let window = GroupCommitter.companionWindow(
             commitNanoseconds: commitCostNanoseconds, maxDelayMicroseconds: journal.options.maxGroupDelayMicroseconds)
         guard window > 0 else { return }
-        let deadline = MonotonicClock.nanoseconds + window
+        let deadline = ConditionLock.Deadline.after(nanoseconds: window)
         condition.withLock {
             while queue.count < previous && !stopping {
-                if !condition.wait(untilNanoseconds: deadline) { return }
+                if !condition.wait(until: deadline) { return }
             }
         }
     }
@@ -153,9 +147,10 @@ final class GroupCommitter: @unchecked Sendable {
             versionCache = VersionCache()
             defer { versionCache = cache }
             let batches = appends.map(\.0)
-            let started = MonotonicClock.nanoseconds
+            let started = ContinuousClock.now
             let write = try journal.env.write { txn in try journal.writeGroup(txn, batches, progress: progress, now: now, cache: &cache) }
-            recordCommitCost(MonotonicClock.nanoseconds - started)
+            let cost = (ContinuousClock.now - started).components
+            recordCommitCost(UInt64(cost.seconds) * 1_000_000_000 + UInt64(cost.attoseconds / 1_000_000_000))
             cache.lastSeq = write.lastSeq  // trusted again only after the commit
             results = write.results
         } catch {

@@ -61,81 +61,88 @@ extension Journal {
         let stage2 = path + ".compacting"
         for leftover in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { Syscalls.removeIfPresent(leftover) }
 
-        let journal = try Journal(path: path, options: Options(), owners: exclusive)
+        let (thePlan, before) = try planAndCopy(at: path, owners: exclusive, to: stage1, plan: plan)
+        if thePlan.leaveUnchanged { return CompactionReport(bytesBefore: before, bytesAfter: before, dropped: 0, dryRun: dryRun) }
+        defer { for f in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { Syscalls.removeIfPresent(f) } }
+        let dropCounts = try apply(thePlan, toCopyAt: stage1, compactingInto: stage2)
+        let after = Journal.size(of: stage2)
+        let droppedByJob = dropCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { (job: $0.key.string, records: $0.value) }
+        if !dryRun { try swapIn(stage2, over: path, keeping: original) }
+        return CompactionReport(
+            bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: dryRun, droppedByJob: droppedByJob)
+    }
+
+    /// Opens the journal under the exclusive lock, asks `plan` what to do, and (unless the plan
+    /// leaves it unchanged) copies it compactly to `stage`. Returns the plan and the file's size.
+    private static func planAndCopy(
+        at path: String, owners: OwnersLock, to stage: String, plan: (Journal) throws -> CompactionPlan
+    ) throws -> (CompactionPlan, bytesBefore: Int) {
+        let journal = try Journal(path: path, options: Options(), owners: owners)
+        defer { journal.closeKeepingOwners() }
         let before = journal.fileSize
-        let thePlan: CompactionPlan
         do {
-            thePlan = try plan(journal)
+            let thePlan = try plan(journal)
             if !thePlan.drop.isEmpty, let sharedLog = try journal.sharedLogFollowed() {
                 throw JournalError.replica(
                     path: path, sharedLog: sharedLog, refused: "removing events (archive, compact --drop-superseded-heartbeats)")
             }
-            if thePlan.leaveUnchanged {
-                journal.closeKeepingOwners()
-                return CompactionReport(bytesBefore: before, bytesAfter: before, dropped: 0, dryRun: dryRun)
-            }
-            try journal.env.copyCompacted(to: stage1)
+            if !thePlan.leaveUnchanged { try journal.env.copyCompacted(to: stage) }
+            return (thePlan, before)
         } catch {
-            journal.closeKeepingOwners()
-            Syscalls.removeIfPresent(stage1)
+            Syscalls.removeIfPresent(stage)
             throw error
         }
-        journal.closeKeepingOwners()
-        defer { for f in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { Syscalls.removeIfPresent(f) } }
+    }
 
-        // Edit the copy, then copy it compactly once more so the space of dropped records is gone too.
+    /// Edits the copy at `stage` as `plan` says (drops records and their index entries, stores the
+    /// snapshot), then copies it compactly once more to `compacted`, so the space of dropped records
+    /// is gone too. Returns how many records each job lost.
+    private static func apply(_ plan: CompactionPlan, toCopyAt stage: String, compactingInto compacted: String) throws -> [ExactID: Int] {
         var dropCounts: [ExactID: Int] = [:]  // a job is its bytes
-        var stageOptions = Environment.Options(path: stage1)
+        var stageOptions = Environment.Options(path: stage)
         stageOptions.noSync = true
         let env = try Environment(stageOptions)
-        do {
-            let dbs = try env.openDatabases([
-                (StorageKeys.logDatabase, []), (StorageKeys.jobsDatabase, [.duplicateSort, .duplicateFixed]),
-                (StorageKeys.snapshotsDatabase, []),
-            ])
-            let (log, jobs, snapshots) = (dbs[0], dbs[1], dbs[2])
-            try env.write { txn in
-                dropCounts = [:]
-                for seq in thePlan.drop {
-                    try StorageKeys.withSeqKey(seq) { key in
-                        guard let bytes = try txn.get(log, key: key) else { return }
-                        let record = try RecordFormat.decode(seq: seq, bytes: bytes)
-                        var job = record.event.job
-                        dropCounts[ExactID(job), default: 0] += 1
-                        try job.withUTF8 { jobKey in
-                            try StorageKeys.IndexEntry(version: record.version, seq: seq).withBytes { value in
-                                _ = try txn.delete(jobs, key: UnsafeRawBufferPointer(jobKey), value: value)
-                            }
+        defer { env.close() }
+        let dbs = try env.openDatabases([
+            (StorageKeys.logDatabase, []), (StorageKeys.jobsDatabase, [.duplicateSort, .duplicateFixed]),
+            (StorageKeys.snapshotsDatabase, []),
+        ])
+        let (log, jobs, snapshots) = (dbs[0], dbs[1], dbs[2])
+        try env.write { txn in
+            dropCounts = [:]
+            for seq in plan.drop {
+                try StorageKeys.withSeqKey(seq) { key in
+                    guard let bytes = try txn.get(log, key: key) else { return }
+                    let record = try RecordFormat.decode(seq: seq, bytes: bytes)
+                    var job = record.event.job
+                    dropCounts[ExactID(job), default: 0] += 1
+                    try job.withUTF8 { jobKey in
+                        try StorageKeys.IndexEntry(version: record.version, seq: seq).withBytes { value in
+                            _ = try txn.delete(jobs, key: UnsafeRawBufferPointer(jobKey), value: value)
                         }
-                        _ = try txn.delete(log, key: key)
                     }
-                }
-                if let snapshot = thePlan.snapshot {
-                    try txn.clear(snapshots)
-                    try StorageKeys.withSeqKey(snapshot.seq) { key in
-                        try snapshot.bytes.withUnsafeBytes { v in try txn.put(snapshots, key: key, value: v) }
-                    }
+                    _ = try txn.delete(log, key: key)
                 }
             }
-            try env.copyCompacted(to: stage2)
-            env.close()
-        } catch {
-            env.close()
-            throw error
+            if let snapshot = plan.snapshot {
+                try txn.clear(snapshots)
+                try StorageKeys.withSeqKey(snapshot.seq) { key in
+                    try snapshot.bytes.withUnsafeBytes { v in try txn.put(snapshots, key: key, value: v) }
+                }
+            }
         }
-        let after = Journal.size(of: stage2)
-        let droppedByJob = dropCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .map { (job: $0.key.string, records: $0.value) }
-        if dryRun {
-            return CompactionReport(
-                bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: true, droppedByJob: droppedByJob)
-        }
-        try Journal.keepOwnership(of: original, on: stage2)
-        try Journal.fsync(path: stage2, directory: false)
-        do { try Syscalls.rename(stage2, to: path) } catch { throw JournalError.io(path: path, error, "cannot replace the journal") }
+        try env.copyCompacted(to: compacted)
+        return dropCounts
+    }
+
+    /// Gives the compacted file the journal's owner, group and mode, makes it durable, renames it
+    /// over the journal and makes the rename durable.
+    private static func swapIn(_ compacted: String, over path: String, keeping original: stat) throws {
+        try Journal.keepOwnership(of: original, on: compacted)
+        try Journal.fsync(path: compacted, directory: false)
+        do { try Syscalls.rename(compacted, to: path) } catch { throw JournalError.io(path: path, error, "cannot replace the journal") }
         try Journal.fsync(path: Journal.directory(of: path), directory: true)
-        return CompactionReport(
-            bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: false, droppedByJob: droppedByJob)
     }
 
     /// Closes the environment but leaves the owners lock to the caller (compaction keeps it).

@@ -70,12 +70,6 @@ extension Journal {
     /// record unreachable in a damaged B-tree is still listed with its job. No snapshot is copied
     /// (the projections are rebuilt from what survived).
     package func salvage(into stage: String) throws(JournalError) -> SalvagedRecords {
-        var kept = 0
-        var lost: [SalvagedRecords.Lost] = []
-        var unreadable: String?
-        var keptSeqs = Set<UInt64>()
-        var index: [(job: [UInt8], entry: StorageKeys.IndexEntry)] = []
-        var lastVersion: [[UInt8]: UInt64] = [:]
         var destinationOptions = Environment.Options(path: stage)
         destinationOptions.noSync = true  // fsynced once, whole, before it is published
         destinationOptions.mapSize = max(1 << 30, fileSize * 2)
@@ -87,98 +81,141 @@ extension Journal {
                 (StorageKeys.logDatabase, []), (StorageKeys.jobsDatabase, [.duplicateSort, .duplicateFixed]),
                 (StorageKeys.metaDatabase, []), (StorageKeys.snapshotsDatabase, []),
             ])
-            let (newLog, newJobs, newMeta) = (dbs[0], dbs[1], dbs[2])
             let (createdAt, lastSeq, indexed) = try env.read { txn in
                 (try readMetaU64(txn, StorageKeys.metaCreatedAt), try lastAssignedSeq(txn), try readIndexForSalvage(txn))
             }
-            // Records, in seq order, in write transactions of up to 10,000 (LMDB's page budget).
-            var pending: [(seq: UInt64, bytes: [UInt8])] = []
-            func flush() throws {
-                guard !pending.isEmpty else { return }
-                try destination.write { txn in
-                    for (seq, bytes) in pending {
-                        try StorageKeys.withSeqKey(seq) { key in
-                            try bytes.withUnsafeBytes { try txn.put(newLog, key: key, value: $0, flags: .append) }
-                        }
-                    }
-                }
-                pending.removeAll(keepingCapacity: true)
+            var copy = SalvageCopy(indexed: indexed)
+            try copyReadableRecords(into: destination, log: dbs[0], &copy)
+            copy.loseIndexedSeqsNeverRead()
+            try Journal.writeIndex(copy.index, into: destination, jobs: dbs[1])
+            try Journal.writeMetadata(
+                [
+                    (StorageKeys.metaFormat, UInt64(StorageKeys.layoutVersion), 4),
+                    (StorageKeys.metaCreatedAt, createdAt ?? UInt64(bitPattern: options.clock().microseconds), 8),
+                    (StorageKeys.metaLastSeq, lastSeq, 8),
+                ], into: destination, meta: dbs[2])
+            try destination.sync()
+            return SalvagedRecords(kept: copy.kept, lost: copy.lost, lastSeq: lastSeq, unreadable: copy.unreadable)
+        } catch {
+            throw Journal.wrap(error)
+        }
+    }
+
+    /// What salvage has kept and lost so far, and the index entries of what it kept.
+    struct SalvageCopy {
+        /// Every (seq → job) the old index names.
+        let indexed: [UInt64: String]
+        var kept = 0
+        var lost: [SalvagedRecords.Lost] = []
+        var unreadable: String?
+        var keptSeqs = Set<UInt64>()
+        var index: [(job: [UInt8], entry: StorageKeys.IndexEntry)] = []
+        var lastVersion: [[UInt8]: UInt64] = [:]
+
+        init(indexed: [UInt64: String]) { self.indexed = indexed }
+
+        /// Keeps the record at `seq` when its checksum, format and rules hold and its version follows
+        /// its job's last kept one; otherwise lists it as lost. True when kept.
+        mutating func consider(seq: UInt64, _ bytes: UnsafeRawBufferPointer) -> Bool {
+            let checked: Result<EventView, JournalError> = Result { () throws(JournalError) in
+                try RecordFormat.view(seq: seq, bytes: bytes, strict: true)
             }
-            try env.read { txn in
-                try txn.withCursor(log) { cursor in
-                    var entry: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
-                    var lastGood: UInt64 = 0
-                    do { entry = try cursor.get(.first) } catch { unreadable = "the log's first page: \(error)" }
-                    while let (k, v) = entry {
-                        if let seq = StorageKeys.seq(fromKey: k) {
-                            lastGood = seq
-                            let checked: Result<EventView, JournalError> = Result { () throws(JournalError) in
-                                try RecordFormat.view(seq: seq, bytes: v, strict: true)
-                            }
-                            switch checked {
-                            case .failure(let problem):
-                                lost.append(.init(seq: seq, job: indexed[seq] ?? Journal.jobHint(v), reason: problem.description))
-                            case .success(let view):
-                                let job = [UInt8](view.job)
-                                if let previous = lastVersion[job], previous >= view.version {
-                                    lost.append(.init(seq: seq, job: view.jobString,
-                                        reason: "version \(view.version) after version \(previous) of its job"))
-                                } else {
-                                    lastVersion[job] = view.version
-                                    index.append((job, StorageKeys.IndexEntry(version: view.version, seq: seq)))
-                                    keptSeqs.insert(seq)
-                                    pending.append((seq, [UInt8](v)))
-                                    kept += 1
-                                    if pending.count == 10_000 { try flush() }
-                                }
-                            }
-                        } else {
-                            lost.append(.init(seq: 0, job: nil, reason: "a log key of \(k.count) bytes (its record is unusable)"))
-                        }
-                        do { entry = try cursor.get(.next) } catch {
-                            unreadable = "the log after seq \(lastGood): \(error)"
-                            entry = nil
-                        }
-                    }
+            switch checked {
+            case .failure(let problem):
+                lost.append(.init(seq: seq, job: indexed[seq] ?? Journal.jobHint(bytes), reason: problem.description))
+                return false
+            case .success(let view):
+                let job = [UInt8](view.job)
+                if let previous = lastVersion[job], previous >= view.version {
+                    lost.append(.init(seq: seq, job: view.jobString, reason: "version \(view.version) after version \(previous) of its job"))
+                    return false
                 }
+                lastVersion[job] = view.version
+                index.append((job, StorageKeys.IndexEntry(version: view.version, seq: seq)))
+                keptSeqs.insert(seq)
+                kept += 1
+                return true
             }
-            try flush()
-            // Seqs the old index names that were never read (a damaged B-tree): lost, with their job.
+        }
+
+        /// Seqs the old index names that were never read (a damaged B-tree): lost, with their job.
+        mutating func loseIndexedSeqsNeverRead() {
             let listed = Set(lost.map(\.seq))
             for (seq, job) in indexed where !keptSeqs.contains(seq) && !listed.contains(seq) {
                 lost.append(.init(seq: seq, job: job, reason: "not readable in the log"))
             }
             lost.sort { $0.seq < $1.seq }
-            index.sort { $0.job.lexicographicallyPrecedes($1.job) || ($0.job == $1.job && $0.entry.version < $1.entry.version) }
-            var start = 0
-            while start < index.count {
-                let end = min(start + 50_000, index.count)
-                try destination.write { txn in
-                    for (job, entry) in index[start..<end] {
-                        try job.withUnsafeBytes { key in try entry.withBytes { try txn.put(newJobs, key: key, value: $0) } }
-                    }
-                }
-                start = end
-            }
-            let metadata: [(String, UInt64, Int)] = [
-                (StorageKeys.metaFormat, UInt64(StorageKeys.layoutVersion), 4),
-                (StorageKeys.metaCreatedAt, createdAt ?? UInt64(bitPattern: options.clock().microseconds), 8),
-                (StorageKeys.metaLastSeq, lastSeq, 8),
-            ]
+        }
+    }
+
+    /// Walks this journal's log in seq order as far as LMDB can read it, copying each record `copy`
+    /// keeps into `destination`'s log, in write transactions of up to 10,000 (LMDB's page budget).
+    private func copyReadableRecords(into destination: Environment, log newLog: Database, _ copy: inout SalvageCopy) throws {
+        var pending: [(seq: UInt64, bytes: [UInt8])] = []
+        func flush() throws {
+            guard !pending.isEmpty else { return }
             try destination.write { txn in
-                for (name, value, width) in metadata {
-                    var le = value.littleEndian
-                    try Array(name.utf8).withUnsafeBytes { key in
-                        try withUnsafeBytes(of: &le) { raw in
-                            try txn.put(newMeta, key: key, value: UnsafeRawBufferPointer(rebasing: raw[..<width]))
-                        }
+                for (seq, bytes) in pending {
+                    try StorageKeys.withSeqKey(seq) { key in
+                        try bytes.withUnsafeBytes { try txn.put(newLog, key: key, value: $0, flags: .append) }
                     }
                 }
             }
-            try destination.sync()
-            return SalvagedRecords(kept: kept, lost: lost, lastSeq: lastSeq, unreadable: unreadable)
-        } catch {
-            throw Journal.wrap(error)
+            pending.removeAll(keepingCapacity: true)
+        }
+        try env.read { txn in
+            try txn.withCursor(log) { cursor in
+                var entry: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
+                var lastGood: UInt64 = 0
+                do { entry = try cursor.get(.first) } catch { copy.unreadable = "the log's first page: \(error)" }
+                while let (k, v) = entry {
+                    if let seq = StorageKeys.seq(fromKey: k) {
+                        lastGood = seq
+                        if copy.consider(seq: seq, v) {
+                            pending.append((seq, [UInt8](v)))
+                            if pending.count == 10_000 { try flush() }
+                        }
+                    } else {
+                        copy.lost.append(.init(seq: 0, job: nil, reason: "a log key of \(k.count) bytes (its record is unusable)"))
+                    }
+                    do { entry = try cursor.get(.next) } catch {
+                        copy.unreadable = "the log after seq \(lastGood): \(error)"
+                        entry = nil
+                    }
+                }
+            }
+        }
+        try flush()
+    }
+
+    /// Writes per-job index entries, sorted by job then version, in transactions of 50,000.
+    private static func writeIndex(
+        _ entries: [(job: [UInt8], entry: StorageKeys.IndexEntry)], into destination: Environment, jobs: Database
+    ) throws {
+        let sorted = entries.sorted { $0.job.lexicographicallyPrecedes($1.job) || ($0.job == $1.job && $0.entry.version < $1.entry.version) }
+        var start = 0
+        while start < sorted.count {
+            let end = min(start + 50_000, sorted.count)
+            try destination.write { txn in
+                for (job, entry) in sorted[start..<end] {
+                    try job.withUnsafeBytes { key in try entry.withBytes { try txn.put(jobs, key: key, value: $0) } }
+                }
+            }
+            start = end
+        }
+    }
+
+    /// Writes each (name, value, width in bytes) as a little-endian metadata value.
+    private static func writeMetadata(_ values: [(String, UInt64, Int)], into destination: Environment, meta: Database) throws {
+        try destination.write { txn in
+            for (name, value, width) in values {
+                var le = value.littleEndian
+                try Array(name.utf8).withUnsafeBytes { key in
+                    try withUnsafeBytes(of: &le) { raw in
+                        try txn.put(meta, key: key, value: UnsafeRawBufferPointer(rebasing: raw[..<width]))
+                    }
+                }
+            }
         }
     }
 

@@ -27,48 +27,40 @@ extension Event {
         } catch {
             throw EventDecodingError(error.description)
         }
+        var fields = LineFields()
+        for (key, value) in members { try fields.take(key, value, acceptingStoredFields: acceptingStoredFields) }
+        self = try fields.event(impliedJob: impliedJob)
+    }
+
+    /// The fields of one line as they are read, then checked together.
+    private struct LineFields {
         var job: String?
         var type: EventType?
         var event = Event(job: "", type: .created)
-        func text(_ key: String, _ value: JSONScanner.Value) throws(EventDecodingError) -> String? {
-            switch value {
-            case .string(let s): return s
-            case .null: return nil
-            default: throw EventDecodingError("field \"\(key)\": expected a string, got \(value.typeName)")
-            }
-        }
-        func integer(_ key: String, _ value: JSONScanner.Value, min: Int64) throws(EventDecodingError) -> Int64? {
-            switch value {
-            case .null: return nil
-            case .number(let raw):
-                guard let n = Int64(raw) ?? Event.integralValue(raw), n >= min else {
-                    throw EventDecodingError("field \"\(key)\": expected an integer >= \(min), got \(raw)")
-                }
-                return n
-            default: throw EventDecodingError("field \"\(key)\": expected an integer, got \(value.typeName)")
-            }
-        }
-        for (key, value) in members {
+
+        /// Reads one member into its field, refusing an unknown one (or, with
+        /// `acceptingStoredFields`, ignoring what export adds: seq, version, appendedAt).
+        mutating func take(_ key: String, _ value: JSONScanner.Value, acceptingStoredFields: Bool) throws(EventDecodingError) {
             switch key {
-            case "job": job = try text(key, value)
+            case "job": job = try Self.text(key, value)
             case "type":
-                guard let name = try text(key, value) else { break }
+                guard let name = try Self.text(key, value) else { break }
                 guard let t = EventType(name: name) else {
                     throw EventDecodingError("field \"type\": unknown event type \"\(name)\"")
                 }
                 type = t
             case "at":
-                guard let raw = try text(key, value) else { break }
+                guard let raw = try Self.text(key, value) else { break }
                 guard let at = Timestamp(rfc3339: raw) else {
                     throw EventDecodingError("field \"at\": not an RFC 3339 time: \"\(raw)\"")
                 }
                 event.at = at
-            case "node": event.node = try text(key, value)
-            case "holder": event.holder = try text(key, value)
-            case "reason": event.reason = try text(key, value)
-            case "index": event.index = try integer(key, value, min: 0).map { UInt64($0) }
+            case "node": event.node = try Self.text(key, value)
+            case "holder": event.holder = try Self.text(key, value)
+            case "reason": event.reason = try Self.text(key, value)
+            case "index": event.index = try Self.integer(key, value, min: 0).map { UInt64($0) }
             case "attempt":
-                if let a = try integer(key, value, min: 1) {
+                if let a = try Self.integer(key, value, min: 1) {
                     guard a <= Int64(UInt32.max) else { throw EventDecodingError("field \"attempt\": too large") }
                     event.attempt = UInt32(a)
                 }
@@ -84,22 +76,49 @@ extension Event {
                 }
             }
         }
-        if let impliedJob {
-            if let job, job != impliedJob {
-                throw EventDecodingError("field \"job\": \"\(job)\" does not match the job in the path, \"\(impliedJob)\"")
+
+        /// The event, once every member is read: the job from the line or the path (they must
+        /// agree), the type, and the event rules.
+        func event(impliedJob: String?) throws(EventDecodingError) -> Event {
+            var job = self.job
+            if let impliedJob {
+                if let job, job != impliedJob {
+                    throw EventDecodingError("field \"job\": \"\(job)\" does not match the job in the path, \"\(impliedJob)\"")
+                }
+                job = impliedJob
             }
-            job = impliedJob
+            guard let job else { throw EventDecodingError("missing field \"job\"") }
+            guard let type else { throw EventDecodingError("missing field \"type\"") }
+            var event = self.event
+            event.job = job
+            event.type = type
+            do {
+                try event.validate()
+            } catch {
+                throw EventDecodingError("field \"\(error.field)\": \(error.problem)")
+            }
+            return event
         }
-        guard let job else { throw EventDecodingError("missing field \"job\"") }
-        guard let type else { throw EventDecodingError("missing field \"type\"") }
-        event.job = job
-        event.type = type
-        do {
-            try event.validate()
-        } catch {
-            throw EventDecodingError("field \"\(error.field)\": \(error.problem)")
+
+        static func text(_ key: String, _ value: JSONScanner.Value) throws(EventDecodingError) -> String? {
+            switch value {
+            case .string(let s): return s
+            case .null: return nil
+            default: throw EventDecodingError("field \"\(key)\": expected a string, got \(value.typeName)")
+            }
         }
-        self = event
+
+        static func integer(_ key: String, _ value: JSONScanner.Value, min: Int64) throws(EventDecodingError) -> Int64? {
+            switch value {
+            case .null: return nil
+            case .number(let raw):
+                guard let n = Int64(raw) ?? Event.integralValue(raw), n >= min else {
+                    throw EventDecodingError("field \"\(key)\": expected an integer >= \(min), got \(raw)")
+                }
+                return n
+            default: throw EventDecodingError("field \"\(key)\": expected an integer, got \(value.typeName)")
+            }
+        }
     }
 
     /// One line of the ingest/export format (no trailing newline).
