@@ -85,7 +85,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TestSupport"]),
         .testTarget(name: "ConcurrencyKitTests", dependencies: ["ConcurrencyKit"]),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "LMDB", "CCRC32C", "Lifecycle", "TestSupport"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "LMDB", "CCRC32C", "Lifecycle", "ConcurrencyKit", "TestSupport"]),
         .testTarget(
             name: "LifecycleTests",
             dependencies: ["Lifecycle", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]

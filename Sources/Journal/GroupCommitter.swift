@@ -53,7 +53,11 @@ final class GroupCommitter: @unchecked Sendable {
     /// Starts the writer thread (which holds the committer until it ends).
     init(journal: Journal) throws(Syscalls.Errno) {
         self.journal = journal
-        thread = try Syscalls.startThread { [self] in run() }
+        do {
+            thread = try Threads.start { [self] in run() }
+        } catch {
+            throw Syscalls.Errno(code: error.code)
+        }
     }
 
     func submit(_ request: Request) {
@@ -69,7 +73,7 @@ final class GroupCommitter: @unchecked Sendable {
     func shutdown() {
         condition.withLock { stopping = true }
         condition.broadcast()
-        Syscalls.join(thread)
+        Threads.join(thread)
     }
 
     private func run() {

@@ -1,3 +1,4 @@
+import ConcurrencyKit
 import LMDB
 import Lifecycle
 import Synchronization
@@ -39,7 +40,7 @@ extension Journal {
                 let counted = CheckedCount()
                 // Any failure there (another snapshot, a wait, an error) leaves the part to this thread.
                 let secondHalf: BackgroundWork<Result<LogPass, JournalError>?>? =
-                    Journal.hasSecondCore && last > split
+                    Threads.hasSecondCore && last > split
                     ? BackgroundWork { [self] in
                         try? env.readWithoutWaiting { other in
                             guard other.snapshotID == snapshot else { return nil }
@@ -51,7 +52,7 @@ extension Journal {
                         } ?? nil
                     } : nil
                 let indexPass: BackgroundWork<IndexPass?>? =
-                    Journal.hasSecondCore
+                    Threads.hasSecondCore
                     ? BackgroundWork { [self] in
                         try? env.readWithoutWaiting { other in
                             other.snapshotID == snapshot ? try IndexPass(other, jobs, counted: counted) : nil

@@ -2,8 +2,9 @@
 import Glibc
 #else
 // A port needs, in this file: open file description locks (F_OFD_SETLK, 37 on Linux) or another
-// per-open lock that is released at close, `fdatasync`, `pthread_*` (or Dispatch) for the writer
-// thread, and the errno names; and in the LMDB module the page size and `madvise` calls.
+// per-open lock that is released at close, `fdatasync`, and the errno names; in ConcurrencyKit the
+// `pthread_*` calls of its threads and condition lock; and in the LMDB module the page size and
+// `madvise` calls.
 #error("Logbook runs on Linux only: see the comment above for what a port needs")
 #endif
 
@@ -115,34 +116,10 @@ enum Syscalls {
         return true
     }
 
-    // MARK: threads and time
-
-    /// Starts a thread of its own running `body` (`pthread_create`); join it exactly once.
-    static func startThread(_ body: @escaping @Sendable () -> Void) throws(Errno) -> pthread_t {
-        var thread = pthread_t()
-        // The thread holds its own reference to the body until it has run.
-        let retained = Unmanaged.passRetained(ThreadBody(body))
-        let rc = pthread_create(
-            &thread, nil,
-            { raw in
-                Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
-                return nil
-            }, retained.toOpaque())
-        guard rc == 0 else {
-            retained.release()
-            throw Errno(code: rc)
-        }
-        return thread
-    }
-
-    /// Waits for a thread `startThread` started to end (`pthread_join`).
-    static func join(_ thread: pthread_t) { _ = pthread_join(thread, nil) }
+    // MARK: time
 
     /// Sleeps the calling thread for `microseconds` (for loops that poll a lock between tries).
     static func sleep(microseconds: UInt32) { _ = usleep(microseconds) }
-
-    /// The cores online now (at least 1).
-    static var processorsOnline: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
     /// The system's wall clock, in microseconds since 1970 (`CLOCK_REALTIME`).
     static func wallClockMicroseconds() -> Int64 {
@@ -151,11 +128,6 @@ enum Syscalls {
         return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
     }
 
-    /// What a started thread runs (a class: a C function pointer cannot capture context).
-    private final class ThreadBody: @unchecked Sendable {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
 }
 
 extension Syscalls {

@@ -1,3 +1,4 @@
+import ConcurrencyKit
 import Journal
 import Lifecycle
 
@@ -42,7 +43,7 @@ extension Logbook {
                 folded += events.count
                 return true
             }
-            if Journal.hasSecondCore {
+            if Threads.hasSecondCore {
                 try journal.scanViewBatchesReadingAhead(fold)
             } else {
                 try journal.scanViewBatches(fold)

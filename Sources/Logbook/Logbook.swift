@@ -1,3 +1,4 @@
+import ConcurrencyKit
 import Journal
 import Lifecycle
 import Synchronization
@@ -66,7 +67,7 @@ public final class Logbook: Sendable {
     public let openReport: OpenReport
     let projections: Mutex<Projections>
     /// The last seq folded in, and the followers waiting for the next.
-    let commits: CommitSignal
+    let commits: Watermark
     let autoSnapshot = Mutex(AutoSnapshotState())
     /// The task that folds other processes' appends in (see `Options.foreignAppendPollInterval`).
     let watcher = Mutex<Task<Void, Never>?>(nil)
@@ -97,7 +98,7 @@ public final class Logbook: Sendable {
             if let log = options.sharedLog, !options.readOnly { try journal.becomeReplica(of: log.name) }
             let (loaded, report) = try Logbook.rebuild(journal, warn: options.warn)
             projections = Mutex(loaded)
-            commits = CommitSignal(lastSeq: loaded.coveredSeq)
+            commits = Watermark(loaded.coveredSeq)
             var r = report
             r.milliseconds = (ContinuousClock.now - started) / .milliseconds(1)
             openReport = r

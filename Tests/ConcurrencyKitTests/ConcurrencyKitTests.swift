@@ -107,6 +107,34 @@ import Glibc
         await waiter.value
     }
 
+    // MARK: Watermark
+
+    @Test func aWaitEndsWhenTheMarkPassesItsValue() async {
+        let mark = Watermark(3)
+        #expect(await mark.wait(past: 2), "already past: at once")
+        let waiter = Task { await mark.wait(past: 5) }
+        mark.publish(5)  // not past 5: the waiter may still wait
+        mark.publish(4)  // lower: ignored
+        mark.publish(6)
+        #expect(await waiter.value)
+    }
+
+    @Test func closingEndsEveryWaitWithFalse() async {
+        let mark = Watermark(0)
+        let waiter = Task { await mark.wait(past: 10) }
+        mark.close()
+        #expect(await waiter.value == false)
+        #expect(await mark.wait(past: 10) == false, "and every later wait")
+        #expect(mark.isClosed)
+    }
+
+    @Test func cancellingAWaiterEndsItsWaitWithTrue() async {
+        let mark = Watermark(0)
+        let waiter = Task { await mark.wait(past: 10) }
+        waiter.cancel()
+        #expect(await waiter.value, "true: the caller sees Task.isCancelled")
+    }
+
     // MARK: ConditionLock and Completion (threads)
 
     @Test func aTimedWaitReturnsFalseAtItsDeadline() {

@@ -1,4 +1,5 @@
 @testable import Journal
+import ConcurrencyKit
 import Lifecycle
 import Synchronization
 import TestSupport
@@ -44,7 +45,7 @@ import Glibc
 
     @Test func interleavedPartsStopWhenTheCallerStopsAndThrowAFailedPartInItsTurn() throws {
         var used: [Int] = []
-        try InterleavedParts.run(count: 1000) { (i: Int, _: Int?) in .success(i) } use: { i in
+        try InterleavedParts.run(count: 1000) { (i: Int, _: Int?) -> Result<Int, JournalError> in .success(i) } use: { i in
             used.append(i)
             return i < 4
         }

@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import ConcurrencyKit
 import Glibc
 #endif
 
@@ -17,7 +16,7 @@ package final class BackgroundWork<Result: Sendable>: @unchecked Sendable {
     package init(_ work: @escaping @Sendable () -> Result) {
         let box = ResultBox(work)
         self.box = box
-        thread = try? Syscalls.startThread { box.run() }
+        thread = try? Threads.start { box.run() }
     }
 
     /// Whether the work runs on a thread of its own (false: `join` will do it).
@@ -28,7 +27,7 @@ package final class BackgroundWork<Result: Sendable>: @unchecked Sendable {
         precondition(!joined, "BackgroundWork joined twice")
         joined = true
         if let thread {
-            Syscalls.join(thread)
+            Threads.join(thread)
         } else {
             box.run()
         }
@@ -38,11 +37,6 @@ package final class BackgroundWork<Result: Sendable>: @unchecked Sendable {
     deinit {
         if !joined { _ = join() }
     }
-}
-
-extension Journal {
-    /// Whether this machine has a second core for work beside the caller's (the cores online now).
-    package static var hasSecondCore: Bool { Syscalls.processorsOnline > 1 }
 }
 
 /// The work and its result. The thread writes `result` before it ends; the joining thread reads it
@@ -58,17 +52,17 @@ private final class ResultBox<Result: Sendable>: @unchecked Sendable {
 /// thread makes parts 0, 2, 4… itself, a second thread makes parts 1, 3, 5…, at most one part
 /// ahead (so at most two parts are held at once). How export writes JSON on both cores. Without
 /// `twoThreads` (by default, on a machine of one core) the calling thread makes every part.
-enum InterleavedParts {
+package enum InterleavedParts {
     /// Makes `count` parts with `make` and hands each to `use` in order. `make` gets a part already
     /// used, when there is one, to fill again (so buffers are reused, not made anew). `use`
     /// returning false stops both threads; a part `make` could not make is thrown when its turn
     /// comes. Either way the second thread has ended when this returns.
-    static func run<Part: Sendable>(
-        count: Int, twoThreads: Bool = Journal.hasSecondCore,
-        make: @escaping @Sendable (_ index: Int, _ reuse: Part?) -> Result<Part, JournalError>,
+    package static func run<Part: Sendable, Failure: Error>(
+        count: Int, twoThreads: Bool = Threads.hasSecondCore,
+        make: @escaping @Sendable (_ index: Int, _ reuse: Part?) -> Result<Part, Failure>,
         use: (Part) -> Bool
-    ) throws(JournalError) {
-        let mailbox = PartMailbox<Part>()
+    ) throws(Failure) {
+        let mailbox = PartMailbox<Part, Failure>()
         let odd = !twoThreads ? nil : BackgroundWork { () -> Void in
             var i = 1
             while i < count, !mailbox.isStopped {
@@ -93,9 +87,9 @@ enum InterleavedParts {
 }
 
 /// One part in flight from the second thread to the calling one.
-private final class PartMailbox<Part: Sendable>: @unchecked Sendable {
+private final class PartMailbox<Part: Sendable, Failure: Error>: @unchecked Sendable {
     private let condition = ConditionLock()
-    private var part: Result<Part, JournalError>?
+    private var part: Result<Part, Failure>?
     /// A part the calling thread has used, back for the second thread to fill again.
     private var returned: Part?
     private var stopped = false
@@ -103,7 +97,7 @@ private final class PartMailbox<Part: Sendable>: @unchecked Sendable {
     var isStopped: Bool { condition.withLock { stopped } }
 
     /// Waits until the box is empty, then leaves `part` in it; false if the taker has stopped.
-    func put(_ new: Result<Part, JournalError>) -> Bool {
+    func put(_ new: Result<Part, Failure>) -> Bool {
         let put = condition.withLock {
             while part != nil && !stopped { condition.wait() }
             if stopped { return false }
@@ -115,7 +109,7 @@ private final class PartMailbox<Part: Sendable>: @unchecked Sendable {
     }
 
     /// Waits for a part and takes it.
-    func take() -> Result<Part, JournalError> {
+    func take() -> Result<Part, Failure> {
         let taken = condition.withLock {
             while part == nil { condition.wait() }
             defer { part = nil }
