@@ -14,23 +14,11 @@ extension Journal {
     }
 
     /// Checks every record's CRC and format, that each stored event keeps the event rules (so sound
-    /// means exportable and re-ingestable), and the per-job index against the log: every record has
-    /// exactly its (version, seq) entry under its job, versions grow with seqs, and no entry points
-    /// nowhere. Throws the first problem (naming the seq or job): the log's first in seq order,
-    /// then the index's. One read snapshot throughout; `progress` gets the records checked so far.
-    ///
-    /// Both B-trees are read in their own order, never searched: the log pass sums a 64-bit digest of
-    /// each record's (job, version, seq), the index pass sums the same digest over the entries, and
-    /// the two must agree in count and sum. With that, "versions grow with seqs" is checked on the
-    /// index, where each job's entries come sorted by version: their seqs must grow too. Only when
-    /// the digests disagree is the index searched record by record, to name the first problem in
-    /// seq order.
-    ///
-    /// No record depends on another, and a digest is a sum, so with a second core the work splits:
-    /// this thread checks the first half of the log while one thread checks the second half and
-    /// another reads the index, each in a read transaction of the same snapshot. A part whose
-    /// transaction sees another snapshot (a commit landed between them) or would have to wait is
-    /// done here afterwards instead. Once a part has failed, the others stop within 16,384 records.
+    /// means exportable and re-ingestable), and the per-job index against the log. Throws the first
+    /// problem (naming the seq or job): the log's first in seq order, then the index's. One read
+    /// snapshot throughout, split over threads when there is a second core; `progress` gets the
+    /// records checked so far. How (order-free digests, the split, when a part runs here instead):
+    /// docs/architecture.md, "Verify".
     package func verify(progress: (Int) -> Void = { _ in }) throws(JournalError) -> VerifyReport {
         do {
             return try env.read { txn in

@@ -68,10 +68,10 @@ package final class Journal: Sendable {
     /// writes that file meanwhile.
     package let openedWithoutLock: Bool
     let writer: Mutex<GroupCommitter?>
-    /// Called on the writer thread after each commit, with every event it made durable, in seq order.
     /// Observers of group sizes (see `observeGroupCommits`).
     let groupObservers = Mutex<[@Sendable (Int) -> Void]>([])
-    /// Observers of committed batches (see `observeCommits`).
+    /// Called on the writer thread after each commit, with every event it made durable, in seq order
+    /// (see `observeCommits`).
     let commitObservers = Mutex<[@Sendable ([RecordedEvent]) -> Void]>([])
 
     /// Opens (creating it when writable and missing) the journal file at `path`.

@@ -12,9 +12,9 @@ public struct EventView: FoldInput {
     public var appendedAt: Timestamp
     public var job: UnsafeRawBufferPointer
     // The optional fields are stored without `Optional`'s extra byte and its padding (an absent text
-    // is a nil base address, an absent number a cleared flag): 120 bytes instead of 169, small enough
-    // that a copy of a view is a few register moves rather than a call to `memcpy`, and the replay
-    // copies each view it folds.
+    // is a nil base address, an absent number a cleared flag), so that a view stays small enough to
+    // copy in a few register moves rather than a call to `memcpy`: the replay copies each view it
+    // folds. A test holds its size.
     @usableFromInline var _node: UnsafeRawBufferPointer
     @usableFromInline var _holder: UnsafeRawBufferPointer
     @usableFromInline var _reason: UnsafeRawBufferPointer

@@ -1,7 +1,7 @@
 /// The fold: a job's state is a pure function of its events in log order.
 ///
 /// No clock, no I/O, no randomness: the same events always give the same state. Each rule below is
-/// a row of the table in docs/event-model.md (R1…R20) and has a test named after it.
+/// a row of the table in docs/event-model.md (R1…R26) and has a test named after it.
 public enum Fold {
     /// What one event did to the state.
     public enum Effect: Sendable, Hashable {
@@ -72,7 +72,7 @@ public enum Fold {
 
     /// Why the event must be ignored, or nil when it applies. Order matters: a terminal job ignores
     /// everything but its first `finalized` and the `finalizing` claims before it, whatever the event claims.
-    /// Inlined: called out of line it took a copy of the whole state (200 bytes) for every event.
+    /// Inlined, so that the state is read where it lies rather than copied for every event.
     @inline(__always)
     static func anomaly<E: FoldInput>(_ e: E, _ state: JobState) -> String? {
         var type: String { e.type.name }  // made only for a message

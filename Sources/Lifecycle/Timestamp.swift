@@ -29,7 +29,7 @@ public struct Timestamp: Hashable, Comparable, Sendable {
 
     /// `value / divisor` rounded towards negative infinity, for any value (no overflow at Int64.min).
     /// Always inlined: with a constant divisor the division becomes a multiplication (export formats a
-    /// timestamp per event, and the out-of-line divisions were 5% of it).
+    /// timestamp per event).
     @inlinable @inline(__always) static func floorDivide(_ value: Int64, by divisor: Int64) -> Int64 {
         value >= 0 ? value / divisor : -((-(value + 1)) / divisor) - 1
     }

@@ -61,8 +61,7 @@ extension SharedReplication {
 
     /// Up to `commitsInFlight` loops, each with one group in flight: everything that queued while
     /// they were busy is the next group. The advisory locks keep each job's versions in xid order
-    /// whatever the concurrency; measured on 2 cores, one loop per node gave the most events/s
-    /// (larger groups; several nodes already keep PostgreSQL's WAL flushes shared).
+    /// whatever the concurrency; one loop gives the largest groups (docs/scale-out.md).
     private func commitLoop() async {
         while true {
             let (group, refused) = queue.withLock { q -> ([Pending]?, [Pending]) in
@@ -86,7 +85,7 @@ extension SharedReplication {
     /// How long to wait before trying the shared log again after `failures` failures in a row: 25 ms
     /// doubling to at most 250 ms. A failover ends with a standby promoted, and each try asks every
     /// member whether it is the primary (cheap), so a longer pause would only lengthen the outage
-    /// (pauses of up to 2 s added 1.8 s to a failover in Tools/ha).
+    /// (docs/scale-out.md, failover).
     static func pause(afterFailures failures: Int) -> Duration { .milliseconds(min(250, 25 << min(max(failures - 1, 0), 4))) }
 
     /// Retries a group whose outcome is unknown (or that the server rolled back) with the same event

@@ -127,9 +127,8 @@ extension PostgresLog {
 
     /// The join that gives each row its job's current version as `c.v` (null for a new job): the
     /// `max(version)` of that one job, which PostgreSQL reads from the end of the (job, version)
-    /// index, one entry per job whatever its history. (The grouped form this replaced, one
-    /// `GROUP BY job` over every job of the group, read every version each job ever had: commits
-    /// slowed as histories grew, to 11 ms for 27 events after a minute of heartbeats.)
+    /// index, one entry per job whatever its history, so a commit's cost does not grow with the
+    /// histories of its jobs (docs/scale-out.md).
     static func currentVersion(_ table: String, of job: String) -> String {
         "LEFT JOIN LATERAL (SELECT max(t.version) AS v FROM \(table) t WHERE t.job = \(job)) c ON true"
     }

@@ -39,12 +39,7 @@ paths:
           description: Stored and durable; the job's state after the batch.
           content:
             application/json:
-              schema:
-                type: object
-                required: [seqs, state]
-                properties:
-                  seqs: {type: array, items: {$ref: "#/components/schemas/Seq"}}
-                  state: {$ref: "#/components/schemas/JobState"}
+              schema: {$ref: "#/components/schemas/AppendAnswer"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "409":
@@ -146,12 +141,7 @@ paths:
           description: Stored and durable; each job's state after the batch, in the order the jobs first appear in it.
           content:
             application/json:
-              schema:
-                type: object
-                required: [seqs, states]
-                properties:
-                  seqs: {type: array, items: {$ref: "#/components/schemas/Seq"}}
-                  states: {type: array, items: {$ref: "#/components/schemas/JobState"}}
+              schema: {$ref: "#/components/schemas/BatchAnswer"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "413": {$ref: "#/components/responses/Error"}
@@ -312,6 +302,20 @@ components:
         properties: {type: {enum: [refAcquired, refReleased, finalizing]}}
       then:
         required: [holder]
+    AppendAnswer:
+      description: The answer to an append on /jobs/{id}/events (the service's AppendAnswer, one job).
+      type: object
+      required: [seqs, state]
+      properties:
+        seqs: {type: array, items: {$ref: "#/components/schemas/Seq"}}
+        state: {$ref: "#/components/schemas/JobState"}
+    BatchAnswer:
+      description: The answer to an append on /events (the service's AppendAnswer, several jobs).
+      type: object
+      required: [seqs, states]
+      properties:
+        seqs: {type: array, items: {$ref: "#/components/schemas/Seq"}}
+        states: {type: array, items: {$ref: "#/components/schemas/JobState"}}
     Health:
       type: object
       required: [status, lastSeq]

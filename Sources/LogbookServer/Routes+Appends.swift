@@ -44,13 +44,11 @@ extension Routes {
             return error.httpResponse
         }
         metrics.recordAppend(ContinuousClock.now - started)
-        let seqs = "[" + outcome.seqs.map { String($0) }.joined(separator: ",") + "]"
-        guard job == nil else { return JSONResponses.response(.created, JSONText.object([("seqs", seqs), ("state", outcome.state.json)])) }
+        guard job == nil else { return AppendAnswer(seqs: outcome.seqs, states: [outcome.state], oneJob: true).response(.created) }
         // Each job's state after the batch, in the order the jobs first appear in it.
         var seen = Set<ExactID>()
-        let states = events.filter { seen.insert(ExactID($0.job)).inserted }.map { outcome.state(of: $0.job).json }
-        return JSONResponses.response(.created, JSONText.object([("seqs", seqs), ("states", "[" + states.joined(separator: ",") + "]")]))
+        let states = events.filter { seen.insert(ExactID($0.job)).inserted }.map { outcome.state(of: $0.job) }
+        return AppendAnswer(seqs: outcome.seqs, states: states, oneJob: false).response(.created)
     }
 
-    /// The status and body for a refused append.
 }

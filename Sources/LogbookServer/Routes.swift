@@ -51,24 +51,8 @@ public struct Routes: Sendable {
             let follower = self.logbook.maintenance.followerStatus()
             // A node whose follower stopped for good refuses appends: 503, so a balancer takes it out.
             let stopped = follower?.stopped == true
-            var fields = [
-                ("status", JSONText.quoted(stopped ? "stopped" : "ok")), ("lastSeq", String(self.logbook.currentProjections.coveredSeq)),
-            ]
-            if let follower {
-                fields.append(("sharedLog", JSONText.object([
-                    ("reachable", follower.reachable ? "true" : "false"),
-                    ("lagMilliseconds", String(Int(follower.lagMilliseconds.rounded()))),
-                    ("applied", String(follower.applied)),
-                    ("error", follower.lastError.map(JSONText.quoted) ?? "null"),
-                    ("members", "[" + follower.topology.members.map(JSONText.quoted).joined(separator: ",") + "]"),
-                    ("primary", follower.topology.primary.map(JSONText.quoted) ?? "null"),
-                    ("failovers", String(follower.topology.failovers)),
-                    ("lastFailover", follower.topology.lastFailover.map { f in
-                        JSONText.object([("at", JSONText.quoted(f.at.rfc3339)), ("from", JSONText.quoted(f.from)), ("to", JSONText.quoted(f.to))])
-                    } ?? "null"),
-                ])))
-            }
-            return JSONResponses.response(stopped ? .serviceUnavailable : .ok, JSONText.object(fields))
+            let health = Health(stopped: stopped, lastSeq: self.logbook.currentProjections.coveredSeq, follower: follower)
+            return health.response(stopped ? .serviceUnavailable : .ok)
         }
         router.get("openapi.yaml") { request, _ in
             _ = try Routes.query(request, allowed: [])

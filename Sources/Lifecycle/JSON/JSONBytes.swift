@@ -12,7 +12,7 @@ public struct JSONBytes: Sendable {
     private var storage: [UInt8] = []
     public private(set) var count = 0
     /// The civil date of the last day a timestamp fell on (`appendEventLine`): consecutive events
-    /// mostly share their day, and the calendar arithmetic was a tenth of an export.
+    /// mostly share their day, so the calendar arithmetic is done once a day, not once an event.
     private var lastDay: (days: Int64, civil: (y: Int, m: Int, d: Int)) = (.min, (0, 0, 0))
 
     public init(capacity: Int = 0) { storage.reserveCapacity(capacity) }

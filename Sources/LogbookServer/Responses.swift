@@ -1,0 +1,101 @@
+import Hummingbird
+import Lifecycle
+import Logbook
+
+/// The bodies the service builds itself, one type per shape (docs/openapi.yaml names each schema):
+/// each writes its fields in the schema's order straight into bytes, with the same writer as the
+/// event and job-state encodings it embeds, so no body is assembled from strings.
+protocol ResponseShape {
+    func write(to out: inout JSONBytes)
+}
+
+extension ResponseShape {
+    func response(_ status: HTTPResponse.Status) -> Response {
+        var out = JSONBytes(capacity: 512)
+        write(to: &out)
+        out.append(raw: "\n")
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return out.withUnsafeBytes { Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: $0))) }
+    }
+}
+
+/// `AppendAnswer` (201): the seqs the batch got, and the job's state after it (`state`, on
+/// `/jobs/{id}/events`) or each job's, in the order the jobs first appear in the batch (`states`,
+/// on `/events`).
+struct AppendAnswer: ResponseShape {
+    var seqs: [UInt64]
+    var states: [JobState]
+    /// Whether the batch named its job in the path: one `state` rather than `states`.
+    var oneJob: Bool
+
+    func write(to out: inout JSONBytes) {
+        out.append(raw: "{\"seqs\":[")
+        for (i, seq) in seqs.enumerated() {
+            if i > 0 { out.append(raw: ",") }
+            out.appendDecimal(seq)
+        }
+        if oneJob, let state = states.first {
+            out.append(raw: "],\"state\":")
+            state.appendJSON(to: &out)
+        } else {
+            out.append(raw: "],\"states\":[")
+            for (i, state) in states.enumerated() {
+                if i > 0 { out.append(raw: ",") }
+                state.appendJSON(to: &out)
+            }
+            out.append(raw: "]")
+        }
+        out.append(raw: "}")
+    }
+}
+
+/// `Health` (`/healthz`): serving or stopped, the last seq folded in, and with `--postgres` the
+/// follower's view of the shared log (every member present, null when unknown).
+struct Health: ResponseShape {
+    var stopped: Bool
+    var lastSeq: UInt64
+    var follower: Logbook.FollowerStatus?
+
+    func write(to out: inout JSONBytes) {
+        out.append(raw: stopped ? "{\"status\":\"stopped\"" : "{\"status\":\"ok\"")
+        out.append(raw: ",\"lastSeq\":")
+        out.appendDecimal(lastSeq)
+        if let follower {
+            out.append(raw: follower.reachable ? ",\"sharedLog\":{\"reachable\":true" : ",\"sharedLog\":{\"reachable\":false")
+            out.append(raw: ",\"lagMilliseconds\":")
+            out.appendDecimal(UInt64(max(0, follower.lagMilliseconds.rounded())))
+            out.append(raw: ",\"applied\":")
+            out.appendDecimal(UInt64(follower.applied))
+            out.append(raw: ",\"error\":")
+            Self.write(follower.lastError, to: &out)
+            out.append(raw: ",\"members\":[")
+            for (i, member) in follower.topology.members.enumerated() {
+                if i > 0 { out.append(raw: ",") }
+                out.appendQuoted(member)
+            }
+            out.append(raw: "],\"primary\":")
+            Self.write(follower.topology.primary, to: &out)
+            out.append(raw: ",\"failovers\":")
+            out.appendDecimal(UInt64(follower.topology.failovers))
+            out.append(raw: ",\"lastFailover\":")
+            if let f = follower.topology.lastFailover {
+                out.append(raw: "{\"at\":\"")
+                out.appendRFC3339(f.at)
+                out.append(raw: "\",\"from\":")
+                out.appendQuoted(f.from)
+                out.append(raw: ",\"to\":")
+                out.appendQuoted(f.to)
+                out.append(raw: "}")
+            } else {
+                out.append(raw: "null")
+            }
+            out.append(raw: "}")
+        }
+        out.append(raw: "}")
+    }
+
+    private static func write(_ text: String?, to out: inout JSONBytes) {
+        if let text { out.appendQuoted(text) } else { out.append(raw: "null") }
+    }
+}
