@@ -95,7 +95,7 @@ let package = Package(
             dependencies: ["Logbook", "Journal", "Lifecycle", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "CLITests", dependencies: ["JobTimeline", "TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "PostgresTests", dependencies: ["LogbookPostgres", "Logbook", "Journal", "Lifecycle", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["LogbookPostgres", "Logbook", "Journal", "Lifecycle", "ConcurrencyKit", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["JobTimeline", "Lifecycle", "TestSupport"]),
         .testTarget(
             name: "ServerTests",

@@ -96,8 +96,9 @@ extension Journal {
     /// transaction on the writer thread: the batch and its cursor are both there or neither. Records
     /// at or before the stored cursor are skipped (another process following the same log into this
     /// replica applied them first). Each record is checked first (CRC for seq 0, format, event
-    /// rules), its CRC is recomputed for the seq it gets here, and its version must follow its job's
-    /// version in this replica; otherwise nothing of the batch is applied (the replica and the
+    /// rules), its CRC is recomputed for the seq it gets here, and its version must be its job's
+    /// version in this replica plus one (a skipped version is a hole, never filled later); otherwise
+    /// nothing of the batch is applied (the replica and the
     /// shared log disagree: `corruptRecord` or `corruptIndex` names the record). The first apply
     /// makes an empty journal a replica of `sharedLog` (see `becomeReplica(of:)`). Returns the
     /// records applied by this call.
@@ -162,11 +163,12 @@ extension Journal {
                 let event = try bytes.withUnsafeBytes { try RecordFormat.decode(seq: seq, bytes: $0) }
                 let job = ExactID(event.event.job)
                 let current = try versions[job] ?? currentVersion(of: event.event.job, cursor: index)
-                guard r.version > current else {
+                guard r.version == current + 1 else {
                     throw JournalError.corruptIndex(
                         job: event.event.job,
-                        detail: "a replicated record of version \(r.version) does not follow version \(current) here: "
-                            + "this replica and the shared log disagree")
+                        detail: "a replicated record of version \(r.version) does not follow version \(current) here "
+                            + Journal.missingVersions(after: current, before: r.version)
+                            + ": this replica and the shared log disagree")
                 }
                 versions[job] = r.version
                 try StorageKeys.withSeqKey(seq) { key in
@@ -186,5 +188,11 @@ extension Journal {
         try putMeta(txn, Journal.metaReplicaTx, u64: UInt64(bitPattern: cursor.tx), width: 8)
         try putMeta(txn, Journal.metaReplicaPosition, u64: UInt64(bitPattern: cursor.position), width: 8)
         return applied
+    }
+
+    /// "(version 3 is missing)", "(versions 3...5 are missing)", or nothing when none is.
+    static func missingVersions(after current: UInt64, before next: UInt64) -> String {
+        guard next > current + 1 else { return "" }
+        return next == current + 2 ? "(version \(current + 1) is missing)" : "(versions \(current + 1)...\(next - 1) are missing)"
     }
 }

@@ -90,8 +90,12 @@ extension SharedReplication {
 
     /// Retries a group whose outcome is unknown (or that the server rolled back) with the same event
     /// ids: the shared log answers batches already stored as stored, so nothing is stored twice.
-    private func commitWithRetries(_ group: [[SharedLogEntry]]) async -> [Result<Void, JournalError>] {
+    /// Once any attempt's outcome was unknown, only an answer (stored, or refused by the log) ends
+    /// the doubt: a later failure of another kind leaves the final answer "outcome unknown", never
+    /// "nothing stored", so a client does not retry into a second copy.
+    func commitWithRetries(_ group: [[SharedLogEntry]]) async -> [Result<Void, JournalError>] {
         var last: SharedLogError?
+        var unknown: String?
         let deadline = ContinuousClock.now + commitRetryWindow
         var attempt = 0
         while attempt == 0 || ContinuousClock.now < deadline {
@@ -104,16 +108,18 @@ extension SharedReplication {
                 return try await log.commit(group, retry: attempt > 1)
             } catch {
                 last = error
+                if case .outcomeUnknown(let why) = error { unknown = why }
                 if case .failed = error { break }
             }
         }
         let detail: String
-        switch last {
-        case .outcomeUnknown(let why)?:
-            detail = "\(log.name): the commit's outcome is unknown after \(attempt) attempts (\(why)); "
+        switch (unknown, last) {
+        case (let why?, let last):
+            let then = last.map { if case .outcomeUnknown = $0 { "" } else { "; then \($0)" } } ?? ""
+            detail = "\(log.name): the commit's outcome is unknown after \(attempt) attempts (\(why)\(then)); "
                 + "the events may be stored: read the job before appending again"
-        case let error?: detail = "\(log.name): \(error)"
-        case nil: detail = "\(log.name): closed"
+        case (nil, let error?): detail = "\(log.name): \(error)"
+        case (nil, nil): detail = "\(log.name): closed"
         }
         return group.map { _ in .failure(.sharedLog(detail)) }
     }

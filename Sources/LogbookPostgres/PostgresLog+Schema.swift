@@ -50,13 +50,14 @@ extension PostgresLog {
         }
     }
 
-    /// The commit function: one group, all in the caller's transaction. Every statement of a
-    /// VOLATILE PL/pgSQL function takes a new snapshot, so the versions it reads after the locks are
-    /// those the previous holders committed. Returns one row per batch refused for its expected
-    /// versions (`expected` -1 means none); the other batches are stored, or, with `retry`, were
-    /// stored by an earlier attempt (their first event id is there: a batch is stored whole). The
-    /// common case, no conflict and no retry, costs one check and one insert for the whole group.
-    ///
+    /// The commit function: one group, all in the caller's transaction, which is READ COMMITTED
+    /// (`transaction(on:_:)`): there every statement of a VOLATILE PL/pgSQL function takes a new
+    /// snapshot, so the versions it reads after the locks are those the previous holders committed.
+    /// It raises `synchronous_commit` to at least `on` for its transaction. Returns one row per
+    /// batch refused for its expected versions (`expected` -1 means none); the other batches are
+    /// stored, or, with `retry`, were stored by an earlier attempt (their first event id is there: a
+    /// batch is stored whole). The common case, no conflict and no retry, costs one check and one
+    /// insert for the whole group.
     static func commitFunction(_ table: String) -> String {
         """
         CREATE OR REPLACE FUNCTION \(table)_commit(
@@ -69,6 +70,11 @@ extension PostgresLog {
             first int := 1;
             inserted boolean := false;
         BEGIN
+            -- An acknowledged event must survive a crash of PostgreSQL (and reach a synchronous
+            -- standby where there is one), whatever the server's or the role's default.
+            IF current_setting('synchronous_commit') IN ('off', 'local', 'remote_write') THEN
+                PERFORM set_config('synchronous_commit', 'on', true);
+            END IF;
             PERFORM pg_advisory_xact_lock(k) FROM unnest(p_keys) AS k;
             -- Fast path (no retry, no conflict): if every expectation holds with every batch stored,
             -- every batch is stored; one check and one insert for the whole group.

@@ -113,10 +113,33 @@ public final class PostgresLog: SharedLog {
         let events = group.reduce(0) { $0 + $1.count }
         let limit = answerLimit + .milliseconds(events / 10)
         return try await onPrimary(within: limit, unanswered: .outcomeUnknown("no answer within \(limit)")) { primary in
-            try await primary.withTransaction(logger: self.logger) { connection in
-                try await self.commit(group, retry: retry, on: connection)
+            try await primary.withConnection { connection in
+                try await self.transaction(on: connection) { try await self.commit(group, retry: retry, on: connection) }
             }
         }
+    }
+
+    /// Runs `body` in a transaction that is READ COMMITTED whatever the server's or the role's
+    /// default: the commit function reads each job's version after taking its lock, which needs a
+    /// snapshot per statement (under REPEATABLE READ it would read versions from before the lock).
+    /// A failure before COMMIT was sent is marked `NotCommitted`: PostgreSQL stored nothing of the
+    /// transaction, whatever happened to the connection. A failure of the COMMIT itself is left as
+    /// it is: if the connection was lost, the outcome is unknown.
+    func transaction<T>(on connection: PostgresConnection, _ body: () async throws -> T) async throws -> T {
+        do {
+            try await Self.run(connection, "BEGIN ISOLATION LEVEL READ COMMITTED", logger)
+        } catch {
+            throw NotCommitted(error: error)
+        }
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            try? await Self.run(connection, "ROLLBACK", logger)
+            throw NotCommitted(error: error)
+        }
+        try await Self.run(connection, "COMMIT", logger)
+        return result
     }
 
     /// Runs `body` on the primary, bounded by `limit` (default: the answer limit; unanswered, it
@@ -131,14 +154,16 @@ public final class PostgresLog: SharedLog {
             return try await withDeadline(limit, timeout: unanswered) { try await body(try await self.primary()) }
         } catch {
             let failure = Self.classify(error)
-            if Self.doubtsPrimary(failure, sqlState: (error as? PSQLError)?.serverInfo?[.sqlState]) { doubtPrimary() }
+            if Self.doubtsPrimary(failure, sqlState: Self.serverError(in: error)?.serverInfo?[.sqlState]) { doubtPrimary() }
             throw failure
         }
     }
+
     /// How long a read, or a commit (plus 1 ms per 10 events), may wait for PostgreSQL before it
     /// counts as failed (default 5 s; the URL's `connect_timeout`, in seconds, sets it). A
     /// connection that cannot be made otherwise waits for ever in the pool.
     public let answerLimit: Duration
+
     func commit(_ group: [[SharedLogEntry]], retry: Bool, on connection: PostgresConnection) async throws
         -> [Result<Void, JournalError>]
     {

@@ -70,6 +70,27 @@ import Testing
         }
     }
 
+    /// Versions must be contiguous: a record that skips one (a row the follower never saw) is a hole
+    /// the replica would keep for ever, so the batch is refused, naming what is missing.
+    @Test func aRecordThatSkipsAVersionIsRefusedNamingTheHole() throws {
+        try withReplica { journal, _ in
+            try journal.applyReplicated([Self.record(Event(job: "a", type: .created), version: 1, at: (1, 1))], from: Self.log)
+            #expect {
+                try journal.applyReplicated(
+                    [Self.record(Event(job: "b", type: .created), version: 1, at: (2, 2)),
+                     Self.record(Event(job: "a", type: .started, node: "n"), version: 3, at: (2, 3))],
+                    from: Self.log)
+            } throws: { error in
+                guard case JournalError.corruptIndex(let job, let detail) = error else { return false }
+                return job == "a" && detail.contains("(version 2 is missing)")
+            }
+            #expect(try journal.eventCount() == 1, "nothing of the batch was applied")
+            #expect(try journal.replicaCursor() == .init(tx: 1, position: 1))
+            try journal.applyReplicated([Self.record(Event(job: "a", type: .started, node: "n"), version: 2, at: (2, 3))], from: Self.log)
+            #expect(try journal.version(of: "a") == 2)
+        }
+    }
+
     /// Two processes following one shared log into one replica (a node and a CLI command beside
     /// it): records at or before the stored cursor were applied by the other and are skipped, in
     /// the same write transaction that reads the cursor.

@@ -12,17 +12,7 @@ import Testing
 @Suite(.enabled(if: PostgresServer.available), .serialized) struct PostgresLogTests {
     /// Starts a server and a client, runs `body` with a log on a fresh table, then stops both.
     func withLog(_ body: (PostgresLog, PostgresClient) async throws -> Void) async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
-        let client = PostgresClient(configuration: .init(
-            unixSocketPath: server.socketPath, username: "postgres", password: nil, database: "postgres"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            let log = try PostgresLog(client: client, name: "test", answerLimit: .seconds(300))
-            try await log.createSchema()
-            try await body(log, client)
-        }
+        try await withPostgresLog { log, client, _ in try await body(log, client) }
     }
 
     static let at = Timestamp(seconds: 1_780_272_000)
@@ -214,5 +204,25 @@ import Testing
             #expect(!rowsRead.isEmpty, "\(lines)")
             #expect(rowsRead.allSatisfy { $0 <= 3 }, "no plan node reads a job's history: \(lines.joined(separator: "\n"))")
         }
+    }
+}
+
+/// Starts a server whose defaults `settings` change (ALTER SYSTEM, reloaded before any client
+/// connects) and a client, runs `body` with a log on a fresh table, then stops both.
+func withPostgresLog(
+    settings: [String] = [], _ body: (PostgresLog, PostgresClient, PostgresServer) async throws -> Void
+) async throws {
+    let server = try PostgresServer()
+    defer { server.stop() }
+    for setting in settings { try server.sql("ALTER SYSTEM SET \(setting)") }
+    if !settings.isEmpty { try server.sql("SELECT pg_reload_conf()") }
+    let client = PostgresClient(configuration: .init(
+        unixSocketPath: server.socketPath, username: "postgres", password: nil, database: "postgres"))
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        let log = try PostgresLog(client: client, name: "test", answerLimit: .seconds(300))
+        try await log.createSchema()
+        try await body(log, client, server)
     }
 }

@@ -1,0 +1,103 @@
+import ConcurrencyKit
+import Foundation
+import Journal
+import Logbook
+import Logging
+@testable import LogbookPostgres
+import PostgresNIO
+import TestSupport
+import Testing
+
+/// The edges of a commit (docs/scale-out.md, "What a commit answers"): a transaction PostgreSQL
+/// rolled back is a known failure, not an unknown outcome; and the commit does not inherit server
+/// settings that would break it (REPEATABLE READ by default, `synchronous_commit = off`).
+@Suite(.enabled(if: PostgresServer.available), .serialized) struct CommitEdgeTests {
+    static let logger = Logger(label: "test")
+
+    func withLog(
+        settings: [String] = [], _ body: (PostgresLog, PostgresClient, PostgresServer) async throws -> Void
+    ) async throws {
+        try await withPostgresLog(settings: settings, body)
+    }
+
+    static func count(_ client: PostgresClient, _ query: PostgresQuery) async throws -> Int64 {
+        var n: Int64 = 0
+        for try await value in try await client.query(query, logger: logger).decode(Int64.self) { n = value }
+        return n
+    }
+
+    /// Waits until `query` counts at least one row (a state another session is in, not a time).
+    static func waitFor(_ client: PostgresClient, _ query: PostgresQuery) async throws {
+        while try await count(client, query) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test func aCommitThePrimaryRolledBackIsAFinalErrorNotAnUnknownOutcome() async throws {
+        try await withLog { log, client, _ in
+            // The commit function gone: every commit fails inside its transaction, which PostgreSQL rolls back.
+            _ = try await client.query("DROP FUNCTION logbook_events_commit", logger: Self.logger)
+            do throws(SharedLogError) {
+                _ = try await log.commit([[PostgresLogTests.event("a")]], retry: false)
+                Issue.record("a commit without its function was stored")
+            } catch {
+                guard case .failed(let why) = error else {
+                    Issue.record("a rolled-back commit answered \(error), not a final failure")
+                    return
+                }
+                #expect(why.contains("42883"), "undefined function: \(why)")
+            }
+            #expect(try await Self.count(client, "SELECT count(*) FROM logbook_events") == 0)
+        }
+    }
+
+    /// Under a server default of REPEATABLE READ, a commit that waited for another's lock would
+    /// read its job's version from a snapshot taken before the lock, and collide with the version
+    /// the other just stored. The commit runs READ COMMITTED whatever the default.
+    @Test func aCommitWaitingForAnotherReadsTheVersionItCommittedEvenUnderRepeatableRead() async throws {
+        try await withLog(settings: ["default_transaction_isolation = 'repeatable read'"]) { log, client, _ in
+            #expect(try await Self.count(client, "SELECT count(*) FROM pg_settings WHERE name = 'default_transaction_isolation' AND setting = 'repeatable read'") == 1)
+            let release = OneShot<Void>()
+            // Another writer: stores version 1 of job a and holds a's lock, uncommitted.
+            let holder = Task {
+                try await client.withConnection { connection in
+                    _ = try await connection.query("BEGIN", logger: Self.logger)
+                    _ = try await log.commit([[PostgresLogTests.event("a")]], retry: false, on: connection)
+                    await release.value
+                    _ = try await connection.query("COMMIT", logger: Self.logger)
+                }
+            }
+            try await Self.waitFor(client, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            let waiting = Task { try await log.commit([[PostgresLogTests.event("a")]], retry: false) }
+            // The commit is inside its transaction, waiting for a's lock: its statement has begun.
+            try await Self.waitFor(client, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            release.fulfil(())
+            try await holder.value
+            let results = try await waiting.value
+            #expect(throws: Never.self) { try results[0].get() }
+            let rows = try await log.read(after: nil, limit: 10)
+            #expect(rows.map(\.version) == [1, 2])
+        }
+    }
+
+    /// Under `synchronous_commit = off` an acknowledged event could be lost in a crash of
+    /// PostgreSQL. With a synchronous standby required and none connected, a commit that runs at
+    /// least `on` waits for it (wait event SyncRep); one that inherited `off` returns at once.
+    @Test func aCommitNeverRunsWithSynchronousCommitOff() async throws {
+        try await withLog(settings: ["synchronous_commit = off", "synchronous_standby_names = '*'"]) { log, client, server in
+            let done = OneShot<Void>()
+            let commit = Task {
+                defer { done.fulfil(()) }
+                return try await log.commit([[PostgresLogTests.event("a")]], retry: false)
+            }
+            var sawWait = false
+            while !sawWait, done.current == nil {
+                sawWait = try await Self.count(client, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") > 0
+                if !sawWait { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(sawWait, "the commit was acknowledged without waiting for the synchronous standby")
+            try server.sql("ALTER SYSTEM SET synchronous_standby_names = ''")
+            try server.sql("SELECT pg_reload_conf()")
+            let results = try await commit.value
+            #expect(throws: Never.self) { try results[0].get() }
+        }
+    }
+}
