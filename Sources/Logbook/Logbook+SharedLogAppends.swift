@@ -110,6 +110,7 @@ extension SharedReplication {
                 last = error
                 if case .outcomeUnknown(let why) = error { unknown = why }
                 if case .failed = error { break }
+                if case .incompatible = error { break }
             }
         }
         let detail: String

@@ -61,6 +61,11 @@ extension Logbook {
                 progress.failures = 0
             } catch {
                 if Task.isCancelled || shared.isClosed { return }
+                if case .incompatible(let why) = error {
+                    options.warn("cannot follow the shared log \(shared.log.name): \(why); following stopped")
+                    shared.stop(failing: .sharedLog("\(shared.log.name): \(why)"))
+                    return
+                }
                 await readFailed(error, shared, &progress)
                 continue
             }

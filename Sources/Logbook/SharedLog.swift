@@ -126,12 +126,16 @@ public enum SharedLogError: Error, Sendable, Equatable, CustomStringConvertible 
     case outcomeUnknown(String)
     /// The server refused the group for a reason a retry will not change.
     case failed(String)
+    /// This node cannot work with the shared log as it is (its schema is newer than this build
+    /// knows): nothing is retried, and the node stops following and refuses appends.
+    case incompatible(String)
 
     public var description: String {
         switch self {
         case .unavailable(let detail): "unavailable: \(detail)"
         case .outcomeUnknown(let detail): "outcome unknown: \(detail)"
         case .failed(let detail): detail
+        case .incompatible(let detail): detail
         }
     }
 }

@@ -64,6 +64,7 @@ extension PostgresLog {
     /// A final failure, or a transaction PostgreSQL rolled back for a retry, leaves the primary trusted.
     static func doubtsPrimary(_ failure: SharedLogError, sqlState: String?) -> Bool {
         if case .failed = failure { return false }
+        if case .incompatible = failure { return false }
         if let sqlState, rolledBackForARetry.contains(PostgresError.Code(raw: sqlState)) { return false }
         return true
     }

@@ -81,6 +81,7 @@ extension PostgresLog {
             return switch Self.classify(error) {
             case .unavailable(let why), .outcomeUnknown(let why): .unavailable(member + why)
             case .failed(let why): .failed(member + why)
+            case .incompatible(let why): .incompatible(member + why)
             }
         }
     }

@@ -4,9 +4,19 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// The table, its follow index and the commit function, created once per log.
+/// The table, its follow index and the commit function: created, or migrated, once per database,
+/// with the version of the schema kept beside them (`<table>_schema`).
 extension PostgresLog {
-    /// Creates the table and its follow index when missing (once per log; appends and reads wait for it).
+    /// The schema this build creates and knows. 1: the table, its follow index and the commit
+    /// function. 2: the commit function raises `synchronous_commit` to `on` and relies on the
+    /// commit's READ COMMITTED transaction.
+    static let schemaVersion = 2
+
+    /// Brings the schema to this build's version (once per log; appends and reads wait for it):
+    /// nothing to do when it is there; created whole on a new table; migrated from an older version
+    /// (a table without a version is 1, made before versions were kept); refused, and left as it is,
+    /// when it is newer than this build knows (`SharedLogError.incompatible`): during a rolling
+    /// upgrade an old node stops rather than overwrite what a new one installed.
     public func createSchema() async throws(SharedLogError) {
         let task = schema.withLock { t in
             if let t { return t }
@@ -15,23 +25,7 @@ extension PostgresLog {
                 // in PostgreSQL: "type already exists"); one lock per table name serialises them.
                 try await self.primary().withTransaction(logger: self.logger) { connection in
                     try await Self.run(connection, "SELECT pg_advisory_xact_lock(\(Self.lockKey("schema " + self.table)))::text", self.logger)
-                    try await Self.run(connection, PostgresQuery(unsafeSQL: """
-                        CREATE TABLE IF NOT EXISTS \(self.table) (
-                            position bigint GENERATED ALWAYS AS IDENTITY,
-                            tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
-                            job bytea NOT NULL,
-                            version bigint NOT NULL,
-                            type smallint NOT NULL,
-                            record bytea NOT NULL,
-                            event_id uuid NOT NULL UNIQUE,
-                            UNIQUE (job, version)
-                        )
-                        """), self.logger)
-                    try await Self.run(
-                        connection,
-                        PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(self.table)_follow ON \(self.table) (tx, position)"),
-                        self.logger)
-                    try await Self.run(connection, PostgresQuery(unsafeSQL: Self.commitFunction(self.table)), self.logger)
+                    try await self.prepareSchema(on: connection)
                 }
             }
             t = made
@@ -45,9 +39,58 @@ extension PostgresLog {
                 t?.cancel()
                 t = nil  // try again next time
             }
-            doubtPrimary()
-            throw Self.classify(error)
+            let failure = Self.classify(error)
+            if Self.doubtsPrimary(failure, sqlState: Self.serverError(in: error)?.serverInfo?[.sqlState]) { doubtPrimary() }
+            throw failure
         }
+    }
+
+    /// Creates, migrates or accepts the schema, in the caller's transaction (under the schema lock).
+    func prepareSchema(on connection: PostgresConnection) async throws {
+        let stored = try await storedSchemaVersion(on: connection)
+        if stored == Self.schemaVersion { return }
+        if let stored, stored > Self.schemaVersion {
+            throw SharedLogError.incompatible(
+                "the shared log's schema (\(table)) is version \(stored), newer than this build of Logbook knows "
+                    + "(version \(Self.schemaVersion)): a newer node upgraded it; upgrade this node (nothing was changed)")
+        }
+        if stored == nil {
+            try await Self.run(connection, PostgresQuery(unsafeSQL: """
+                CREATE TABLE IF NOT EXISTS \(table) (
+                    position bigint GENERATED ALWAYS AS IDENTITY,
+                    tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+                    job bytea NOT NULL,
+                    version bigint NOT NULL,
+                    type smallint NOT NULL,
+                    record bytea NOT NULL,
+                    event_id uuid NOT NULL UNIQUE,
+                    UNIQUE (job, version)
+                )
+                """), logger)
+            try await Self.run(
+                connection, PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(table)_follow ON \(table) (tx, position)"), logger)
+        }
+        // Every version so far changed only the commit function: installing this build's is the
+        // whole migration from any older one.
+        try await Self.run(connection, PostgresQuery(unsafeSQL: Self.commitFunction(table)), logger)
+        try await Self.run(connection, PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(table)_schema (version int NOT NULL)"), logger)
+        try await Self.run(connection, PostgresQuery(unsafeSQL: "DELETE FROM \(table)_schema"), logger)
+        try await Self.run(
+            connection, PostgresQuery(unsafeSQL: "INSERT INTO \(table)_schema (version) VALUES (\(Self.schemaVersion))"), logger)
+    }
+
+    /// The schema's version as stored: nil without the table, 1 for a table made before versions.
+    func storedSchemaVersion(on connection: PostgresConnection) async throws -> Int? {
+        var exists = (table: false, version: false)
+        let names = (table, table + "_schema")
+        let query: PostgresQuery = "SELECT to_regclass(\(names.0)) IS NOT NULL, to_regclass(\(names.1)) IS NOT NULL"
+        for try await row in try await connection.query(query, logger: logger).decode((Bool, Bool).self) { exists = row }
+        guard exists.table else { return nil }
+        guard exists.version else { return 1 }
+        var version: Int32 = 1
+        let read = PostgresQuery(unsafeSQL: "SELECT version FROM \(table)_schema")
+        for try await v in try await connection.query(read, logger: logger).decode(Int32.self) { version = v }
+        return Int(version)
     }
 
     /// The commit function: one group, all in the caller's transaction, which is READ COMMITTED

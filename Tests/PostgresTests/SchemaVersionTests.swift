@@ -1,0 +1,98 @@
+import Foundation
+import Journal
+import Logbook
+import Logging
+@testable import LogbookPostgres
+import PostgresNIO
+import Synchronization
+import TestSupport
+import Testing
+
+/// The shared log's schema is versioned (docs/scale-out.md, "Schema versions"): created or migrated
+/// once, never rewritten at each start, and a schema newer than this build is refused, not
+/// overwritten, so old nodes stop during a rolling upgrade.
+@Suite(.enabled(if: PostgresServer.available), .serialized) struct SchemaVersionTests {
+    static let logger = Logger(label: "test")
+
+    static func text(_ client: PostgresClient, _ query: PostgresQuery) async throws -> String? {
+        var value: String?
+        for try await v in try await client.query(query, logger: logger).decode(String?.self) { value = v }
+        return value
+    }
+
+    /// The commit function's row version: it changes whenever the function is replaced.
+    static func functionVersion(_ client: PostgresClient) async throws -> String? {
+        try await text(client, "SELECT xmin::text FROM pg_proc WHERE proname = 'logbook_events_commit'")
+    }
+
+    static func storedVersion(_ client: PostgresClient) async throws -> String? {
+        try await text(client, "SELECT version::text FROM logbook_events_schema")
+    }
+
+    /// Another process starting on the same table (a node, a CLI command).
+    static func anotherLog(_ client: PostgresClient) throws -> PostgresLog {
+        try PostgresLog(client: client, name: "test", answerLimit: .seconds(300))
+    }
+
+    @Test func aSecondStartChangesNothing() async throws {
+        try await withPostgresLog { _, client, _ in
+            #expect(try await Self.storedVersion(client) == String(PostgresLog.schemaVersion))
+            let before = try await Self.functionVersion(client)
+            try await Self.anotherLog(client).createSchema()
+            #expect(try await Self.functionVersion(client) == before, "the commit function was rewritten")
+        }
+    }
+
+    @Test func aNewerSchemaIsRefusedAndLeftAsItIs() async throws {
+        try await withPostgresLog { _, client, _ in
+            _ = try await client.query("UPDATE logbook_events_schema SET version = 99", logger: Self.logger)
+            let before = try await Self.functionVersion(client)
+            await #expect {
+                try await Self.anotherLog(client).createSchema()
+            } throws: { error in
+                guard case SharedLogError.incompatible(let why) = error else { return false }
+                return why.contains("version 99") && why.contains("upgrade this node")
+            }
+            #expect(try await Self.functionVersion(client) == before)
+            #expect(try await Self.storedVersion(client) == "99")
+        }
+    }
+
+    /// A table made before versions were kept (no version table, the first commit function) is
+    /// version 1: migrated once, its rows kept.
+    @Test func aTableFromBeforeVersionsIsMigratedKeepingItsRows() async throws {
+        try await withPostgresLog { log, client, _ in
+            _ = try await log.commit([[PostgresLogTests.event("a")]], retry: false)
+            let firstFunction = PostgresLog.commitFunction("logbook_events").replacingOccurrences(
+                of: "PERFORM set_config('synchronous_commit', 'on', true);", with: "NULL;")
+            _ = try await client.query(PostgresQuery(unsafeSQL: firstFunction), logger: Self.logger)
+            _ = try await client.query("DROP TABLE logbook_events_schema", logger: Self.logger)
+            let other = try Self.anotherLog(client)
+            try await other.createSchema()
+            #expect(try await Self.storedVersion(client) == String(PostgresLog.schemaVersion))
+            let source = try await Self.text(client, "SELECT prosrc FROM pg_proc WHERE proname = 'logbook_events_commit'") ?? ""
+            #expect(source.contains("set_config('synchronous_commit', 'on', true)"))
+            #expect(try await other.read(after: nil, limit: 10).count == 1)
+        }
+    }
+
+    /// A node on a schema newer than it knows stops following and refuses appends, naming why.
+    @Test func aNodeOnANewerSchemaStopsWithTheReason() async throws {
+        try await withPostgresLog { _, client, _ in
+            _ = try await client.query("UPDATE logbook_events_schema SET version = 99", logger: Self.logger)
+            let dir = TemporaryDirectory("schema")
+            defer { dir.cleanup() }
+            let warnings = Mutex<[String]>([])
+            var options = Logbook.Options()
+            options.durability = .noSync
+            options.sharedLog = try Self.anotherLog(client)
+            options.warn = { w in warnings.withLock { $0.append(w) } }
+            let node = try Logbook.open(at: dir.file("node.journal"), options: options)
+            defer { node.close() }
+            #expect(await eventually { node.maintenance.followerStatus()?.stopped == true })
+            #expect(node.maintenance.followerStatus()?.lastError?.contains("version 99") == true)
+            #expect(warnings.withLock { $0.contains { $0.contains("upgrade this node") } })
+            await #expect(throws: JournalError.self) { try await node.append(Event(job: "a", type: .created)) }
+        }
+    }
+}
