@@ -117,9 +117,10 @@ extension Logbook {
     ) -> Bool {
         guard let cursor = progress.cursor else { return true }
         if held.id != nil, progress.lastID == nil || held.id == progress.lastID { return true }
+        let failover = shared.log.topology.lastFailover.map { " (failover from \($0.from) to \($0.to))" } ?? ""
         let detail =
             "\(shared.log.name) no longer holds the last event this replica applied (tx \(cursor.tx), position "
-                + "\(cursor.position)\(progress.lastID.map { ", event \($0)" } ?? "")): its primary failed over without events "
+                + "\(cursor.position)\(progress.lastID.map { ", event \($0)" } ?? ""))\(failover): its primary failed over without events "
                 + "it had committed (asynchronous replication?). Following stopped and appends here are refused: "
                 + "find what was lost by comparing this replica's export with a new replica's, then replace this one"
         options.warn(detail)

@@ -57,6 +57,7 @@ extension PostgresLog {
             if let last = state.last, last != index {
                 state.failovers += 1
                 state.lastFailover = .init(at: Logbook.systemClock(), from: names[last], to: names[index])
+                state.cluster?.timeline = nil  // the new primary's timeline is this failover's, not another
                 logger.warning("PostgreSQL primary changed", metadata: ["from": "\(names[last])", "to": "\(names[index])"])
             }
             (state.current, state.last) = (index, index)
@@ -101,4 +102,7 @@ struct PrimaryState: Sendable {
     var last: Int?
     var failovers = 0
     var lastFailover: SharedLogTopology.Failover?
+    /// The cluster reads have come from: its system identifier and, while it is a primary, its
+    /// timeline (`noteCluster`).
+    var cluster: (system: String, timeline: String?)?
 }

@@ -59,3 +59,61 @@ import Testing
         #expect(report.records == 40)
     }
 }
+
+/// A failover behind one address (a proxy, a DNS name, pgbouncer): here a socket directory whose
+/// socket is a link, moved from the primary to the promoted standby. The node's log sees no second
+/// member, so the cluster that answers each read must say it: a new timeline is a failover (the
+/// follower then checks the log still holds its last event), another cluster is refused.
+@Suite(.enabled(if: PostgresServer.available), .serialized) struct OneAddressFailoverTests {
+    static func point(_ link: String, at server: PostgresServer) throws {
+        try? FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: server.socketPath)
+    }
+
+    @Test func aNewTimelineBehindOneAddressIsAFailoverAndAnotherClusterIsRefused() async throws {
+        let primary = try PostgresServer()
+        defer { primary.stop() }
+        let standby = try PostgresServer(standbyOf: primary)
+        defer { standby.stop() }
+        try primary.requireSynchronousStandby()
+        let address = TemporaryDirectory("address")
+        defer { address.cleanup() }
+        let link = address.file(".s.PGSQL.5432")
+        try Self.point(link, at: primary)
+        let log = try PostgresLog(url: "postgresql://postgres@/postgres?host=\(address.path)&connect_timeout=300")
+        _ = try await log.commit([[PostgresLogTests.event("a")]], retry: false)
+        let first = try await log.read(after: nil, limit: 10)
+        #expect(first.count == 1 && log.topology.failovers == 0)
+
+        primary.crash()
+        try standby.promote()
+        try Self.point(link, at: standby)
+        // The pool's connections to the dead primary fail first; a read then reaches the new one.
+        #expect(await eventually { (try? await log.read(after: nil, limit: 10))?.count == 1 })
+        let topology = log.topology
+        #expect(topology.failovers == 1)
+        #expect(topology.lastFailover?.from.hasSuffix("timeline 00000001") == true, "\(String(describing: topology.lastFailover))")
+        #expect(topology.lastFailover?.to.hasSuffix("timeline 00000002") == true)
+        #expect(try await log.eventID(at: first[0].cursor) == first[0].id, "the synchronous standby kept the event")
+
+        // Another cluster behind the same address (a restore elsewhere): refused, not followed.
+        let other = try PostgresServer()
+        defer { other.stop() }
+        let otherLog = try PostgresLog(url: other.url)
+        try await otherLog.createSchema()
+        await otherLog.shutdown()
+        standby.crash()
+        try Self.point(link, at: other)
+        let refused = await eventually {
+            do throws(SharedLogError) {
+                _ = try await log.read(after: nil, limit: 10)
+                return false
+            } catch {
+                if case .incompatible(let why) = error { return why.contains("another PostgreSQL cluster") }
+                return false
+            }
+        }
+        #expect(refused)
+        await log.shutdown()
+    }
+}
