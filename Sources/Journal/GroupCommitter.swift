@@ -158,7 +158,8 @@ final class GroupCommitter: @unchecked Sendable {
             cache.lastSeq = write.lastSeq  // trusted again only after the commit
             results = write.results
         } catch {
-            let failure = Journal.wrap(error)
+            let bytes = appends.reduce(0) { n, a in n + a.0.reduce(0) { $0 + RecordFormat.encodedSize($1.event) } }
+            let failure = journal.explainWriteFailure(Journal.wrap(error), needing: bytes)
             for (_, completion) in appends { completion(.failure(failure)) }
             return
         }

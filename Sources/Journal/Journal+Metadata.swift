@@ -74,6 +74,23 @@ extension Journal {
         return max(recorded, inLog)
     }
 
+    /// Names a write that failed because the filesystem is full. LMDB reports a full disk as the
+    /// error of its write (`ENOSPC`, `EDQUOT`, `EFBIG`), or as `EIO` when the write was cut short;
+    /// an `EIO` counts as a full disk only while the journal's filesystem has less room than the
+    /// write needed (twice over, at least 1 MiB), so a failing device is never called full.
+    func explainWriteFailure(_ error: JournalError, needing bytes: Int) -> JournalError {
+        guard case .lmdb(let e) = error else { return error }
+        let full = Syscalls.Errno.storageFull.contains(e.code)
+        guard full || e.code == Syscalls.Errno.io else { return error }
+        let free = Syscalls.freeBytes(onFilesystemOf: Journal.directory(of: path)) ?? 0
+        let needed = bytes + 4096
+        if !full, free >= max(2 * needed, 1 << 20) { return error }
+        return .storageFull(path: path, needed: needed, free: free, cause: Syscalls.Errno(code: e.code).message)
+    }
+
+    /// Bytes still free on the filesystem holding the journal, nil when it cannot be asked.
+    package var freeBytes: Int? { Syscalls.freeBytes(onFilesystemOf: Journal.directory(of: path)) }
+
     static func wrap(_ error: any Error) -> JournalError {
         if let e = error as? JournalError { return e }
         if let e = error as? LMDBError { return e == .environmentClosed ? .closed : .lmdb(e) }

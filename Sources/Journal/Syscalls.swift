@@ -17,6 +17,11 @@ enum Syscalls {
         var code: Int32
         static var current: Errno { Errno(code: Glibc.errno) }
         var message: String { String(cString: strerror(code)) }
+        /// What a write gets when the filesystem is full, the user's quota is reached, or the file is
+        /// at its size limit.
+        static let storageFull: Set<Int32> = [ENOSPC, EDQUOT, EFBIG]
+        /// An I/O error (also what LMDB reports for a write cut short).
+        static let io: Int32 = EIO
     }
 
     // MARK: files
@@ -81,6 +86,14 @@ enum Syscalls {
         var st = stat()
         guard stat(path, &st) == 0 else { throw .current }
         return st
+    }
+
+    /// Bytes an unprivileged writer may still use on the filesystem holding `path` (`statvfs(3)`:
+    /// available blocks times the fragment size); nil when it cannot be asked.
+    static func freeBytes(onFilesystemOf path: String) -> Int? {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return nil }
+        return Int(s.f_bavail) * Int(s.f_frsize)
     }
 
     // MARK: locks

@@ -49,6 +49,10 @@ extension Logbook.Maintenance {
         return s
     }
 
+    /// Bytes still free on the filesystem holding the journal (nil when it cannot be asked): what
+    /// `/metrics` shows, and what an operator watches before the disk fills.
+    public func freeBytes() -> Int? { logbook.journal.freeBytes }
+
     /// Claims the journal for this logbook's service: a second claim by any process is refused with
     /// `JournalError.alreadyServed` while this logbook is open. Other readers and appenders are not
     /// affected (`logbook serve` claims; CLI commands beside it do not).

@@ -9,6 +9,8 @@ struct CLIError: Error, CustomStringConvertible {
 
 extension ExitCode {
     static let versionConflict = ExitCode(3)
+    /// The journal's filesystem is full (`EX_TEMPFAIL`: retry once space is freed).
+    static let storageFull = ExitCode(75)
 }
 
 /// Parses a duration option value (90s, 30m, 1h, 2d) or fails naming the option.

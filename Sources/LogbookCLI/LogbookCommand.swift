@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logbook
 
 @main
 struct LogbookCommand: AsyncParsableCommand {
@@ -10,7 +11,8 @@ struct LogbookCommand: AsyncParsableCommand {
             Writing commands create it; reading commands open it read-only and work while another \
             process (a service) appends. Durations: 90s, 30m, 1h, 2d. Times: RFC 3339, now, or a duration ago (2h-ago).
 
-            Exit codes: 0 success, 1 error, 3 version conflict, 64 usage error.
+            Exit codes: 0 success, 1 error, 3 version conflict, 64 usage error, 75 the journal's \
+            filesystem is full (nothing of the refused write was stored; free space and retry).
             """,
         version: LogbookCommand.version,
         subcommands: [
@@ -26,4 +28,23 @@ struct LogbookCommand: AsyncParsableCommand {
 
     // Declared here and in every subcommand, so --journal works before or after the subcommand name.
     @OptionGroup var global: GlobalOptions
+
+    /// argument-parser's main, but a full filesystem exits with its own code (`ExitCode.storageFull`)
+    /// whichever command met it.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as JournalError {
+            guard case .storageFull = error else { exit(withError: error) }
+            Terminal.errorLine("Error: \(error)")
+            exit(withError: ExitCode.storageFull)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -21,6 +21,10 @@ extension JournalError {
             JSONResponses.error(.serviceUnavailable, description)
         case .replica:
             JSONResponses.error(.conflict, description)
+        case .storageFull:
+            JSONResponses.error(
+                HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), description,
+                headers: [.retryAfter: String(StorageAlarm.retryAfterSeconds)])
         default:
             JSONResponses.error(.internalServerError, description)
         }

@@ -55,6 +55,15 @@ paths:
                   currentVersion: {type: integer, minimum: 0}
         "413": {$ref: "#/components/responses/Error"}
         "503": {$ref: "#/components/responses/Error"}
+        "507":
+          description: >-
+            The journal's filesystem is full: nothing of the batch was stored. Retry after the
+            Retry-After header's seconds, once space is freed; the service recovers by itself.
+          headers:
+            Retry-After: {schema: {type: integer, minimum: 1}}
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
   /jobs/{id}:
     get:
       operationId: jobState
@@ -146,6 +155,15 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "413": {$ref: "#/components/responses/Error"}
         "503": {$ref: "#/components/responses/Error"}
+        "507":
+          description: >-
+            The journal's filesystem is full: nothing of the batch was stored. Retry after the
+            Retry-After header's seconds, once space is freed; the service recovers by itself.
+          headers:
+            Retry-After: {schema: {type: integer, minimum: 1}}
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
     get:
       operationId: events
       summary: Server-Sent Events, one frame per event with seq > after; live until the stream ends.
@@ -320,7 +338,11 @@ components:
       type: object
       required: [status, lastSeq]
       properties:
-        status: {type: string, enum: [ok, stopped]}
+        status:
+          type: string
+          enum: [ok, degraded, stopped]
+          description: "degraded: appends are refused (507) because the journal's filesystem is full; reads work."
+        reason: {type: string, description: "Only while degraded: why appends are refused."}
         lastSeq: {$ref: "#/components/schemas/Seq"}
         sharedLog:
           description: Only with --postgres.

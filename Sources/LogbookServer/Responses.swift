@@ -50,15 +50,22 @@ struct AppendAnswer: ResponseShape {
     }
 }
 
-/// `Health` (`/healthz`): serving or stopped, the last seq folded in, and with `--postgres` the
-/// follower's view of the shared log (every member present, null when unknown).
+/// `Health` (`/healthz`): serving, degraded (appends refused for want of space: `reason` says
+/// why) or stopped, the last seq folded in, and with `--postgres` the follower's view of the shared
+/// log (every member present, null when unknown).
 struct Health: ResponseShape {
     var stopped: Bool
     var lastSeq: UInt64
+    /// Why appends are refused, while the journal's filesystem is full.
+    var storageFull: String?
     var follower: Logbook.FollowerStatus?
 
     func write(to out: inout JSONBytes) {
-        out.append(raw: stopped ? "{\"status\":\"stopped\"" : "{\"status\":\"ok\"")
+        out.append(raw: stopped ? "{\"status\":\"stopped\"" : storageFull != nil ? "{\"status\":\"degraded\"" : "{\"status\":\"ok\"")
+        if let storageFull {
+            out.append(raw: ",\"reason\":")
+            out.appendQuoted(storageFull)
+        }
         out.append(raw: ",\"lastSeq\":")
         out.appendDecimal(lastSeq)
         if let follower {

@@ -41,8 +41,13 @@ extension Routes {
         do {
             outcome = try await logbook.append(items)
         } catch {
+            if case .storageFull = error {
+                metrics.recordStorageError(kind: "full")
+                storage.refused(error, at: clock(), freeBytes: logbook.maintenance.freeBytes())
+            }
             return error.httpResponse
         }
+        storage.stored(freeBytes: logbook.maintenance.freeBytes())
         metrics.recordAppend(ContinuousClock.now - started)
         guard job == nil else { return AppendAnswer(seqs: outcome.seqs, states: [outcome.state], oneJob: true).response(.created) }
         // Each job's state after the batch, in the order the jobs first appear in it.

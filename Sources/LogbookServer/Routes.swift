@@ -12,6 +12,8 @@ public struct Routes: Sendable {
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
     let clock: @Sendable () -> Timestamp
+    /// Whether appends are being refused for want of space (`/healthz` says so).
+    let storage = StorageAlarm()
 
     public init(
         logbook: Logbook, configuration: ServerConfiguration, metrics: ServerMetrics,
@@ -51,7 +53,9 @@ public struct Routes: Sendable {
             let follower = self.logbook.maintenance.followerStatus()
             // A node whose follower stopped for good refuses appends: 503, so a balancer takes it out.
             let stopped = follower?.stopped == true
-            let health = Health(stopped: stopped, lastSeq: self.logbook.currentProjections.coveredSeq, follower: follower)
+            let health = Health(
+                stopped: stopped, lastSeq: self.logbook.currentProjections.coveredSeq, storageFull: self.storage.current?.reason,
+                follower: follower)
             return health.response(stopped ? .serviceUnavailable : .ok)
         }
         router.get("openapi.yaml") { request, _ in

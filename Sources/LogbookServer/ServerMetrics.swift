@@ -20,6 +20,8 @@ public final class ServerMetrics: Sendable {
     private let lastFailover: Gauge
     /// One gauge per shared-log member: 1 for the primary, 0 for the others.
     private let primary = Mutex<[String: Gauge]>([:])
+    private let storageErrors = Mutex<[String: Counter]>([:])
+    private let freeBytes: Gauge
 
     public init() {
         var appended: [EventType: Counter] = [:]
@@ -63,6 +65,8 @@ public final class ServerMetrics: Sendable {
         failovers = registry.makeGauge(
             descriptor: Self.metric(
                 "shared_log_failovers", unit: "", help: "Times this node found another PostgreSQL member to be the primary since it started"))
+        freeBytes = registry.makeGauge(
+            descriptor: Self.metric("storage_free", unit: "bytes", help: "Bytes still free on the filesystem holding the journal"))
         lastFailover = registry.makeGauge(
             descriptor: Self.metric(
                 "shared_log_last_failover", unit: "timestamp_seconds", help: "When this node last found a new primary (0: never)"))
@@ -85,6 +89,19 @@ public final class ServerMetrics: Sendable {
 
     func recordSlowFollowerDisconnected() { slowFollowers.increment() }
 
+    /// Counts a write refused by the storage, by kind (`full`: the journal's filesystem).
+    func recordStorageError(kind: String) {
+        let counter = storageErrors.withLock { counters in
+            if let c = counters[kind] { return c }
+            let c = registry.makeCounter(
+                descriptor: Self.metric("storage_errors", unit: "total", help: "Appends refused by the journal's storage, by kind"),
+                labels: [("kind", kind)])
+            counters[kind] = c
+            return c
+        }
+        counter.increment()
+    }
+
     /// The exposition text, with gauges refreshed from the projections.
     public func render(_ logbook: Logbook) -> String {
         let projections = logbook.currentProjections
@@ -92,6 +109,7 @@ public final class ServerMetrics: Sendable {
         for (status, gauge) in jobsByStatus { gauge.set(to: Double(counts[status] ?? 0)) }
         anomalies.set(to: Double(projections.anomalyTotal))
         lastSeq.set(to: Double(projections.coveredSeq))
+        if let free = logbook.maintenance.freeBytes() { freeBytes.set(to: Double(free)) }
         if let follower = logbook.maintenance.followerStatus() {
             sharedLogUp.set(to: follower.reachable ? 1 : 0)
             followerLag.set(to: follower.lagMilliseconds / 1000)
