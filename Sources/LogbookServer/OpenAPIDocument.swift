@@ -55,15 +55,7 @@ paths:
                   currentVersion: {type: integer, minimum: 0}
         "413": {$ref: "#/components/responses/Error"}
         "503": {$ref: "#/components/responses/Error"}
-        "507":
-          description: >-
-            The journal's filesystem is full: nothing of the batch was stored. Retry after the
-            Retry-After header's seconds, once space is freed; the service recovers by itself.
-          headers:
-            Retry-After: {schema: {type: integer, minimum: 1}}
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
+        "507": {$ref: "#/components/responses/InsufficientStorage"}
   /jobs/{id}:
     get:
       operationId: jobState
@@ -155,15 +147,7 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "413": {$ref: "#/components/responses/Error"}
         "503": {$ref: "#/components/responses/Error"}
-        "507":
-          description: >-
-            The journal's filesystem is full: nothing of the batch was stored. Retry after the
-            Retry-After header's seconds, once space is freed; the service recovers by itself.
-          headers:
-            Retry-After: {schema: {type: integer, minimum: 1}}
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
+        "507": {$ref: "#/components/responses/InsufficientStorage"}
     get:
       operationId: events
       summary: Server-Sent Events, one frame per event with seq > after; live until the stream ends.
@@ -271,6 +255,15 @@ components:
         256 of them (the schema's 64 characters are the length every id within the limit can have).
       schema: {type: string, minLength: 1, maxLength: 64}
   responses:
+    InsufficientStorage:
+      description: >-
+        The journal's filesystem is full: nothing of the batch was stored. Retry after the
+        Retry-After header's seconds, once space is freed; the service recovers by itself.
+      headers:
+        Retry-After: {schema: {type: integer, minimum: 1}}
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
     Error:
       description: Refused; the body says why.
       content:
