@@ -11,7 +11,7 @@ import Testing
 /// The edges of a commit (docs/scale-out.md, "What a commit answers"): a transaction PostgreSQL
 /// rolled back is a known failure, not an unknown outcome; and the commit does not inherit server
 /// settings that would break it (REPEATABLE READ by default, `synchronous_commit = off`).
-@Suite(.enabled(if: PostgresServer.available), .serialized) struct CommitEdgeTests {
+@Suite(.enabled(if: PostgresServer.available), .serialized, .timeLimit(.minutes(10))) struct CommitEdgeTests {
     static let logger = Logger(label: "test")
 
     func withLog(
