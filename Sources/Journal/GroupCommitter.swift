@@ -137,7 +137,7 @@ final class GroupCommitter: @unchecked Sendable {
                     try journal.env.write { txn in try body(txn) }
                     completion(.success(()))
                 } catch {
-                    completion(.failure(Journal.wrap(error)))
+                    completion(.failure(journal.explainWriteFailure(Journal.wrap(error), needing: 0)))
                 }
             }
         }

@@ -6,7 +6,7 @@ import Synchronization
 /// Where this node's follower stands, and waiting for it to catch up (a logbook on a shared log,
 /// docs/scale-out.md).
 extension Logbook {
-    /// What this node's follower knows (nil from `followerStatus()` on a logbook without a shared log).
+    /// What this node's follower knows (nil from `maintenance.followerStatus()` on a logbook without a shared log).
     public struct FollowerStatus: Sendable {
         /// The shared log's place of the last record applied here.
         public var cursor: ReplicaCursor?

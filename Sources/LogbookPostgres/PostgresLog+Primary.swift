@@ -1,9 +1,9 @@
+import ConcurrencyKit
 import Foundation
 import Logbook
 import Logging
 import PostgresNIO
 import Synchronization
-import ConcurrencyKit
 
 /// Finding the primary among the members, and doubting it after a failure that may mean it changed.
 extension PostgresLog {

@@ -20,6 +20,13 @@ struct FullDiskTests {
         defer { cli.cleanup() }
         cli.journal = fs.file("full.journal")
         try cli.ok(["ingest", "-"], stdin: Self.lines(2_000))
+        // A snapshot that cannot be written is refused the same way, and none is half-written.
+        fs.fillUp("the-rest")
+        let snapshot = try cli.run(["snapshot"])
+        #expect(snapshot.status == 75, "\(snapshot.stdout) \(snapshot.stderr)")
+        #expect(snapshot.stderr.contains("the filesystem is full"), "\(snapshot.stderr)")
+        try cli.ok(["verify"])
+        try FileManager.default.removeItem(atPath: fs.file("the-rest"))
         try fs.fill("other-data", mebibytes: 6)
         let refused = try cli.run(["ingest", "-"], stdin: Self.lines(60_000, from: 2_000))
         #expect(refused.status == 75, "\(refused.stderr)")

@@ -36,6 +36,15 @@ public final class SmallFilesystem: @unchecked Sendable {
         for _ in 0..<mebibytes { try handle.write(contentsOf: chunk) }
     }
 
+    /// Takes every byte still free with a file of zeros.
+    public func fillUp(_ name: String) {
+        guard FileManager.default.createFile(atPath: file(name), contents: nil), let handle = FileHandle(forWritingAtPath: file(name))
+        else { return }
+        defer { try? handle.close() }
+        let chunk = Data(count: 1 << 14)
+        while (try? handle.write(contentsOf: chunk)) != nil, freeBytes > 0 {}
+    }
+
     /// Bytes still free.
     public var freeBytes: Int {
         var s = statvfs()

@@ -39,11 +39,7 @@ public enum JSONScanner {
     /// Whether `bytes` is exactly one JSON object (surrounding whitespace allowed).
     /// `checkUTF8: false` is for bytes taken from a Swift `String`, which is valid UTF-8 already.
     public static func isObject(_ bytes: [UInt8], checkUTF8: Bool = true) -> Bool {
-        var reader = Reader(bytes: bytes)
-        reader.skipSpace()
-        guard reader.peek == UInt8(ascii: "{"), (try? reader.skipValue(depth: 0)) != nil else { return false }
-        reader.skipSpace()
-        return reader.pos == bytes.count && (!checkUTF8 || String(validating: bytes, as: UTF8.self) != nil)
+        bytes.withUnsafeBytes { isObject($0) } && (!checkUTF8 || String(validating: bytes, as: UTF8.self) != nil)
     }
 
     /// Whether `bytes` is exactly one JSON object, read in place (the caller checks UTF-8).
