@@ -38,8 +38,9 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(path: String, errno: Int32, detail: String)
     /// The filesystem holding the journal is full (or the user's quota, or the file size limit, is
     /// reached): a write of about `needed` bytes was refused and nothing of it was stored, while
-    /// `free` bytes were left. Appends work again once space is freed; nothing needs reopening.
-    case storageFull(path: String, needed: Int, free: Int, cause: String)
+    /// `free` bytes were left (nil: not known, as for a shared log's server, whose path this is).
+    /// Appends work again once space is freed; nothing needs reopening.
+    case storageFull(path: String, needed: Int, free: Int?, cause: String)
 
     public var description: String {
         switch self {
@@ -69,7 +70,7 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .lmdb(let error): error.description
         case .io(let path, let errno, let detail): "\(path): \(detail) (errno \(errno))"
         case .storageFull(let path, let needed, let free, let cause):
-            "journal \(path): the filesystem is full (\(free) bytes free; the write failed with: \(cause)): a write of about "
+            "journal \(path): the filesystem is full (\(free.map { "\($0) bytes free; " } ?? "")the write failed with: \(cause)): a write of about "
                 + "\(needed) bytes was refused and nothing of it was stored; free some space (or grow the filesystem) and retry"
         }
     }

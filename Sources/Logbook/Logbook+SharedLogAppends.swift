@@ -111,6 +111,11 @@ extension SharedReplication {
                 if case .outcomeUnknown(let why) = error { unknown = why }
                 if case .failed = error { break }
                 if case .incompatible = error { break }
+                if case .storageFull(let why) = error {
+                    let bytes = group.joined().reduce(0) { $0 + $1.record.count }
+                    let path = "\(log.name) (the shared log's server)"
+                    return group.map { _ in .failure(.storageFull(path: path, needed: bytes, free: nil, cause: why)) }
+                }
             }
         }
         let detail: String

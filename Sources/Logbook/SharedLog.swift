@@ -126,6 +126,9 @@ public enum SharedLogError: Error, Sendable, Equatable, CustomStringConvertible 
     case outcomeUnknown(String)
     /// The server refused the group for a reason a retry will not change.
     case failed(String)
+    /// The server's storage is full (PostgreSQL's `53100 disk_full`): the group was rolled back, nothing
+    /// of it is stored, and a retry succeeds once space is freed there.
+    case storageFull(String)
     /// This node cannot work with the shared log as it is (its schema is newer than this build
     /// knows): nothing is retried, and the node stops following and refuses appends.
     case incompatible(String)
@@ -136,6 +139,7 @@ public enum SharedLogError: Error, Sendable, Equatable, CustomStringConvertible 
         case .outcomeUnknown(let detail): "outcome unknown: \(detail)"
         case .failed(let detail): detail
         case .incompatible(let detail): detail
+        case .storageFull(let detail): "storage full: \(detail)"
         }
     }
 }

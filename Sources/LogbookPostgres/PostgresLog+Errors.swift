@@ -38,6 +38,7 @@ extension PostgresLog {
             let state = info[.sqlState] ?? ""
             let message = "\(info[.message] ?? "error") (SQLSTATE \(state))"
             let code = PostgresError.Code(raw: state)
+            if code == .diskFull { return .storageFull(message) }
             if rolledBackForARetry.contains(code) || memberCannotServe.contains(code) || state.hasPrefix("08") {
                 return .unavailable(message)
             }
@@ -65,6 +66,7 @@ extension PostgresLog {
     static func doubtsPrimary(_ failure: SharedLogError, sqlState: String?) -> Bool {
         if case .failed = failure { return false }
         if case .incompatible = failure { return false }
+        if case .storageFull = failure { return false }
         if let sqlState, rolledBackForARetry.contains(PostgresError.Code(raw: sqlState)) { return false }
         return true
     }

@@ -83,6 +83,7 @@ extension PostgresLog {
             case .unavailable(let why), .outcomeUnknown(let why): .unavailable(member + why)
             case .failed(let why): .failed(member + why)
             case .incompatible(let why): .incompatible(member + why)
+            case .storageFull(let why): .storageFull(member + why)
             }
         }
     }

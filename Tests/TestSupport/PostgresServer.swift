@@ -24,9 +24,10 @@ public final class PostgresServer: @unchecked Sendable {
     private let prefix: [String]
 
     /// A new server; with `standbyOf`, a streaming standby of that server (`pg_basebackup -R`), which
-    /// `promote()` makes a primary.
-    public init(standbyOf primary: PostgresServer? = nil) throws {
-        directory = TemporaryDirectory("pg")
+    /// `promote()` makes a primary; with `in`, its files in a directory under `parent` (a small
+    /// filesystem, say).
+    public init(standbyOf primary: PostgresServer? = nil, in parent: String? = nil) throws {
+        directory = TemporaryDirectory("pg", in: parent)
         var prefix: [String] = []
         if getuid() == 0 {
             guard let user = getpwnam("postgres") else { throw ServerError("running as root needs a postgres user") }

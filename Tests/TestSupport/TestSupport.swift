@@ -4,8 +4,9 @@ import Foundation
 public struct TemporaryDirectory: Sendable {
     public let path: String
 
-    public init(_ label: String = "logbook") {
-        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString.prefix(8))"
+    /// A new directory in the system temp dir, or in `parent`.
+    public init(_ label: String = "logbook", in parent: String? = nil) {
+        path = (parent.map { $0 + "/" } ?? NSTemporaryDirectory()) + "\(label)-\(UUID().uuidString.prefix(8))"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
