@@ -13,7 +13,9 @@ import Glibc
 /// Invariants: a caller is answered only after the commit that holds its events returned (so with
 /// `.durable` its events are on disk); a batch that conflicts is answered with its conflict and
 /// never affects the other batches of the group; an LMDB failure fails every batch of the group
-/// and stores nothing of it.
+/// and stores nothing of it. A write that fails at the device (`JournalError.writeFailed`) stops
+/// the writer: every later request is refused with `writesStopped` until the journal is reopened
+/// (docs/architecture.md, "A failing disk").
 final class GroupCommitter: @unchecked Sendable {
     enum Request: Sendable {
         /// A batch, with an optional report of how many of its events are written so far (called on
@@ -41,6 +43,8 @@ final class GroupCommitter: @unchecked Sendable {
     private let condition = ConditionLock()
     private var queue: [Request] = []
     private var stopping = false
+    /// The device failure that stopped the writer, if one did (guarded by `condition`).
+    private var failure: JournalError?
     private var finished = false
     private var thread = pthread_t()
     /// Touched only by the writer thread.
@@ -61,12 +65,40 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     func submit(_ request: Request) {
-        let accepted = condition.withLock { () -> Bool in
-            guard !stopping else { return false }
+        let refusal = condition.withLock { () -> JournalError? in
+            if let failure { return stopped(by: failure) }
+            guard !stopping else { return .closed }
             queue.append(request)
-            return true
+            return nil
         }
-        if accepted { condition.broadcast() } else { request.fail(.closed) }
+        if let refusal { request.fail(refusal) } else { condition.broadcast() }
+    }
+
+    /// The write failure that stopped the writer, nil while it writes.
+    var stoppedBy: JournalError? { condition.withLock { failure } }
+
+    private func stopped(by failure: JournalError) -> JournalError {
+        guard case .writeFailed(let path, let cause, _) = failure else { return failure }
+        return .writesStopped(path: path, cause: cause)
+    }
+
+    /// After a write failed at the device: refuses what is queued and everything submitted later.
+    /// A failed fsync is never retried: the kernel may have dropped the pages it could not write
+    /// and report the next fsync as a success.
+    private func stop(after failure: JournalError) {
+        let refused = condition.withLock { () -> [Request] in
+            self.failure = self.failure ?? failure
+            defer { queue.removeAll() }
+            return queue
+        }
+        for request in refused { request.fail(stopped(by: failure)) }
+    }
+
+    /// The failure `error` is reported as, stopping the writer when the device failed.
+    private func failed(_ error: any Error, needing bytes: Int) -> JournalError {
+        let failure = journal.explainWriteFailure(Journal.wrap(error), needing: bytes)
+        if case .writeFailed = failure { stop(after: failure) }
+        return failure
     }
 
     /// Drains what is queued, then stops the thread and waits for it.
@@ -133,15 +165,23 @@ final class GroupCommitter: @unchecked Sendable {
                 appends.append((items, completion))
                 progress.append(report)
             case .write(let body, let completion):
+                if let failure = stoppedBy {
+                    completion(.failure(stopped(by: failure)))
+                    continue
+                }
                 do {
                     try journal.env.write { txn in try body(txn) }
                     completion(.success(()))
                 } catch {
-                    completion(.failure(journal.explainWriteFailure(Journal.wrap(error), needing: 0)))
+                    completion(.failure(failed(error, needing: 0)))
                 }
             }
         }
         guard !appends.isEmpty else { return }
+        if let failure = stoppedBy {
+            for (_, completion) in appends { completion(.failure(stopped(by: failure))) }
+            return
+        }
         let now = journal.options.clock()
         let results: [Result<[RecordedEvent], JournalError>]
         do {
@@ -159,7 +199,7 @@ final class GroupCommitter: @unchecked Sendable {
             results = write.results
         } catch {
             let bytes = appends.reduce(0) { n, a in n + a.0.reduce(0) { $0 + RecordFormat.encodedSize($1.event) } }
-            let failure = journal.explainWriteFailure(Journal.wrap(error), needing: bytes)
+            let failure = failed(error, needing: bytes)
             for (_, completion) in appends { completion(.failure(failure)) }
             return
         }

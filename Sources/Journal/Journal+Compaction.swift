@@ -61,14 +61,22 @@ extension Journal {
         let stage2 = path + ".compacting"
         for leftover in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { Syscalls.removeIfPresent(leftover) }
 
-        let (thePlan, before) = try planAndCopy(at: path, owners: exclusive, to: stage1, plan: plan)
+        let (thePlan, before) = try copyFailure(at: path, copy: stage1, swapped: false) {
+            try planAndCopy(at: path, owners: exclusive, to: stage1, plan: plan)
+        }
         if thePlan.leaveUnchanged { return CompactionReport(bytesBefore: before, bytesAfter: before, dropped: 0, dryRun: dryRun) }
         defer { for f in [stage1, stage2, stage1 + "-lock", stage2 + "-lock"] { Syscalls.removeIfPresent(f) } }
-        let dropCounts = try apply(thePlan, toCopyAt: stage1, compactingInto: stage2)
+        let dropCounts = try copyFailure(at: path, copy: stage2, swapped: false) {
+            try apply(thePlan, toCopyAt: stage1, compactingInto: stage2)
+        }
         let after = Journal.size(of: stage2)
         let droppedByJob = dropCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { (job: $0.key.string, records: $0.value) }
-        if !dryRun { try swapIn(stage2, over: path, keeping: original) }
+        if !dryRun {
+            try copyFailure(at: path, copy: stage2, swapped: false) { try prepareSwap(stage2, keeping: original) }
+            do { try Syscalls.rename(stage2, to: path) } catch { throw JournalError.io(path: path, error, "cannot replace the journal") }
+            try copyFailure(at: path, copy: stage2, swapped: true) { try Journal.fsync(path: Journal.directory(of: path), directory: true) }
+        }
         return CompactionReport(
             bytesBefore: before, bytesAfter: after, dropped: thePlan.drop.count, dryRun: dryRun, droppedByJob: droppedByJob)
     }
@@ -136,13 +144,35 @@ extension Journal {
         return dropCounts
     }
 
-    /// Gives the compacted file the journal's owner, group and mode, makes it durable, renames it
-    /// over the journal and makes the rename durable.
-    private static func swapIn(_ compacted: String, over path: String, keeping original: stat) throws {
+    /// Gives the compacted file the journal's owner, group and mode and makes it durable, ready to
+    /// be renamed over the journal (then the directory is fsynced, making the rename durable).
+    private static func prepareSwap(_ compacted: String, keeping original: stat) throws {
         try Journal.keepOwnership(of: original, on: compacted)
         try Journal.fsync(path: compacted, directory: false)
-        do { try Syscalls.rename(compacted, to: path) } catch { throw JournalError.io(path: path, error, "cannot replace the journal") }
-        try Journal.fsync(path: Journal.directory(of: path), directory: true)
+    }
+
+    /// Runs a step of a compaction, naming a failure to write for want of space or at the device
+    /// (docs/architecture.md, "A failing disk"): the first as `storageFull`, the second as
+    /// `copyFailed`. Any other error passes unchanged.
+    private static func copyFailure<R>(at path: String, copy: String, swapped: Bool, _ step: () throws -> R) throws -> R {
+        do {
+            return try step()
+        } catch {
+            let code: Int32
+            switch error {
+            case let e as LMDBError: code = e.code
+            case JournalError.lmdb(let e): code = e.code
+            case JournalError.io(_, let errno, _): code = errno
+            default: throw error
+            }
+            let cause = Syscalls.Errno(code: code).message
+            if Syscalls.Errno.storageFull.contains(code) && !swapped {
+                let free = Syscalls.freeBytes(onFilesystemOf: Journal.directory(of: path))
+                throw JournalError.storageFull(path: path, needed: Journal.size(of: path), free: free, cause: cause)
+            }
+            guard Syscalls.Errno.deviceFailure.contains(code) || Syscalls.Errno.storageFull.contains(code) else { throw error }
+            throw JournalError.copyFailed(path: path, copy: copy, cause: cause, swapped: swapped)
+        }
     }
 
     /// Closes the environment but leaves the owners lock to the caller (compaction keeps it).

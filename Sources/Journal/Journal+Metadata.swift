@@ -74,18 +74,29 @@ extension Journal {
         return max(recorded, inLog)
     }
 
-    /// Names a write that failed because the filesystem is full. LMDB reports a full disk as the
-    /// error of its write (`ENOSPC`, `EDQUOT`, `EFBIG`), or as `EIO` when the write was cut short;
-    /// an `EIO` counts as a full disk only while the journal's filesystem has less room than the
-    /// write needed (twice over, at least 1 MiB), so a failing device is never called full.
+    /// Names a write that failed for want of space or at the device (docs/architecture.md, "A full
+    /// disk" and "A failing disk").
+    ///
+    /// - LMDB marked the environment failed (its meta page's write failed): `writeFailed`, outcome
+    ///   unknown, whatever the errno.
+    /// - A full filesystem: LMDB reports it as the error of its write (`ENOSPC`, `EDQUOT`, `EFBIG`),
+    ///   or as `EIO` when the write was cut short; an `EIO` counts as a full disk only while the
+    ///   journal's filesystem has less room than the write needed (twice over, at least 1 MiB), so a
+    ///   failing device is never called full. `storageFull`, nothing stored.
+    /// - Any other `EIO` or `EROFS`: the data pages' write or their fdatasync failed, before the meta
+    ///   page was written: `writeFailed`, nothing stored.
     func explainWriteFailure(_ error: JournalError, needing bytes: Int) -> JournalError {
         guard case .lmdb(let e) = error else { return error }
+        let cause = e.code > 0 ? Syscalls.Errno(code: e.code).message : e.message
+        if env.hasFailed { return .writeFailed(path: path, cause: cause, stored: nil) }
         let full = Syscalls.Errno.storageFull.contains(e.code)
-        guard full || e.code == Syscalls.Errno.io else { return error }
+        guard full || Syscalls.Errno.deviceFailure.contains(e.code) else { return error }
         let free = Syscalls.freeBytes(onFilesystemOf: Journal.directory(of: path)) ?? 0
         let needed = bytes + 4096
-        if !full, free >= max(2 * needed, 1 << 20) { return error }
-        return .storageFull(path: path, needed: needed, free: free, cause: Syscalls.Errno(code: e.code).message)
+        if full || (e.code == Syscalls.Errno.io && free < max(2 * needed, 1 << 20)) {
+            return .storageFull(path: path, needed: needed, free: free, cause: cause)
+        }
+        return .writeFailed(path: path, cause: cause, stored: false)
     }
 
     /// Bytes still free on the filesystem holding the journal, nil when it cannot be asked.

@@ -166,6 +166,9 @@ package final class Journal: Sendable {
     package static let systemClock: @Sendable () -> Timestamp = { Timestamp(microseconds: Syscalls.wallClockMicroseconds()) }
 
     /// Environment figures for `stats`.
+    /// The device failure that stopped the writer (`JournalError.writeFailed`), nil while it writes.
+    package var writesStoppedBy: JournalError? { writer.withLock { $0?.stoppedBy } }
+
     package var fileSize: Int { Journal.size(of: path) }
     package var mapSize: Int { env.mapSize }
     package var mapGrowths: Int { env.growthCount.load(ordering: .relaxed) }

@@ -41,6 +41,20 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `free` bytes were left (nil: not known, as for a shared log's server, whose path this is).
     /// Appends work again once space is freed; nothing needs reopening.
     case storageFull(path: String, needed: Int, free: Int?, cause: String)
+    /// A write failed at the device (an I/O error, or a filesystem remounted read-only; not a full
+    /// one). `stored` is false when LMDB failed before writing the commit's meta page (nothing of the
+    /// write was stored), nil when the meta page's own write failed (whether it was stored is known
+    /// only after reopening). Either way the journal accepts no more writes until it is reopened
+    /// (docs/architecture.md, "A failing disk").
+    case writeFailed(path: String, cause: String, stored: Bool?)
+    /// A write refused because an earlier one failed at the device (`writeFailed`): nothing of it
+    /// was stored. Reopen the journal (restart the process) to write again.
+    case writesStopped(path: String, cause: String)
+    /// A compaction's copy could not be written or swapped in for a failing device (`EIO`, `EROFS`).
+    /// `swapped` false: the journal is unchanged (the partial copy is removed). `swapped` true: the
+    /// copy replaced the journal but the rename could not be made durable, so after a crash either
+    /// the old or the new journal is found; both are sound and hold every kept event.
+    case copyFailed(path: String, copy: String, cause: String, swapped: Bool)
 
     public var description: String {
         switch self {
@@ -72,6 +86,21 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .storageFull(let path, let needed, let free, let cause):
             "journal \(path): the filesystem is full (\(free.map { "\($0) bytes free; " } ?? "")the write failed with: \(cause)): a write of about "
                 + "\(needed) bytes was refused and nothing of it was stored; free some space (or grow the filesystem) and retry"
+        case .writeFailed(let path, let cause, let stored):
+            "journal \(path): a write failed at the device (\(cause)); "
+                + (stored == false
+                    ? "nothing of it was stored. "
+                    : "it may or may not be stored: reopen the journal and read it back before writing it again. ")
+                + "The journal accepts no more writes until it is reopened (restart the process; check the device first)"
+        case .copyFailed(let path, let copy, let cause, let swapped):
+            swapped
+                ? "journal \(path): the compacted copy replaced it, but making the rename durable failed (\(cause)): the "
+                    + "compaction may or may not be stored; the old and the new journal are both sound. Check the device first"
+                : "journal \(path): writing its compacted copy \(copy) failed at the device (\(cause)); nothing of it was "
+                    + "stored: the journal is unchanged and the partial copy removed. Check the device, then retry"
+        case .writesStopped(let path, let cause):
+            "journal \(path): writes are stopped since an earlier write failed at the device (\(cause)); nothing of this "
+                + "one was stored. Reopen the journal (restart the process; check the device first)"
         }
     }
 }

@@ -22,6 +22,9 @@ enum Syscalls {
         static let storageFull: Set<Int32> = [ENOSPC, EDQUOT, EFBIG]
         /// An I/O error (also what LMDB reports for a write cut short).
         static let io: Int32 = EIO
+        /// What a write gets from a failing device: an I/O error, or a filesystem the kernel
+        /// remounted read-only after one (ext4's `errors=remount-ro`).
+        static let deviceFailure: Set<Int32> = [EIO, EROFS]
     }
 
     // MARK: files

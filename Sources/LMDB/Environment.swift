@@ -99,6 +99,20 @@ package final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Whether LMDB has marked this environment failed: the write of a commit's meta page failed
+    /// (`MDB_FATAL_ERROR`), after which LMDB refuses every transaction (`MDB_PANIC`) until the
+    /// environment is closed and opened again. Asked by beginning a read transaction.
+    package var hasFailed: Bool {
+        do {
+            _ = try readWithoutWaiting { _ in () }
+            return false
+        } catch let error as LMDBError {
+            return error == .panic
+        } catch {
+            return false
+        }
+    }
+
     /// Runs `body` in a read-only snapshot of the database.
     package func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
         let txn = try begin(readOnly: true)

@@ -53,6 +53,11 @@ extension Logbook.Maintenance {
     /// `/metrics` shows, and what an operator watches before the disk fills.
     public func freeBytes() -> Int? { logbook.journal.freeBytes }
 
+    /// The write failure that stopped this logbook's writer (`JournalError.writeFailed`), nil while
+    /// it writes. Once set, every append is refused with `writesStopped` until the logbook is closed
+    /// and opened again (docs/architecture.md, "A failing disk"); `/healthz` reports it.
+    public func writesStoppedBy() -> JournalError? { logbook.journal.writesStoppedBy }
+
     /// Claims the journal for this logbook's service: a second claim by any process is refused with
     /// `JournalError.alreadyServed` while this logbook is open. Other readers and appenders are not
     /// affected (`logbook serve` claims; CLI commands beside it do not).

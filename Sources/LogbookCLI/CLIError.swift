@@ -11,6 +11,8 @@ extension ExitCode {
     static let versionConflict = ExitCode(3)
     /// The journal's filesystem is full (`EX_TEMPFAIL`: retry once space is freed).
     static let storageFull = ExitCode(75)
+    /// A write failed at the journal's device (`EX_IOERR`): the message says whether it was stored.
+    static let deviceFailure = ExitCode(74)
 }
 
 /// Parses a duration option value (90s, 30m, 1h, 2d) or fails naming the option.

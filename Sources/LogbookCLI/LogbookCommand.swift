@@ -29,8 +29,8 @@ struct LogbookCommand: AsyncParsableCommand {
     // Declared here and in every subcommand, so --journal works before or after the subcommand name.
     @OptionGroup var global: GlobalOptions
 
-    /// argument-parser's main, but a full filesystem exits with its own code (`ExitCode.storageFull`)
-    /// whichever command met it.
+    /// argument-parser's main, but a full filesystem (`ExitCode.storageFull`) and a failing device
+    /// (`ExitCode.deviceFailure`) exit with their own codes, whichever command met them.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -40,9 +40,14 @@ struct LogbookCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as JournalError {
-            guard case .storageFull = error else { exit(withError: error) }
+            let code: ExitCode
+            switch error {
+            case .storageFull: code = .storageFull
+            case .writeFailed, .writesStopped, .copyFailed: code = .deviceFailure
+            default: exit(withError: error)
+            }
             Terminal.errorLine("Error: \(error)")
-            exit(withError: ExitCode.storageFull)
+            exit(withError: code)
         } catch {
             exit(withError: error)
         }

@@ -25,6 +25,10 @@ extension JournalError {
             JSONResponses.error(
                 HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), description,
                 headers: [.retryAfter: String(StorageAlarm.retryAfterSeconds)])
+        case .writeFailed, .writesStopped:
+            // No Retry-After: the node writes again only once restarted; a balancer should take it
+            // out (its /healthz says "stopped").
+            JSONResponses.error(.serviceUnavailable, description)
         default:
             JSONResponses.error(.internalServerError, description)
         }

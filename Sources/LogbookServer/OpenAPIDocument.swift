@@ -177,8 +177,9 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "503":
           description: >-
-            With --postgres, following stopped for good (the replica holds events the shared log no
-            longer has); appends here are refused until the replica is replaced.
+            Appends here are refused: with --postgres, following stopped for good (the replica holds
+            events the shared log no longer has) until the replica is replaced; or a write failed at
+            the journal's device (reason) until the service is restarted.
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Health"}
@@ -334,8 +335,10 @@ components:
         status:
           type: string
           enum: [ok, degraded, stopped]
-          description: "degraded: appends are refused (507) because the journal's filesystem is full; reads work."
-        reason: {type: string, description: "Only while degraded: why appends are refused."}
+          description: >-
+            degraded: appends are refused (507) because the journal's filesystem is full; reads work.
+            stopped: appends are refused (503) until the replica is replaced or the service restarted.
+        reason: {type: string, description: "While degraded, or stopped after a write failed at the device: why appends are refused."}
         lastSeq: {$ref: "#/components/schemas/Seq"}
         sharedLog:
           description: Only with --postgres.

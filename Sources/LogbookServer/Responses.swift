@@ -51,20 +51,25 @@ struct AppendAnswer: ResponseShape {
 }
 
 /// `Health` (`/healthz`): serving, degraded (appends refused for want of space: `reason` says
-/// why) or stopped, the last seq folded in, and with `--postgres` the follower's view of the shared
-/// log (every member present, null when unknown).
+/// why) or stopped (the follower stopped for good, or a write failed at the device: `reason` says
+/// which), the last seq folded in, and with `--postgres` the follower's view of the shared log
+/// (every member present, null when unknown).
 struct Health: ResponseShape {
     var stopped: Bool
     var lastSeq: UInt64
     /// Why appends are refused, while the journal's filesystem is full.
     var storageFull: String?
+    /// Why appends are refused until a restart, after a write failed at the device.
+    var writesStopped: String?
     var follower: Logbook.FollowerStatus?
 
+    var isStopped: Bool { stopped || writesStopped != nil }
+
     func write(to out: inout JSONBytes) {
-        out.append(raw: stopped ? "{\"status\":\"stopped\"" : storageFull != nil ? "{\"status\":\"degraded\"" : "{\"status\":\"ok\"")
-        if let storageFull {
+        out.append(raw: isStopped ? "{\"status\":\"stopped\"" : storageFull != nil ? "{\"status\":\"degraded\"" : "{\"status\":\"ok\"")
+        if let reason = writesStopped ?? storageFull {
             out.append(raw: ",\"reason\":")
-            out.appendQuoted(storageFull)
+            out.appendQuoted(reason)
         }
         out.append(raw: ",\"lastSeq\":")
         out.appendDecimal(lastSeq)

@@ -41,9 +41,14 @@ extension Routes {
         do {
             outcome = try await logbook.append(items)
         } catch {
-            if case .storageFull = error {
+            switch error {
+            case .storageFull:
                 metrics.recordStorageError(kind: "full")
                 storage.refused(error, at: clock(), freeBytes: logbook.maintenance.freeBytes())
+            case .writeFailed, .writesStopped:
+                metrics.recordStorageError(kind: "device")
+                storage.deviceFailed(error)
+            default: break
             }
             return error.httpResponse
         }

@@ -51,12 +51,13 @@ public struct Routes: Sendable {
         router.get("healthz") { request, _ in
             _ = try Routes.query(request, allowed: [])
             let follower = self.logbook.maintenance.followerStatus()
-            // A node whose follower stopped for good refuses appends: 503, so a balancer takes it out.
+            // A node whose follower stopped for good, or whose device failed a write, refuses appends:
+            // 503, so a balancer takes it out.
             let stopped = follower?.stopped == true
             let health = Health(
                 stopped: stopped, lastSeq: self.logbook.currentProjections.coveredSeq, storageFull: self.storage.current?.reason,
-                follower: follower)
-            return health.response(stopped ? .serviceUnavailable : .ok)
+                writesStopped: self.logbook.maintenance.writesStoppedBy().map { "\($0)" }, follower: follower)
+            return health.response(health.isStopped ? .serviceUnavailable : .ok)
         }
         router.get("openapi.yaml") { request, _ in
             _ = try Routes.query(request, allowed: [])

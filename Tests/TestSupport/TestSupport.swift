@@ -100,9 +100,12 @@ public final class ChildProcess: @unchecked Sendable {
         return "\(state); stderr: \(stderr.isEmpty ? "(empty)" : stderr)"
     }
 
-    public init(_ executable: String, _ arguments: [String]) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = input
