@@ -102,6 +102,7 @@ let package = Package(
             dependencies: [
                 "LogbookServer", "Logbook", "Lifecycle", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ],

@@ -21,7 +21,7 @@ final class GroupCommitter: @unchecked Sendable {
         /// A batch, with an optional report of how many of its events are written so far (called on
         /// the writer thread, inside the transaction, before the commit).
         case append(
-            [AppendItem], progress: (@Sendable (Int) -> Void)? = nil, @Sendable (Result<[RecordedEvent], JournalError>) -> Void)
+            [AppendItem], progress: (@Sendable (Int) -> Void)? = nil, @Sendable (Result<AppendedBatch, JournalError>) -> Void)
         /// Arbitrary work in its own write transaction (snapshots, maintenance).
         case write(
             @Sendable (borrowing Transaction) throws -> Void, @Sendable (Result<Void, JournalError>) -> Void)
@@ -157,7 +157,7 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     private func process(_ group: [Request]) {
-        var appends: [([AppendItem], @Sendable (Result<[RecordedEvent], JournalError>) -> Void)] = []
+        var appends: [([AppendItem], @Sendable (Result<AppendedBatch, JournalError>) -> Void)] = []
         var progress: [(@Sendable (Int) -> Void)?] = []
         for request in group {
             switch request {
@@ -183,7 +183,7 @@ final class GroupCommitter: @unchecked Sendable {
             return
         }
         let now = journal.options.clock()
-        let results: [Result<[RecordedEvent], JournalError>]
+        let results: [Result<AppendedBatch, JournalError>]
         do {
             // Moved out and back, never copied: the cache is mutated in place (copy-on-write would
             // copy every job's entry per commit).
@@ -207,12 +207,13 @@ final class GroupCommitter: @unchecked Sendable {
         // Batch by batch in seq order: observers see a batch, then its caller is answered, so a
         // caller reading derived state (projections) sees exactly its own batch applied, no later one.
         let observers = journal.commitObservers.withLock { $0 }
-        let committed = results.reduce(0) { n, r in n + ((try? r.get().count) ?? 0) }
+        // A replayed batch stored nothing: the observers saw its events when they were stored.
+        let committed = results.reduce(0) { n, r in n + ((try? r.get()).map { $0.replayed ? 0 : $0.events.count } ?? 0) }
         if committed > 0 { for observer in journal.groupObservers.withLock({ $0 }) { observer(committed) } }
         for (i, (_, completion)) in appends.enumerated() {
-            if case .success(let events) = results[i] {
-                eventsCommitted.add(events.count, ordering: .relaxed)
-                for observer in observers { observer(events) }
+            if case .success(let batch) = results[i], !batch.replayed {
+                eventsCommitted.add(batch.events.count, ordering: .relaxed)
+                for observer in observers { observer(batch.events) }
             }
             completion(results[i])
         }

@@ -12,8 +12,16 @@ extension Journal {
     package func append(_ items: [AppendItem], progress: (@Sendable (Int) -> Void)? = nil) async throws(JournalError)
         -> [RecordedEvent]
     {
+        try await appendReportingReplays(items, progress: progress).events
+    }
+
+    /// `append`, saying whether the batch was a retry whose ids were all stored already (`replayed`:
+    /// the events are those the first append stored, and nothing was stored now).
+    package func appendReportingReplays(_ items: [AppendItem], progress: (@Sendable (Int) -> Void)? = nil) async throws(JournalError)
+        -> AppendedBatch
+    {
         try Journal.validate(items)
-        let result: Result<[RecordedEvent], JournalError> = await withCheckedContinuation { continuation in
+        let result: Result<AppendedBatch, JournalError> = await withCheckedContinuation { continuation in
             submit(.append(items, progress: progress, { continuation.resume(returning: $0) }))
         }
         return try result.get()
@@ -30,15 +38,15 @@ extension Journal {
     @discardableResult
     package func appendBlocking(_ items: [AppendItem]) throws(JournalError) -> [RecordedEvent] {
         try Journal.validate(items)
-        let done = Completion<Result<[RecordedEvent], JournalError>>()
+        let done = Completion<Result<AppendedBatch, JournalError>>()
         submit(.append(items, { done.fulfil($0) }))
-        return try done.wait().get()
+        return try done.wait().get().events
     }
 
     /// Hands an append to the writer, calling `completion` on the writer thread once it is durable
     /// (or refused). Completions run in seq order, after the commit observers.
     package func submitAppend(
-        _ items: [AppendItem], completion: @escaping @Sendable (Result<[RecordedEvent], JournalError>) -> Void
+        _ items: [AppendItem], completion: @escaping @Sendable (Result<AppendedBatch, JournalError>) -> Void
     ) {
         do throws(JournalError) {
             try Journal.validate(items)
@@ -60,11 +68,15 @@ extension Journal {
     /// Checks a batch as `append` does before storing anything: not empty, every event valid.
     package static func validate(_ items: [AppendItem]) throws(JournalError) {
         if items.isEmpty { throw .emptyBatch }
+        var seen: [EventID: Int] = [:]
         for (i, item) in items.enumerated() {
             do throws(EventValidationError) {
                 try item.event.validate()
             } catch {
                 throw .invalidEvent(index: i, error)
+            }
+            if let id = item.event.id, let earlier = seen.updateValue(i, forKey: id) {
+                throw .invalidEvent(index: i, EventValidationError(field: "id", problem: "repeats the id of event \(earlier + 1) (\(id))"))
             }
         }
     }
@@ -92,13 +104,22 @@ extension Journal {
         // Until this transaction commits the cache holds uncommitted versions: mark it untrusted, so a
         // retry of this write (after map growth) or a failed commit starts from the index again.
         cache.lastSeq = .max
-        var results: [Result<[RecordedEvent], JournalError>] = []
+        var results: [Result<AppendedBatch, JournalError>] = []
         results.reserveCapacity(batches.count)
         var indexEntries: [(job: UInt32, entry: StorageKeys.IndexEntry)] = []
 
         try txn.withCursor(jobs) { index in
             for (b, batch) in batches.enumerated() {
                 let report = b < progress.count ? progress[b] : nil
+                switch try checkIDs(txn, batch) {
+                case .fresh: break
+                case .replay(let events):
+                    results.append(.success(AppendedBatch(events: events, replayed: true)))
+                    continue
+                case .conflict(let error):
+                    results.append(.failure(error))
+                    continue
+                }
                 // Check every expectation before writing anything of this batch, assigning versions;
                 // a conflict puts back the versions this batch took.
                 var keys: [UInt32] = []
@@ -141,7 +162,8 @@ extension Journal {
                     if let report, (i + 1) % 16_384 == 0 { report(i + 1) }
                 }
                 report?(batch.count)
-                results.append(.success(stored))
+                try putIDs(txn, stored)
+                results.append(.success(AppendedBatch(events: stored)))
             }
         }
         // Index writes sorted by job touch each B-tree page once per group instead of at random.
@@ -183,7 +205,7 @@ extension Journal {
 
 /// What one group commit wrote: each batch's outcome, and the last seq it assigned.
 struct GroupWrite {
-    var results: [Result<[RecordedEvent], JournalError>]
+    var results: [Result<AppendedBatch, JournalError>]
     var lastSeq: UInt64
 }
 

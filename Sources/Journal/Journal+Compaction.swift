@@ -114,15 +114,16 @@ extension Journal {
         defer { env.close() }
         let dbs = try env.openDatabases([
             (StorageKeys.logDatabase, []), (StorageKeys.jobsDatabase, [.duplicateSort, .duplicateFixed]),
-            (StorageKeys.snapshotsDatabase, []),
+            (StorageKeys.snapshotsDatabase, []), (StorageKeys.idsDatabase, []),
         ])
-        let (log, jobs, snapshots) = (dbs[0], dbs[1], dbs[2])
+        let (log, jobs, snapshots, ids) = (dbs[0], dbs[1], dbs[2], dbs[3])
         try env.write { txn in
             dropCounts = [:]
             for seq in plan.drop {
                 try StorageKeys.withSeqKey(seq) { key in
                     guard let bytes = try txn.get(log, key: key) else { return }
                     let record = try RecordFormat.decode(seq: seq, bytes: bytes)
+                    try Journal.deleteID(of: bytes, seq: seq, txn, ids: ids)
                     var job = record.event.job
                     dropCounts[ExactID(job), default: 0] += 1
                     try job.withUTF8 { jobKey in

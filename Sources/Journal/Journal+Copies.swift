@@ -79,7 +79,7 @@ extension Journal {
         do {
             let dbs = try destination.openDatabases([
                 (StorageKeys.logDatabase, []), (StorageKeys.jobsDatabase, [.duplicateSort, .duplicateFixed]),
-                (StorageKeys.metaDatabase, []), (StorageKeys.snapshotsDatabase, []),
+                (StorageKeys.metaDatabase, []), (StorageKeys.snapshotsDatabase, []), (StorageKeys.idsDatabase, []),
             ])
             let (createdAt, lastSeq, indexed) = try env.read { txn in
                 (try readMetaU64(txn, StorageKeys.metaCreatedAt), try lastAssignedSeq(txn), try readIndexForSalvage(txn))
@@ -88,6 +88,13 @@ extension Journal {
             try copyReadableRecords(into: destination, log: dbs[0], &copy)
             copy.loseIndexedSeqsNeverRead()
             try Journal.writeIndex(copy.index, into: destination, jobs: dbs[1])
+            try destination.write { txn in
+                for (id, seq) in copy.eventIDs {
+                    try StorageKeys.withIDKey(id) { key in
+                        try StorageKeys.withSeqKey(seq) { value in try txn.put(dbs[4], key: key, value: value) }
+                    }
+                }
+            }
             try Journal.writeMetadata(
                 [
                     (StorageKeys.metaFormat, UInt64(StorageKeys.layoutVersion), 4),
@@ -111,6 +118,8 @@ extension Journal {
         var keptSeqs = Set<UInt64>()
         var index: [(job: [UInt8], entry: StorageKeys.IndexEntry)] = []
         var lastVersion: [[UInt8]: UInt64] = [:]
+        /// The ids of the records kept, each with its seq.
+        var eventIDs: [EventID: UInt64] = [:]
 
         init(indexed: [UInt64: String]) { self.indexed = indexed }
 
@@ -133,6 +142,7 @@ extension Journal {
                 lastVersion[job] = view.version
                 index.append((job, StorageKeys.IndexEntry(version: view.version, seq: seq)))
                 keptSeqs.insert(seq)
+                if let id = view.id, eventIDs[id] == nil { eventIDs[id] = seq }
                 kept += 1
                 return true
             }

@@ -184,6 +184,7 @@ extension Journal {
                 try entry.withBytes { value in try txn.put(jobs, key: UnsafeRawBufferPointer(key), value: value) }
             }
         }
+        try putIDs(txn, applied)
         try putMeta(txn, StorageKeys.metaLastSeq, u64: seq, width: 8)
         try putMeta(txn, Journal.metaReplicaTx, u64: UInt64(bitPattern: cursor.tx), width: 8)
         try putMeta(txn, Journal.metaReplicaPosition, u64: UInt64(bitPattern: cursor.position), width: 8)

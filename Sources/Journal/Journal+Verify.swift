@@ -11,6 +11,8 @@ extension Journal {
         package var indexEntries: Int
         /// The seq of the last record checked (0 for an empty journal).
         package var lastSeq: UInt64
+        /// Records carrying an event id, each found in the ids table (and no other entry there).
+        package var eventIDs: Int = 0
     }
 
     /// Checks every record's CRC and format, that each stored event keeps the event rules (so sound
@@ -69,13 +71,51 @@ extension Journal {
                         detail: "the index disagrees with the log (\(index.digest.count) entries for \(logPass.records) records)")
                 }
                 if let problem = index.outOfOrder { throw problem }
+                let eventIDs = try checkIDs(txn, recordsWithIDs: logPass.recordsWithIDs)
                 progress(logPass.records)
                 return VerifyReport(
-                    records: logPass.records, jobs: index.jobs, indexEntries: index.digest.count, lastSeq: logPass.lastSeq)
+                    records: logPass.records, jobs: index.jobs, indexEntries: index.digest.count, lastSeq: logPass.lastSeq,
+                    eventIDs: eventIDs)
             }
         } catch {
             throw Journal.wrap(error)
         }
+    }
+
+    /// Checks the ids table against the log: each entry names a record carrying that id, and there are
+    /// as many entries as records with an id (so each such record has its entry: a record has one id,
+    /// so two entries cannot name it). Returns the count.
+    private func checkIDs(_ txn: borrowing Transaction, recordsWithIDs: Int) throws -> Int {
+        guard let ids else {
+            if recordsWithIDs > 0 { throw JournalError.corruptIndex(job: "?", detail: "\(recordsWithIDs) events have ids but the journal has no ids table") }
+            return 0
+        }
+        var entries = 0
+        try txn.withCursor(ids) { c in
+            var entry = try c.get(.first)
+            while let (k, v) = entry {
+                let id = k.count == 16
+                    ? EventID(high: UInt64(bigEndian: k.loadUnaligned(as: UInt64.self)), low: UInt64(bigEndian: k.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                    : nil
+                guard let id, let seq = StorageKeys.seq(fromKey: v) else {
+                    throw JournalError.corruptIndex(job: "?", detail: "an ids entry of \(k.count)+\(v.count) bytes")
+                }
+                let named = try StorageKeys.withSeqKey(seq) { key in
+                    try txn.get(log, key: key).map { try RecordFormat.view(seq: seq, bytes: $0, strict: false).id }
+                }
+                guard let named, named == id else {
+                    throw JournalError.corruptIndex(
+                        job: "?", detail: "event id \(id) names seq \(seq), " + (named == nil ? "which is not in the log or has no id" : "whose event has id \(named!)"))
+                }
+                entries += 1
+                entry = try c.get(.next)
+            }
+        }
+        guard entries == recordsWithIDs else {
+            throw JournalError.corruptIndex(
+                job: "?", detail: "\(recordsWithIDs) events have ids but the ids table has \(entries) entries")
+        }
+        return entries
     }
 
     /// Searches the index for each record, in seq order, then the log for each entry; throws the
@@ -127,6 +167,7 @@ struct LogPass: Sendable {
     var digest = IndexDigest()
     var records = 0
     var lastSeq: UInt64 = 0
+    var recordsWithIDs = 0
 
     init(
         _ txn: borrowing Transaction, _ log: Database, from: UInt64, through: UInt64, counted: CheckedCount,
@@ -135,6 +176,7 @@ struct LogPass: Sendable {
         var digest = IndexDigest()
         var records = 0
         var lastSeq: UInt64 = 0
+        var withIDs = 0
         try txn.withCursor(log) { c in
             var entry = try StorageKeys.withSeqKey(from) { k in try c.get(.setRange, key: k) }
             while let (k, v) = entry {
@@ -144,6 +186,7 @@ struct LogPass: Sendable {
                 if seq > through { break }
                 let e = try RecordFormat.view(seq: seq, bytes: v, strict: true)
                 digest.add(job: IndexDigest.hash(e.job), version: e.version, seq: seq)
+                if e.id != nil { withIDs += 1 }
                 lastSeq = seq
                 records += 1
                 if records % 16_384 == 0 {
@@ -155,13 +198,14 @@ struct LogPass: Sendable {
             }
         }
         counted.add(records % 16_384)
-        (self.digest, self.records, self.lastSeq) = (digest, records, lastSeq)
+        (self.digest, self.records, self.lastSeq, self.recordsWithIDs) = (digest, records, lastSeq, withIDs)
     }
 
     /// Adds a later part of the log.
     mutating func add(_ later: LogPass) {
         digest.add(later.digest)
         records += later.records
+        recordsWithIDs += later.recordsWithIDs
         if later.records > 0 { lastSeq = later.lastSeq }
     }
 }

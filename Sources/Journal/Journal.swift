@@ -62,6 +62,8 @@ package final class Journal: Sendable {
     let jobs: Database
     let meta: Database
     let snapshots: Database
+    /// Event id → seq (absent from a journal opened read-only before any writer created it).
+    let ids: Database?
     let owners: OwnersLock
     /// True when a read-only journal was opened without LMDB's lock file, because this user may not
     /// open it (evidence in a read-only directory, another user's copy). Consistent only if no process
@@ -121,6 +123,10 @@ package final class Journal: Sendable {
                 (StorageKeys.snapshotsDatabase, []),
             ])
             (log, jobs, meta, snapshots) = (dbs[0], dbs[1], dbs[2], dbs[3])
+            // Created by the first writable open; a read-only open of an older journal has none.
+            ids = options.readOnly
+                ? (try? env.openDatabases([(StorageKeys.idsDatabase, [])]))?.first
+                : try env.openDatabases([(StorageKeys.idsDatabase, [])]).first
         } catch let error as LMDBError where error == .notFound {
             throw .notAJournal(path: path, detail: "it has no Logbook tables")
         } catch let error as LMDBError {

@@ -7,6 +7,9 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
     case versionConflict(job: String, expected: UInt64, actual: UInt64)
     /// Event number `index` (from 0) of a batch failed validation; nothing was stored.
     case invalidEvent(index: Int, EventValidationError)
+    /// An event id that a retry cannot be answered by (docs/service.md, "Retries and event ids"): it
+    /// was stored for another event, or the batch mixes stored ids with new ones. Nothing was stored.
+    case idConflict(id: EventID, detail: String)
     /// A batch with no events: there is nothing to store and no state to answer with.
     case emptyBatch
     /// A stored record failed its checksum or could not be parsed.
@@ -61,6 +64,7 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .versionConflict(let job, let expected, let actual):
             "version conflict on job \(job): expected version \(expected), actual version \(actual)"
         case .invalidEvent(let index, let error): "event \(index + 1): \(error)"
+        case .idConflict(let id, let detail): "event id \(id): \(detail); nothing was stored"
         case .emptyBatch: "an append needs at least one event"
         case .corruptRecord(let seq, let detail): "corrupt record at seq \(seq): \(detail)"
         case .unknownFormat(let what, let version): "\(what) has unknown format version \(version)"

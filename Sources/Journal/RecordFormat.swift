@@ -23,7 +23,12 @@ extension Journal {
 }
 
 enum RecordFormat {
+    /// Format 1: no id. Format 2: flag bit 6 may say a 16-byte id follows the job id. A record is
+    /// written as 1 whenever its event has no id, so events without ids cost nothing and an older
+    /// build reads them; one with an id is refused by an older build as an unknown format.
     static let version: UInt8 = 1
+    static let versionWithID: UInt8 = 2
+    static let idSize = 16
     static let headerSize = 32
     static let crcSize = 4
 
@@ -35,6 +40,7 @@ enum RecordFormat {
         static let index = Presence(rawValue: 1 << 3)
         static let attempt = Presence(rawValue: 1 << 4)
         static let data = Presence(rawValue: 1 << 5)
+        static let id = Presence(rawValue: 1 << 6)
         static let known: Presence = [.node, .holder, .reason, .index, .attempt, .data]
     }
 
@@ -53,6 +59,7 @@ enum RecordFormat {
     /// The size of `event`'s record.
     static func encodedSize(_ event: Event) -> Int {
         var n = headerSize + event.job.utf8.count + crcSize
+        if event.id != nil { n += idSize }
         if let node = event.node { n += 2 + node.utf8.count }
         if let holder = event.holder { n += 2 + holder.utf8.count }
         if let reason = event.reason { n += 2 + reason.utf8.count }
@@ -74,8 +81,9 @@ enum RecordFormat {
         if event.index != nil { presence.insert(.index) }
         if event.attempt != nil { presence.insert(.attempt) }
         if event.data != nil { presence.insert(.data) }
+        if event.id != nil { presence.insert(.id) }
         var w = ByteWriter(space: space)
-        w.u8(RecordFormat.version)
+        w.u8(event.id == nil ? RecordFormat.version : RecordFormat.versionWithID)
         w.u8(event.type.rawValue)
         w.u16(presence.rawValue)
         w.u16(UInt16(event.job.utf8.count))
@@ -84,6 +92,10 @@ enum RecordFormat {
         w.u64(UInt64(bitPattern: (event.at ?? appendedAt).microseconds))
         w.u64(UInt64(bitPattern: appendedAt.microseconds))
         w.text(event.job)
+        if let id = event.id {
+            w.u64(id.high.bigEndian.littleEndian)  // big-endian, as the id reads
+            w.u64(id.low.bigEndian.littleEndian)
+        }
         if let node = event.node { w.shortText(node) }
         if let holder = event.holder { w.shortText(holder) }
         if let reason = event.reason { w.shortText(reason) }
@@ -107,7 +119,9 @@ enum RecordFormat {
             throw .corruptRecord(seq: seq, detail: "record of \(bytes.count) bytes is shorter than a header")
         }
         let format = bytes[0]
-        guard format == RecordFormat.version else { throw .unknownFormat(what: "record at seq \(seq)", version: Int(format)) }
+        guard format == RecordFormat.version || format == RecordFormat.versionWithID else {
+            throw .unknownFormat(what: "record at seq \(seq)", version: Int(format))
+        }
         let body = UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - crcSize)])
         let stored = bytes.loadUnaligned(fromByteOffset: bytes.count - crcSize, as: UInt32.self).littleEndian
         let computed = checksum(seq: seq, body: body)
@@ -141,7 +155,8 @@ enum RecordFormat {
         }
         guard let presenceRaw = r.u16() else { throw corrupt("truncated header") }
         let presence = Presence(rawValue: presenceRaw)
-        guard presence.isSubset(of: .known) else { throw corrupt("unknown field flags \(presenceRaw)") }
+        let known: Presence = bytes[0] == RecordFormat.versionWithID ? Presence.known.union(.id) : .known
+        guard presence.isSubset(of: known) else { throw corrupt("unknown field flags \(presenceRaw)") }
         guard let jobLength = r.u16(), let reserved = r.u16(), let version = r.u64(), let at = r.u64(),
             let appended = r.u64(), let job = r.slice(Int(jobLength))
         else { throw corrupt("truncated header") }
@@ -150,6 +165,10 @@ enum RecordFormat {
             seq: seq, version: version, type: type, at: Timestamp(microseconds: Int64(bitPattern: at)),
             appendedAt: Timestamp(microseconds: Int64(bitPattern: appended)), attempt: nil, index: nil, job: job,
             nodeBytes: nil, holderBytes: nil, reasonBytes: nil, dataBytes: nil)
+        if presence.contains(.id) {
+            guard r.slice(RecordFormat.idSize) != nil else { throw corrupt("truncated id") }
+            v.idFollowsJob()
+        }
         if presence.contains(.node) { guard let b = r.shortSlice() else { throw corrupt("truncated node") }; v.nodeBytes = b }
         if presence.contains(.holder) { guard let b = r.shortSlice() else { throw corrupt("truncated holder") }; v.holderBytes = b }
         if presence.contains(.reason) { guard let b = r.shortSlice() else { throw corrupt("truncated reason") }; v.reasonBytes = b }

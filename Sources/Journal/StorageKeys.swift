@@ -1,3 +1,4 @@
+import Lifecycle
 /// Key and value encodings of the journal's LMDB databases (docs/record-format.md).
 ///
 /// - `log`:       seq (8-byte big-endian, so byte order = numeric order) → record
@@ -5,11 +6,13 @@
 ///                `DUPSORT|DUPFIXED`, so one job's entries sort by version, which is log order
 /// - `meta`:      ASCII name → value (`format`, `createdAt`, `lastSeq`)
 /// - `snapshots`: seq covered (8-byte BE) → snapshot blob (the fold layer defines the blob)
+/// - `ids`:       event id (16 bytes, big-endian) → seq (8-byte BE), for events that carry an id
 enum StorageKeys {
     static let logDatabase = "log"
     static let jobsDatabase = "jobs"
     static let metaDatabase = "meta"
     static let snapshotsDatabase = "snapshots"
+    static let idsDatabase = "ids"
 
     static let metaFormat = "format"
     static let metaCreatedAt = "createdAt"
@@ -42,6 +45,13 @@ enum StorageKeys {
     static func seq(fromKey key: UnsafeRawBufferPointer) -> UInt64? {
         guard key.count == 8 else { return nil }
         return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+    }
+
+    /// An `ids` key: the id's 16 bytes, big-endian (the UUID's byte order).
+    @inline(__always)
+    static func withIDKey<R>(_ id: EventID, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var raw = (id.high.bigEndian, id.low.bigEndian)
+        return try withUnsafeBytes(of: &raw, body)
     }
 
     /// An index value: (version, seq), both big-endian so memcmp order is numeric order.

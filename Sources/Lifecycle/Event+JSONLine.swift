@@ -7,7 +7,7 @@ public struct EventDecodingError: Error, Equatable, Sendable, CustomStringConver
 
 extension Event {
     /// The fields of the ingest/export format, in the order export writes them.
-    public static let jsonFields = ["job", "type", "at", "node", "holder", "reason", "index", "attempt", "data"]
+    public static let jsonFields = ["job", "type", "id", "at", "node", "holder", "reason", "index", "attempt", "data"]
 
     /// The fields a stored event's JSON adds (`RecordedEvent.json`), which the journal assigns.
     public static let storedFields: Set<String> = ["seq", "version", "appendedAt"]
@@ -55,6 +55,12 @@ extension Event {
                     throw EventDecodingError("field \"at\": not an RFC 3339 time: \"\(raw)\"")
                 }
                 event.at = at
+            case "id":
+                guard let raw = try Self.text(key, value) else { break }
+                guard let id = EventID(uuid: raw) else {
+                    throw EventDecodingError("field \"id\": not a UUID (8-4-4-4-12 hex digits): \"\(raw)\"")
+                }
+                event.id = id
             case "node": event.node = try Self.text(key, value)
             case "holder": event.holder = try Self.text(key, value)
             case "reason": event.reason = try Self.text(key, value)
@@ -131,7 +137,7 @@ extension Event {
     /// Appends `jsonLine` to `out` without making a string.
     public func appendJSONLine(to out: inout JSONBytes) {
         out.appendEventLine(
-            job: .string(job), type: type, at: at, node: node.map(EventText.string),
+            job: .string(job), type: type, id: id, at: at, node: node.map(EventText.string),
             holder: holder.map(EventText.string), reason: reason.map(EventText.string), index: index,
             attempt: attempt, data: data.map(EventText.string))
     }
@@ -142,7 +148,7 @@ extension EventView {
     /// byte for byte what `recorded.event.jsonLine` is.
     public func appendJSONLine(to out: inout JSONBytes) {
         out.appendEventLine(
-            job: .bytes(job), type: type, at: at, node: nodeBytes.map(EventText.bytes),
+            job: .bytes(job), type: type, id: id, at: at, node: nodeBytes.map(EventText.bytes),
             holder: holderBytes.map(EventText.bytes), reason: reasonBytes.map(EventText.bytes), index: index,
             attempt: attempt, data: dataBytes.map(EventText.bytes))
     }
@@ -167,11 +173,11 @@ extension JSONBytes {
     /// The one encoding of an event as a JSON line; absent fields are left out. Written in one
     /// reservation: the keys, the quoted texts at their worst, two numbers, a timestamp, the data.
     mutating func appendEventLine(
-        job: EventText, type: EventType, at: Timestamp?, node: EventText?, holder: EventText?, reason: EventText?,
-        index: UInt64?, attempt: UInt32?, data: EventText?
+        job: EventText, type: EventType, id: EventID?, at: Timestamp?, node: EventText?, holder: EventText?,
+        reason: EventText?, index: UInt64?, attempt: UInt32?, data: EventText?
     ) {
         let texts = job.count + (node?.count ?? 0) + (holder?.count ?? 0) + (reason?.count ?? 0)
-        let bound = 96 + 4 * 2 + RawWriter.quotedBound(texts) + 2 * RawWriter.decimalBound + RawWriter.rfc3339Bound
+        let bound = 96 + 48 + 4 * 2 + RawWriter.quotedBound(texts) + 2 * RawWriter.decimalBound + RawWriter.rfc3339Bound
             + (data?.count ?? 0)
         let day = at.map { civilDate(days: Timestamp.floorDivide(Timestamp.floorDivide($0.microseconds, by: 1_000_000), by: 86_400)) }
             ?? (0, 0, 0)  // unused without `at`
@@ -181,6 +187,11 @@ extension JSONBytes {
             w.raw(",\"type\":\"")
             w.raw(type.staticName)  // a literal: no escaping needed
             w.byte(UInt8(ascii: "\""))
+            if let id {
+                w.raw(",\"id\":\"")
+                w.raw(string: id.description)
+                w.byte(UInt8(ascii: "\""))
+            }
             if let at {
                 w.raw(",\"at\":\"")
                 w.rfc3339(at) { _ in day }

@@ -14,10 +14,13 @@ public struct Event: Sendable, Hashable {
     public var attempt: UInt32?
     /// A JSON object's text, stored verbatim.
     public var data: String?
+    /// The client's id for this event, unique in the journal: an append whose events' ids are all
+    /// stored already stores nothing again and answers with what was stored (a safe retry).
+    public var id: EventID?
 
     public init(
         job: String, type: EventType, at: Timestamp? = nil, node: String? = nil, holder: String? = nil,
-        reason: String? = nil, index: UInt64? = nil, attempt: UInt32? = nil, data: String? = nil
+        reason: String? = nil, index: UInt64? = nil, attempt: UInt32? = nil, data: String? = nil, id: EventID? = nil
     ) {
         self.job = job
         self.type = type
@@ -28,6 +31,7 @@ public struct Event: Sendable, Hashable {
         self.index = index
         self.attempt = attempt
         self.data = data
+        self.id = id
     }
 
     /// Byte equality of every text field: two events whose ids are canonically equivalent but
@@ -35,7 +39,7 @@ public struct Event: Sendable, Hashable {
     public static func == (a: Event, b: Event) -> Bool {
         a.job.hasSameBytes(as: b.job) && a.type == b.type && a.at == b.at && a.node.hasSameBytes(as: b.node)
             && a.holder.hasSameBytes(as: b.holder) && a.reason.hasSameBytes(as: b.reason) && a.index == b.index
-            && a.attempt == b.attempt && a.data.hasSameBytes(as: b.data)
+            && a.attempt == b.attempt && a.data.hasSameBytes(as: b.data) && a.id == b.id
     }
 }
 

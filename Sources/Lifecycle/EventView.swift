@@ -26,6 +26,7 @@ public struct EventView: FoldInput {
 
     @usableFromInline static let hasIndex: UInt8 = 1
     @usableFromInline static let hasAttempt: UInt8 = 2
+    @usableFromInline static let hasID: UInt8 = 4
 
     @inlinable
     public init(
@@ -97,6 +98,19 @@ public struct EventView: FoldInput {
         @inlinable set { _data = EventView.stored(newValue) }
     }
 
+    /// The event's id. A record stores it right after the job id (docs/record-format.md), so the view
+    /// keeps only a flag: the record decoder marks it (`idFollowsJob`), and the 16 bytes are read from
+    /// there. Nothing else may set the flag.
+    public var id: EventID? {
+        guard _has & EventView.hasID != 0, let base = job.baseAddress else { return nil }
+        return EventID(
+            high: UInt64(bigEndian: (base + job.count).loadUnaligned(as: UInt64.self)),
+            low: UInt64(bigEndian: (base + job.count + 8).loadUnaligned(as: UInt64.self)))
+    }
+
+    /// Marks the 16 bytes after the job id as the event's id (for the record decoder only).
+    package mutating func idFollowsJob() { mark(EventView.hasID, present: true) }
+
     public var jobString: String { String(decoding: job, as: UTF8.self) }
     public var node: String? { nodeBytes.map { String(decoding: $0, as: UTF8.self) } }
     public var holder: String? { holderBytes.map { String(decoding: $0, as: UTF8.self) } }
@@ -117,6 +131,6 @@ public struct EventView: FoldInput {
             seq: seq, version: version, appendedAt: appendedAt,
             event: Event(
                 job: jobString, type: type, at: at, node: node, holder: holder, reason: reason, index: index,
-                attempt: attempt, data: data))
+                attempt: attempt, data: data, id: id))
     }
 }

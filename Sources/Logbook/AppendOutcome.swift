@@ -6,6 +6,14 @@ public struct AppendOutcome: Sendable, Hashable {
     public var events: [RecordedEvent]
     /// Keyed by the job's exact bytes (see `ExactID`); `state(of:)` looks one up by its id.
     public var states: [ExactID: JobState]
+    /// The batch was a retry whose event ids were all stored already: nothing was stored now, and
+    /// `events` are the events the first append stored (the same seqs and versions); `states` are
+    /// the jobs' states now (docs/service.md, "Retries and event ids").
+    public var replayed: Bool
+
+    public init(events: [RecordedEvent], states: [ExactID: JobState], replayed: Bool = false) {
+        (self.events, self.states, self.replayed) = (events, states, replayed)
+    }
 
     /// The state of the job of the batch's last event (a new, pending state for an empty batch).
     public var state: JobState {

@@ -5,7 +5,10 @@ extension Logbook {
     /// Appends a batch atomically (all or none); answers once it is durable, with each touched
     /// job's state right after the batch. An expected version that does not hold rejects the whole
     /// batch with `JournalError.versionConflict`, and nothing is stored. An empty batch is refused
-    /// (`JournalError.emptyBatch`).
+    /// (`JournalError.emptyBatch`). Events may carry ids (`Event.id`): a batch whose ids are all
+    /// stored already stores nothing and answers with what was stored (`AppendOutcome.replayed`), so
+    /// a retry is safe; one mixing stored and new ids, or reusing an id for another event, is refused
+    /// with `JournalError.idConflict`.
     public func append(_ items: [AppendItem]) async throws(JournalError) -> AppendOutcome {
         if items.isEmpty { throw .emptyBatch }
         if let shared { return try await appendThroughSharedLog(items, shared) }
@@ -14,11 +17,11 @@ extension Logbook {
             journal.submitAppend(items) { result in
                 // On the writer thread: this batch has just been folded in, no later one yet.
                 continuation.resume(
-                    returning: result.map { events in
+                    returning: result.map { batch in
                         let states = self.projections.withLock { p in
                             Dictionary(uniqueKeysWithValues: jobs.compactMap { job in p.state(of: job.string).map { (job, $0) } })
                         }
-                        return AppendOutcome(events: events, states: states)
+                        return AppendOutcome(events: batch.events, states: states, replayed: batch.replayed)
                     })
             }
         }
@@ -42,8 +45,11 @@ extension Logbook.Maintenance {
         public var appended: Int
         public var firstSeq: UInt64?
         public var lastSeq: UInt64?
-        public init(appended: Int, firstSeq: UInt64?, lastSeq: UInt64?) {
-            (self.appended, self.firstSeq, self.lastSeq) = (appended, firstSeq, lastSeq)
+        /// The events were all stored already (their ids were): nothing was appended now, and the
+        /// seqs are those they have.
+        public var alreadyStored: Bool
+        public init(appended: Int, firstSeq: UInt64?, lastSeq: UInt64?, alreadyStored: Bool = false) {
+            (self.appended, self.firstSeq, self.lastSeq, self.alreadyStored) = (appended, firstSeq, lastSeq, alreadyStored)
         }
     }
 
@@ -56,8 +62,11 @@ extension Logbook.Maintenance {
         let journal = try Journal.open(at: path)
         defer { journal.close() }
         guard !events.isEmpty else { return IngestReport(appended: 0, firstSeq: nil, lastSeq: nil) }
-        let stored = try await journal.append(events.map { AppendItem($0) }, progress: progress)
-        return IngestReport(appended: stored.count, firstSeq: stored.first?.seq, lastSeq: stored.last?.seq)
+        let batch = try await journal.appendReportingReplays(events.map { AppendItem($0) }, progress: progress)
+        let stored = batch.events
+        return IngestReport(
+            appended: batch.replayed ? 0 : stored.count, firstSeq: stored.first?.seq, lastSeq: stored.last?.seq,
+            alreadyStored: batch.replayed)
     }
 }
 

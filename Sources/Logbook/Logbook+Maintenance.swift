@@ -30,6 +30,8 @@ extension Logbook.Maintenance {
         public var lastSeq: UInt64
         /// The seq the snapshot covers, if there is one (it equalled a full replay).
         public var snapshotSeq: UInt64?
+        /// Events carrying an id, each found under it in the ids table (and nothing else there).
+        public var eventIDs: Int = 0
     }
 
     /// Checks every record's CRC, the per-job index against the log, and that the newest snapshot
@@ -45,7 +47,7 @@ extension Logbook.Maintenance {
         defer { journal.close() }
         guard let snapshot = try journal.latestSnapshot() else {
             let report = try journal.verify(progress: progress)
-            return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: report.lastSeq, snapshotSeq: nil)
+            return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: report.lastSeq, snapshotSeq: nil, eventIDs: report.eventIDs)
         }
         // Read after the snapshot, so the snapshot covers no more than this.
         let through = try journal.lastSeq()
@@ -89,7 +91,8 @@ extension Logbook.Maintenance {
                 detail: "snapshot at seq \(snapshot.seq) disagrees with a full replay"
                     + (differing.map { " for job \($0)" } ?? " in its indexes"))
         }
-        return VerifyReport(records: report.records, jobs: report.jobs, lastSeq: report.lastSeq, snapshotSeq: snapshot.seq)
+        return VerifyReport(
+            records: report.records, jobs: report.jobs, lastSeq: report.lastSeq, snapshotSeq: snapshot.seq, eventIDs: report.eventIDs)
     }
 
     /// Compacts the journal at `path` (it must not be open anywhere else) and writes a fresh snapshot.

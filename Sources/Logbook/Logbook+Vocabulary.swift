@@ -11,6 +11,7 @@ import struct Journal.SalvagedRecords
 import struct Lifecycle.Anomaly
 import struct Lifecycle.Event
 import struct Lifecycle.EventDecodingError
+import struct Lifecycle.EventID
 import enum Lifecycle.EventType
 import struct Lifecycle.EventValidationError
 import struct Lifecycle.FinalizationClaim
@@ -36,6 +37,7 @@ public typealias TimelineEntry = Lifecycle.TimelineEntry
 public typealias Projections = Lifecycle.Projections
 public typealias EventValidationError = Lifecycle.EventValidationError
 public typealias EventDecodingError = Lifecycle.EventDecodingError
+public typealias EventID = Lifecycle.EventID
 
 // Appends, errors and reports (Journal, LMDB).
 public typealias AppendItem = Journal.AppendItem

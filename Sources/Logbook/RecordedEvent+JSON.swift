@@ -4,7 +4,7 @@ import Lifecycle
 extension RecordedEvent {
     /// The one JSON encoding of a stored event, shared by the service (`/events`, timelines), `replay
     /// --json` and, less the three fields the journal assigns, `export`: `seq`, `version`, `job`,
-    /// `type`, `at`, `appendedAt`, then `node`, `holder`, `reason`, `index`, `attempt`, `data`, each
+    /// `type`, `id` (when the client gave one), `at`, `appendedAt`, then `node`, `holder`, `reason`, `index`, `attempt`, `data`, each
     /// left out when the event has none (never null). `ingest` reads it back: it ignores `seq`,
     /// `version` and `appendedAt`, which the journal assigns anew.
     public var json: String {
@@ -14,6 +14,7 @@ extension RecordedEvent {
             ("version", String(version)),
             ("job", JSONText.quoted(ev.job)),
             ("type", JSONText.quoted(ev.type.name)),
+            ("id", ev.id.map { JSONText.quoted($0.description) }),
             ("at", JSONText.quoted(at.rfc3339)),
             ("appendedAt", JSONText.quoted(appendedAt.rfc3339)),
             ("node", ev.node.map(JSONText.quoted)),

@@ -89,33 +89,6 @@ public struct SharedLogRow: Sendable {
     }
 }
 
-/// A random 128-bit id a node gives each event it accepts (a UUID in PostgreSQL), so that a retry
-/// after a lost acknowledgement is stored once.
-public struct EventID: Sendable, Hashable, CustomStringConvertible {
-    public var high: UInt64
-    public var low: UInt64
-    public init(high: UInt64, low: UInt64) { (self.high, self.low) = (high, low) }
-
-    /// A version-4 UUID's bits.
-    public static func random() -> EventID {
-        var g = SystemRandomNumberGenerator()
-        let high = (g.next() as UInt64) & ~0xF000 | 0x4000
-        let low = (g.next() as UInt64) & ~(0xC000_0000_0000_0000 as UInt64) | 0x8000_0000_0000_0000
-        return EventID(high: high, low: low)
-    }
-
-    public var description: String {
-        let hex = String(high, radix: 16).leftPadded(16) + String(low, radix: 16).leftPadded(16)
-        let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
-            + String(c[20..<32])
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
-}
-
 /// Why a shared log gave no answer per batch.
 public enum SharedLogError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Nothing of the group was stored (the server was unreachable, or rolled the group back); a

@@ -44,6 +44,7 @@ struct LogbookCommand: AsyncParsableCommand {
             switch error {
             case .storageFull: code = .storageFull
             case .writeFailed, .writesStopped, .copyFailed: code = .deviceFailure
+            case .idConflict: code = .versionConflict
             default: exit(withError: error)
             }
             Terminal.errorLine("Error: \(error)")

@@ -13,6 +13,8 @@ extension JournalError {
                 extra: [("expectedVersion", String(expected)), ("currentVersion", String(actual))])
         case .invalidEvent(let index, let problem):
             JSONResponses.error(.badRequest, "event \(index + 1): field \"\(problem.field)\": \(problem.problem)")
+        case .idConflict(let id, _):
+            JSONResponses.error(.conflict, description, extra: [("id", "\"\(id)\"")])
         case .emptyBatch:
             JSONResponses.error(.badRequest, description)
         case .closed:

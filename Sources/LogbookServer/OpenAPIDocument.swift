@@ -35,6 +35,15 @@ paths:
                   minItems: 1
                   items: {$ref: "#/components/schemas/EventInput"}
       responses:
+        "200":
+          description: >-
+            A retry: every event's id was stored already, so nothing was stored now; the seqs are those
+            of the first append and the state is the job's state now (header Idempotent-Replayed: true).
+          headers:
+            Idempotent-Replayed: {schema: {type: string, enum: ["true"]}}
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/AppendAnswer"}
         "201":
           description: Stored and durable; the job's state after the batch.
           content:
@@ -42,17 +51,7 @@ paths:
               schema: {$ref: "#/components/schemas/AppendAnswer"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
-        "409":
-          description: The If-Match version is not the job's current version; nothing was stored.
-          content:
-            application/json:
-              schema:
-                type: object
-                required: [error, expectedVersion, currentVersion]
-                properties:
-                  error: {type: string}
-                  expectedVersion: {type: integer, minimum: 0}
-                  currentVersion: {type: integer, minimum: 0}
+        "409": {$ref: "#/components/responses/Conflict"}
         "413": {$ref: "#/components/responses/Error"}
         "503": {$ref: "#/components/responses/Error"}
         "507": {$ref: "#/components/responses/InsufficientStorage"}
@@ -138,6 +137,15 @@ paths:
                   minItems: 1
                   items: {$ref: "#/components/schemas/JobEventInput"}
       responses:
+        "200":
+          description: >-
+            A retry: every event's id was stored already, so nothing was stored now; the seqs are those
+            of the first append and the states are the jobs' states now (header Idempotent-Replayed: true).
+          headers:
+            Idempotent-Replayed: {schema: {type: string, enum: ["true"]}}
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/BatchAnswer"}
         "201":
           description: Stored and durable; each job's state after the batch, in the order the jobs first appear in it.
           content:
@@ -145,6 +153,7 @@ paths:
               schema: {$ref: "#/components/schemas/BatchAnswer"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "409": {$ref: "#/components/responses/Conflict"}
         "413": {$ref: "#/components/responses/Error"}
         "503": {$ref: "#/components/responses/Error"}
         "507": {$ref: "#/components/responses/InsufficientStorage"}
@@ -256,6 +265,21 @@ components:
         256 of them (the schema's 64 characters are the length every id within the limit can have).
       schema: {type: string, minLength: 1, maxLength: 64}
   responses:
+    Conflict:
+      description: >-
+        Nothing was stored. Either the If-Match version is not the job's current version
+        (expectedVersion, currentVersion), or an event id cannot be answered as a retry (id): it was
+        stored for another event, or the batch mixes stored ids with new ones.
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [error]
+            properties:
+              error: {type: string}
+              expectedVersion: {type: integer, minimum: 0}
+              currentVersion: {type: integer, minimum: 0}
+              id: {type: string, format: uuid}
     InsufficientStorage:
       description: >-
         The journal's filesystem is full: nothing of the batch was stored. Retry after the
@@ -284,6 +308,12 @@ components:
           schema: {$ref: "#/components/schemas/Error"}
   schemas:
     Seq: {type: integer, minimum: 0}
+    EventID:
+      type: string
+      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+      description: >-
+        The client's id for an event, a UUID, unique in the journal. A batch whose ids are all stored
+        already is a retry: nothing is stored again and the answer is 200 with the first seqs.
     Duration: {type: string, pattern: '^([0-9]{1,6}(ms|s|m|h|d))+$'}
     Error:
       type: object
@@ -303,6 +333,7 @@ components:
       additionalProperties: false
       properties:
         type: {$ref: "#/components/schemas/EventType"}
+        id: {$ref: "#/components/schemas/EventID"}
         at: {type: string, format: date-time, description: "RFC 3339; default: the append time."}
         node: {type: string, minLength: 1, maxLength: 256}
         holder: {type: string, minLength: 1, maxLength: 256}
@@ -369,6 +400,7 @@ components:
       properties:
         job: {type: string, minLength: 1, maxLength: 64, description: "The job id (at most 256 UTF-8 bytes; compared by its bytes)."}
         type: {$ref: "#/components/schemas/EventType"}
+        id: {$ref: "#/components/schemas/EventID"}
         at: {type: string, format: date-time, description: "RFC 3339; default: the append time."}
         node: {type: string, minLength: 1, maxLength: 256}
         holder: {type: string, minLength: 1, maxLength: 256}
@@ -389,6 +421,7 @@ components:
         version: {type: integer, minimum: 1}
         job: {type: string}
         type: {$ref: "#/components/schemas/EventType"}
+        id: {type: string, format: uuid, description: "Only when the client gave one."}
         at: {type: string}
         appendedAt: {type: string}
         node: {type: string}

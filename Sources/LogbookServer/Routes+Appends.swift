@@ -5,6 +5,10 @@ import Logbook
 import NIOCore
 
 extension Routes {
+    /// Set on the answer to a retry whose event ids were all stored already (the convention of
+    /// Stripe's and the IETF draft's idempotency keys): the seqs are those of the first append.
+    static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
+
     func addAppends(to router: Router<BasicRequestContext>) {
         router.post("jobs/:id/events") { request, context in try await self.appendEvents(request, context) }
         router.post("events") { request, context in try await self.appendEvents(request, context) }
@@ -54,11 +58,19 @@ extension Routes {
         }
         storage.stored(freeBytes: logbook.maintenance.freeBytes())
         metrics.recordAppend(ContinuousClock.now - started)
-        guard job == nil else { return AppendAnswer(seqs: outcome.seqs, states: [outcome.state], oneJob: true).response(.created) }
-        // Each job's state after the batch, in the order the jobs first appear in it.
-        var seen = Set<ExactID>()
-        let states = events.filter { seen.insert(ExactID($0.job)).inserted }.map { outcome.state(of: $0.job) }
-        return AppendAnswer(seqs: outcome.seqs, states: states, oneJob: false).response(.created)
+        // A retry whose ids were all stored: 200, not 201, and a header saying so (nothing new stored).
+        let status: HTTPResponse.Status = outcome.replayed ? .ok : .created
+        var response: Response
+        if job != nil {
+            response = AppendAnswer(seqs: outcome.seqs, states: [outcome.state], oneJob: true).response(status)
+        } else {
+            // Each job's state after the batch, in the order the jobs first appear in it.
+            var seen = Set<ExactID>()
+            let states = events.filter { seen.insert(ExactID($0.job)).inserted }.map { outcome.state(of: $0.job) }
+            response = AppendAnswer(seqs: outcome.seqs, states: states, oneJob: false).response(status)
+        }
+        if outcome.replayed { response.headers[Routes.replayedHeader] = "true" }
+        return response
     }
 
 }

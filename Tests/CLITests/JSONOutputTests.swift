@@ -15,12 +15,12 @@ import Testing
             #"{"job":"early","type":"created","at":"2026-06-01T09:00:00Z"}"#,
         ]
         let ingest = try cli.ok(["ingest", try cli.write("in.jsonl", lines.joined(separator: "\n") + "\n"), "--json"])
-        #expect(ingest == #"{"appended":4,"firstSeq":1,"lastSeq":4}"# + "\n")
-        #expect(try cli.ok(["ingest", try cli.write("empty.jsonl", ""), "--json"]) == #"{"appended":0,"firstSeq":null,"lastSeq":null}"# + "\n")
+        #expect(ingest == #"{"appended":4,"firstSeq":1,"lastSeq":4,"alreadyStored":false}"# + "\n")
+        #expect(try cli.ok(["ingest", try cli.write("empty.jsonl", ""), "--json"]) == #"{"appended":0,"firstSeq":null,"lastSeq":null,"alreadyStored":false}"# + "\n")
         #expect(try cli.ok(["snapshot", "--json"]) == #"{"snapshotSeq":4,"jobs":2}"# + "\n")
         let dry = try cli.ok(["compact", "--drop-superseded-heartbeats", "--dry-run", "--json"])
         #expect(dry.hasPrefix(#"{"dryRun":true,"dropped":1,"bytesBefore":"#))
-        #expect(try cli.ok(["verify", "--json"]) == #"{"sound":true,"records":4,"jobs":2,"snapshotSeq":4}"# + "\n")
+        #expect(try cli.ok(["verify", "--json"]) == #"{"sound":true,"records":4,"jobs":2,"snapshotSeq":4,"eventIDs":0}"# + "\n")
         let stats = try cli.ok(["stats", "--json"])
         #expect(stats.contains(#""firstAt":"2026-06-01T09:00:00Z","lastAt":"2026-06-01T10:02:00Z""#))
         #expect(try cli.ok(["stats"]).contains("time span:     2026-06-01T09:00:00Z ... 2026-06-01T10:02:00Z"))

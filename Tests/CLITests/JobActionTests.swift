@@ -12,9 +12,9 @@ import Testing
         let beat = try cli.ok(["append", "--job", "scan-3", "--type", "heartbeat", "--attempt", "1"])
         #expect(beat == "appended seq 3 to scan-3: stored as evidence, ignored: heartbeat after cancelled at seq 2; the job stays cancelled\n")
         let json = try cli.ok(["append", "--job", "scan-3", "--type", "heartbeat", "--attempt", "1", "--json"])
-        #expect(json.hasPrefix(#"{"seq":4,"version":4,"effect":"ignored","reason":"heartbeat after cancelled at seq 2: ignored","state":{"job":"scan-3","status":"cancelled""#))
+        #expect(json.hasPrefix(#"{"seq":4,"version":4,"effect":"ignored","reason":"heartbeat after cancelled at seq 2: ignored","replayed":false,"state":{"job":"scan-3","status":"cancelled""#))
         let applied = try cli.ok(["append", "--job", "other", "--type", "created", "--json"])
-        #expect(applied.hasPrefix(#"{"seq":5,"version":1,"effect":"applied","state":{"job":"other","status":"pending""#))
+        #expect(applied.hasPrefix(#"{"seq":5,"version":1,"effect":"applied","replayed":false,"state":{"job":"other","status":"pending""#))
     }
 
     @Test func anIgnoredEventPastTheHundredKeptAnomaliesIsStillReportedAsIgnored() throws {

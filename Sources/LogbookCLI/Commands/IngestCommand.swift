@@ -9,10 +9,11 @@ struct IngestCommand: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Append events from a JSON Lines file, all or none.",
         discussion: """
-            One event per line with the event-model fields: job, type, at, node, holder, reason, index, \
+            One event per line with the event-model fields: job, type, id, at, node, holder, reason, index, \
             attempt, data. Any bad line fails the whole file ("line N: <problem>"), and nothing is stored. \
             Blank lines and a leading UTF-8 byte-order mark are skipped. The file is appended in one \
-            transaction.
+            transaction. Events with ids (export keeps them) are stored once: ingesting the same file \
+            again stores nothing and says so; a file mixing stored and new ids is refused (exit 3).
 
             Example:
               logbook --journal jobs.journal ingest incident.jsonl
@@ -21,7 +22,7 @@ struct IngestCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Flag(help: "Print one JSON object: appended, firstSeq, lastSeq.") var json = false
+    @Flag(help: "Print one JSON object: appended, firstSeq, lastSeq, alreadyStored.") var json = false
 
     @Argument(help: "A JSON Lines file, or - for standard input.")
     var file: String
@@ -38,14 +39,16 @@ struct IngestCommand: AsyncParsableCommand {
         }
         let events = try EventLines.parse(bytes, source: file == "-" ? nil : file)
         guard !events.isEmpty else {
-            Terminal.line(json ? JSONText.object([("appended", "0"), ("firstSeq", "null"), ("lastSeq", "null")]) : "appended 0 events")
+            Terminal.line(json ? JSONText.object([("appended", "0"), ("firstSeq", "null"), ("lastSeq", "null"), ("alreadyStored", "false")]) : "appended 0 events")
             return
         }
         let report: Logbook.Maintenance.IngestReport
         if global.postgresURL != nil {
             // Through the shared log: one batch, one PostgreSQL transaction, all or none.
             let outcome = try await global.withWriter(create: true) { logbook in try await logbook.append(events) }
-            report = Logbook.Maintenance.IngestReport(appended: outcome.events.count, firstSeq: outcome.seqs.first, lastSeq: outcome.seqs.last)
+            report = Logbook.Maintenance.IngestReport(
+                appended: outcome.replayed ? 0 : outcome.events.count, firstSeq: outcome.seqs.first, lastSeq: outcome.seqs.last,
+                alreadyStored: outcome.replayed)
         } else {
             let bar = Mutex(ProgressBar(total: events.count >= ProgressBar.eventThreshold ? events.count : 0, label: "committing", unit: "events"))
             report = try await Logbook.Maintenance.ingest(events, into: global.journalPath) { written in
@@ -56,8 +59,13 @@ struct IngestCommand: AsyncParsableCommand {
         let (first, last) = (report.firstSeq ?? 0, report.lastSeq ?? 0)
         Terminal.line(
             json
-                ? JSONText.object([("appended", String(report.appended)), ("firstSeq", String(first)), ("lastSeq", String(last))])
-                : "appended \(report.appended) events: seq \(first)...\(last)")
+                ? JSONText.object([
+                    ("appended", String(report.appended)), ("firstSeq", String(first)), ("lastSeq", String(last)),
+                    ("alreadyStored", report.alreadyStored ? "true" : "false"),
+                ])
+                : report.alreadyStored
+                    ? "already stored: all \(events.count) events have ids stored at seq \(first)...\(last) (nothing appended)"
+                    : "appended \(report.appended) events: seq \(first)...\(last)")
     }
 }
 

@@ -21,12 +21,17 @@ enum AppendReport {
                 ("version", String(stored.version)),
                 ("effect", JSONText.quoted(ignored == nil ? "applied" : "ignored")),
                 ("reason", ignored.map { JSONText.quoted($0.message) }),
+                ("replayed", outcome.replayed ? "true" : "false"),
                 ("state", state.json),
             ]))
             return
         }
         let job = state.job.printable
-        if let ignored {
+        if outcome.replayed {
+            Terminal.line(
+                "already stored: seq \(stored.seq) of \(job) has this event id (nothing appended); the job is now "
+                    + "\(state.status.name) (version \(state.version))")
+        } else if let ignored {
             Terminal.line(
                 "appended seq \(stored.seq) to \(job): stored as evidence, ignored: \(ignored.message.printable.withoutIgnoredSuffix)"
                     + "; the job stays \(state.status.name)")

@@ -34,12 +34,13 @@ struct VerifyCommand: AsyncParsableCommand {
         if json {
             Terminal.line(JSONText.object([
                 ("sound", "true"), ("records", String(report.records)), ("jobs", String(report.jobs)),
-                ("snapshotSeq", report.snapshotSeq.map { String($0) } ?? "null"),
+                ("snapshotSeq", report.snapshotSeq.map { String($0) } ?? "null"), ("eventIDs", String(report.eventIDs)),
             ]))
             return
         }
         Terminal.line(
             "sound: \(report.records) records pass their CRC, the per-job index matches the log (\(report.jobs) jobs), "
+                + (report.eventIDs > 0 ? "the event ids match their events (\(report.eventIDs)), " : "")
                 + (report.snapshotSeq.map { "the snapshot at seq \($0) equals a full replay" } ?? "no snapshot to check"))
     }
 }

@@ -1,0 +1,98 @@
+import LMDB
+import Lifecycle
+
+/// What one batch of a group commit became: the events it stored, or, for a retry whose ids are all
+/// stored already (`replayed`), the events the first append stored, unchanged.
+package struct AppendedBatch: Sendable {
+    package var events: [RecordedEvent]
+    package var replayed: Bool
+    package init(events: [RecordedEvent], replayed: Bool = false) { (self.events, self.replayed) = (events, replayed) }
+}
+
+/// Event ids (docs/service.md, "Retries and event ids"): the `ids` table maps each id a client gave
+/// to the seq of its event, and the group's write transaction consults it before anything else, so
+/// two concurrent retries of one batch store it once, and a retry after a crash stores nothing again.
+///
+/// | the batch's ids                                         | answer                                  |
+/// |---------------------------------------------------------|-----------------------------------------|
+/// | none (no event has an id)                               | stored as usual                         |
+/// | none of them stored                                     | stored; each id → its seq               |
+/// | all stored, each for the same event (`at` only if given) | replayed: the stored events, nothing new |
+/// | some stored, some new (or an event without an id)       | `idConflict`, nothing stored            |
+/// | one stored for another event (job, type, fields)        | `idConflict`, nothing stored            |
+/// | one repeated within the batch                           | `invalidEvent` (field `id`)             |
+extension Journal {
+    enum IDCheck {
+        case fresh
+        case replay([RecordedEvent])
+        case conflict(JournalError)
+    }
+
+    /// Reads the batch's ids in the write transaction `txn` (which sees the group's earlier batches).
+    func checkIDs(_ txn: borrowing Transaction, _ batch: [AppendItem]) throws -> IDCheck {
+        guard let ids, batch.contains(where: { $0.event.id != nil }) else { return .fresh }
+        var stored: [(index: Int, id: EventID, seq: UInt64)] = []
+        var unstored: [Int] = []
+        for (i, item) in batch.enumerated() {
+            guard let id = item.event.id else {
+                unstored.append(i)
+                continue
+            }
+            let seq = try StorageKeys.withIDKey(id) { key in try txn.get(ids, key: key) }.flatMap(StorageKeys.seq(fromKey:))
+            if let seq { stored.append((i, id, seq)) } else { unstored.append(i) }
+        }
+        guard let first = stored.first else { return .fresh }
+        if let other = unstored.first {
+            let what = batch[other].event.id.map { "its id \($0) is new" } ?? "it has no id"
+            return .conflict(
+                .idConflict(
+                    id: first.id,
+                    detail: "event \(first.index + 1) was stored already (seq \(first.seq)) but event \(other + 1) was not "
+                        + "(\(what)): a retry must repeat its batch exactly, ids included"))
+        }
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(stored.count)
+        for (index, id, seq) in stored {
+            guard let bytes = try StorageKeys.withSeqKey(seq, { key in try txn.get(log, key: key) }) else {
+                throw JournalError.corruptIndex(job: batch[index].event.job, detail: "event id \(id) names seq \(seq), which the log lacks")
+            }
+            let recorded = try RecordFormat.decode(seq: seq, bytes: bytes)
+            guard Journal.isSameEvent(recorded.event, as: batch[index].event) else {
+                return .conflict(
+                    .idConflict(
+                        id: id,
+                        detail: "it was stored for another event (seq \(seq): job \"\(recorded.event.job)\", type "
+                            + "\(recorded.event.type.name)) than event \(index + 1) (job \"\(batch[index].event.job)\", type "
+                            + "\(batch[index].event.type.name))"))
+            }
+            events.append(recorded)
+        }
+        return .replay(events)
+    }
+
+    /// Whether `given` is the event stored as `stored`: every field equal, `at` only when the retry
+    /// gives one (the first append may have left it to the journal's clock).
+    static func isSameEvent(_ stored: Event, as given: Event) -> Bool {
+        var given = given
+        if given.at == nil { given.at = stored.at }
+        return stored == given
+    }
+
+    /// Records the ids of events just written in `txn`.
+    func putIDs(_ txn: borrowing Transaction, _ events: [RecordedEvent]) throws {
+        guard let ids else { return }
+        for recorded in events {
+            guard let id = recorded.event.id else { continue }
+            try StorageKeys.withIDKey(id) { key in
+                try StorageKeys.withSeqKey(recorded.seq) { seq in try txn.put(ids, key: key, value: seq) }
+            }
+        }
+    }
+
+    /// Removes the ids of records being dropped (compaction, archive), so the ids table names only
+    /// stored events: a retry of a dropped event is then stored again (docs/cli.md).
+    static func deleteID(of bytes: UnsafeRawBufferPointer, seq: UInt64, _ txn: borrowing Transaction, ids: Database?) throws {
+        guard let ids, let id = try RecordFormat.view(seq: seq, bytes: bytes).id else { return }
+        _ = try StorageKeys.withIDKey(id) { key in try txn.delete(ids, key: key) }
+    }
+}
