@@ -70,9 +70,25 @@ extension Journal {
         return .replay(events)
     }
 
+    /// The events a retry of `items` would be answered with, read from the journal (a shared log's
+    /// replica, before committing there): nil when none of the ids is stored here; `idConflict` for
+    /// a mixed batch or an id stored for another event.
+    package func storedEvents(forIDsOf items: [AppendItem]) throws(JournalError) -> [RecordedEvent]? {
+        do {
+            let check = try env.read { txn in try checkIDs(txn, items) }
+            switch check {
+            case .fresh: return nil
+            case .replay(let events): return events
+            case .conflict(let error): throw error
+            }
+        } catch {
+            throw Journal.wrap(error)
+        }
+    }
+
     /// Whether `given` is the event stored as `stored`: every field equal, `at` only when the retry
     /// gives one (the first append may have left it to the journal's clock).
-    static func isSameEvent(_ stored: Event, as given: Event) -> Bool {
+    package static func isSameEvent(_ stored: Event, as given: Event) -> Bool {
         var given = given
         if given.at == nil { given.at = stored.at }
         return stored == given

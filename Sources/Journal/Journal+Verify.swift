@@ -100,12 +100,12 @@ extension Journal {
                 guard let id, let seq = StorageKeys.seq(fromKey: v) else {
                     throw JournalError.corruptIndex(job: "?", detail: "an ids entry of \(k.count)+\(v.count) bytes")
                 }
-                let named = try StorageKeys.withSeqKey(seq) { key in
+                let named: EventID?? = try StorageKeys.withSeqKey(seq) { key in
                     try txn.get(log, key: key).map { try RecordFormat.view(seq: seq, bytes: $0, strict: false).id }
                 }
-                guard let named, named == id else {
-                    throw JournalError.corruptIndex(
-                        job: "?", detail: "event id \(id) names seq \(seq), " + (named == nil ? "which is not in the log or has no id" : "whose event has id \(named!)"))
+                guard case .some(.some(let found)) = named, found == id else {
+                    let what = named.flatMap { $0 }.map { "whose event has id \($0)" } ?? "which is not in the log or has no id"
+                    throw JournalError.corruptIndex(job: "?", detail: "event id \(id) names seq \(seq), \(what)")
                 }
                 entries += 1
                 entry = try c.get(.next)

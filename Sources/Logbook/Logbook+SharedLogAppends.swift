@@ -7,6 +7,16 @@ import Synchronization
 extension Logbook {
     func appendThroughSharedLog(_ items: [AppendItem], _ shared: SharedReplication) async throws(JournalError) -> AppendOutcome {
         try Journal.validate(items)
+        // A retry whose ids this replica holds already is answered from it (the replica is a prefix
+        // of the shared log); ids the log holds but this node has not applied yet are found there
+        // (the commit function skips a batch whose ids are all stored, refuses a mixed one).
+        if items.contains(where: { $0.event.id != nil }), let stored = try journal.storedEvents(forIDsOf: items) {
+            let jobs = Set(items.map { ExactID($0.event.job) })
+            let states = projections.withLock { p in
+                Dictionary(uniqueKeysWithValues: jobs.compactMap { job in p.state(of: job.string).map { (job, $0) } })
+            }
+            return AppendOutcome(events: stored, states: states, replayed: true)
+        }
         let now = options.clock()
         var entries: [SharedLogEntry] = []
         entries.reserveCapacity(items.count)
@@ -16,7 +26,7 @@ extension Logbook {
             entries.append(
                 SharedLogEntry(
                     job: event.job, type: event.type, record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: now, event: event),
-                    id: .random(), expectedVersion: item.expectedVersion))
+                    id: event.id ?? .random(), expectedVersion: item.expectedVersion))
         }
         let waiter = AppendWaiter(count: entries.count, jobs: Set(items.map { ExactID($0.event.job) }))
         try shared.register(waiter, ids: entries.map(\.id))
@@ -27,7 +37,18 @@ extension Logbook {
         }
         shared.committedUnapplied.withLock { _ = $0.insert(ObjectIdentifier(waiter)) }
         if waiter.isDone { shared.committedUnapplied.withLock { _ = $0.remove(ObjectIdentifier(waiter)) } }
-        return try await waiter.done.value.get()
+        let outcome = try await waiter.done.value.get()
+        // A batch another node stored first under these ids (not yet applied here when checked):
+        // the events applied are that node's; they must be these.
+        for (item, stored) in zip(items, outcome.events) where item.event.id != nil {
+            if !Journal.isSameEvent(stored.event, as: item.event), let id = item.event.id {
+                throw .idConflict(
+                    id: id,
+                    detail: "it was stored for another event (seq \(stored.seq): job \"\(stored.event.job)\", type "
+                        + "\(stored.event.type.name))")
+            }
+        }
+        return outcome
     }
 }
 

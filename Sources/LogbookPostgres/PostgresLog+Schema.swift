@@ -9,8 +9,9 @@ import Synchronization
 extension PostgresLog {
     /// The schema this build creates and knows. 1: the table, its follow index and the commit
     /// function. 2: the commit function raises `synchronous_commit` to `on` and relies on the
-    /// commit's READ COMMITTED transaction.
-    static let schemaVersion = 2
+    /// commit's READ COMMITTED transaction. 3: with `retry`, a batch is skipped as stored only when
+    /// all its event ids are there, and refused (`expected` -2) when only some are (clients' ids).
+    static let schemaVersion = 3
 
     /// Brings the schema to this build's version (once per log; appends and reads wait for it):
     /// nothing to do when it is there; created whole on a new table; migrated from an older version
@@ -97,9 +98,10 @@ extension PostgresLog {
     /// (`transaction(on:_:)`): there every statement of a VOLATILE PL/pgSQL function takes a new
     /// snapshot, so the versions it reads after the locks are those the previous holders committed.
     /// It raises `synchronous_commit` to at least `on` for its transaction. Returns one row per
-    /// batch refused for its expected versions (`expected` -1 means none); the other batches are
-    /// stored, or, with `retry`, were stored by an earlier attempt (their first event id is there: a
-    /// batch is stored whole). The common case, no conflict and no retry, costs one check and one
+    /// batch refused for its expected versions (`expected` -1 means none), or, with `retry`, for
+    /// holding some of its event ids but not all (`expected` -2, `actual` the ids found); the other
+    /// batches are stored, or, with `retry`, were stored by an earlier attempt or an earlier request
+    /// with the same client ids (all their ids are there: a batch is stored whole). The common case, no conflict and no retry, costs one check and one
     /// insert for the whole group.
     static func commitFunction(_ table: String) -> String {
         """
@@ -111,6 +113,7 @@ extension PostgresLog {
         DECLARE
             b int;
             first int := 1;
+            present bigint;
             inserted boolean := false;
         BEGIN
             -- An acknowledged event must survive a crash of PostgreSQL (and reach a synchronous
@@ -142,9 +145,17 @@ extension PostgresLog {
             END IF;
             -- Otherwise batch by batch: a refused batch does not move the versions of the next.
             FOR b IN 1 .. coalesce(array_length(p_ends, 1), 0) LOOP
-                IF p_retry AND EXISTS (SELECT 1 FROM \(table) t WHERE t.event_id = p_id[first]) THEN
-                    first := p_ends[b] + 1;
-                    CONTINUE;
+                IF p_retry THEN
+                    SELECT count(*) INTO present FROM \(table) t WHERE t.event_id = ANY (p_id[first:p_ends[b]]);
+                    IF present = p_ends[b] - first + 1 THEN
+                        first := p_ends[b] + 1;  -- stored whole by an earlier attempt (or client)
+                        CONTINUE;
+                    ELSIF present > 0 THEN
+                        batch := b; job := p_job[first]; expected := -2; actual := present;  -- ids mixed
+                        RETURN NEXT;
+                        first := p_ends[b] + 1;
+                        CONTINUE;
+                    END IF;
                 END IF;
                 SELECT e.job, e.expected, coalesce(c.v, 0) + e.earlier INTO job, expected, actual
                 FROM (SELECT u.job, u.expected, u.i, row_number() OVER (PARTITION BY u.job ORDER BY u.i) - 1 AS earlier

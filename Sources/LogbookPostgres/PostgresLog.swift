@@ -191,6 +191,14 @@ public final class PostgresLog: SharedLog {
             """, logger: logger)
         var results = [Result<Void, JournalError>](repeating: .success(()), count: group.count)
         for try await (batch, job, expected, actual) in rows.decode((Int32, ByteBuffer, Int64, Int64).self) {
+            if expected == -2, let first = group[Int(batch) - 1].first {
+                results[Int(batch) - 1] = .failure(
+                    .idConflict(
+                        id: first.id,
+                        detail: "the shared log holds \(actual) of the batch's \(group[Int(batch) - 1].count) event ids but not "
+                            + "all: a retry must repeat its batch exactly, ids included"))
+                continue
+            }
             results[Int(batch) - 1] = .failure(
                 .versionConflict(
                     job: String(decoding: job.readableBytesView, as: UTF8.self), expected: UInt64(expected), actual: UInt64(actual)))
