@@ -17,6 +17,7 @@ let package = Package(
     name: "Logbook",
     products: [
         .library(name: "Logbook", targets: ["Logbook"]),
+        .library(name: "LogbookClient", targets: ["LogbookClient"]),
         .executable(name: "logbook", targets: ["LogbookCLI"]),
     ],
     dependencies: [
@@ -31,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -41,7 +45,8 @@ let package = Package(
         // condition lock for threads), each on the standard library's Mutex and continuations.
         .target(name: "ConcurrencyKit"),
         .target(name: "Journal", dependencies: ["LMDB", "CCRC32C", "Lifecycle", "ConcurrencyKit"]),
-        .target(name: "Logbook", dependencies: ["Journal", "Lifecycle", "ConcurrencyKit"]),
+        .target(name: "JobRunner", dependencies: ["Lifecycle"]),
+        .target(name: "Logbook", dependencies: ["Journal", "Lifecycle", "ConcurrencyKit", "JobRunner"]),
         // The timeline layout and its renderers: pure Swift over a job's history, shared by the CLI and the service.
         .target(name: "JobTimeline", dependencies: ["Lifecycle", .product(name: "Mustache", package: "swift-mustache")]),
         .target(
@@ -79,9 +84,20 @@ let package = Package(
             path: "Tools/LogbookBench"
         ),
         // Developer tooling that the tests drive as real processes.
+        .target(
+            name: "LogbookClient",
+            dependencies: [
+                "Lifecycle", "JobRunner", .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            exclude: ["openapi-generator-config.yaml", "Generated/openapi.sha256"]
+        ),
         .executableTarget(name: "logbook-crash-harness", dependencies: ["Journal", "Lifecycle"], path: "Tools/CrashHarness"),
         .executableTarget(name: "EmbeddingExample", dependencies: ["Logbook"], path: "Tools/EmbeddingExample"),
         .executableTarget(name: "WorkerExample", dependencies: ["Logbook"], path: "Tools/WorkerExample"),
+        .executableTarget(name: "RemoteWorkerExample", dependencies: ["LogbookClient"], path: "Tools/RemoteWorkerExample"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TestSupport"]),
         .testTarget(name: "ConcurrencyKitTests", dependencies: ["ConcurrencyKit"]),
@@ -94,6 +110,7 @@ let package = Package(
             name: "LogbookTests",
             dependencies: ["Logbook", "Journal", "Lifecycle", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "ClientTests", dependencies: ["LogbookClient", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["JobTimeline", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PostgresTests", dependencies: ["LogbookPostgres", "Logbook", "Journal", "Lifecycle", "ConcurrencyKit", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["JobTimeline", "Lifecycle", "TestSupport"]),

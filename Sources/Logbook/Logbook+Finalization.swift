@@ -1,3 +1,4 @@
+import JobRunner
 import Journal
 import Lifecycle
 
@@ -51,7 +52,7 @@ extension Logbook {
             do {
                 try await effect(claimed)
             } catch {
-                report.failed.append(.init(job: claimed.job, error: Self.reason(describing: error)))
+                report.failed.append(.init(job: claimed.job, error: AttemptRun.reason(describing: error)))
                 continue
             }
             // No expected version here: the claim already excluded every other live drainer, and a

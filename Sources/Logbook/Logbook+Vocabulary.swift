@@ -3,6 +3,9 @@
 // (Journal, LMDB) stays out of reach. Each import names one declaration, so in this file `Journal`
 // and `Lifecycle` are the modules, not the `Journal` class.
 import struct Journal.AppendItem
+import enum JobRunner.WorkerError
+import enum JobRunner.WorkerStop
+import class JobRunner.RunningJob
 import struct Journal.CompactionReport
 import enum Journal.Durability
 import enum Journal.JournalError
@@ -46,3 +49,8 @@ public typealias JournalError = Journal.JournalError
 public typealias CompactionReport = Journal.CompactionReport
 public typealias SalvagedRecords = Journal.SalvagedRecords
 public typealias ReplicaCursor = Journal.ReplicaCursor
+
+// Running a job (JobRunner: the run loop shared with LogbookClient's RemoteLogbook).
+public typealias WorkerError = JobRunner.WorkerError
+public typealias WorkerStop = JobRunner.WorkerStop
+public typealias RunningJob = JobRunner.RunningJob

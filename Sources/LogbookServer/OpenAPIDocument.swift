@@ -161,7 +161,7 @@ paths:
       operationId: events
       summary: Server-Sent Events, one frame per event with seq > after; live until the stream ends.
       parameters:
-        - {name: after, in: query, required: false, schema: {type: integer, minimum: 0, maximum: 18446744073709551615}}
+        - {name: after, in: query, required: false, description: "Seqs are below 2^63; a larger value is accepted too and ends the stream at once.", schema: {type: integer, minimum: 0, maximum: 9223372036854775807}}
         - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000000000}}
         - {name: job, in: query, required: false, description: "Only this job's events (repeatable; exact bytes). `limit` counts the frames sent.", schema: {type: string, minLength: 1}, explode: true}
         - {name: Last-Event-ID, in: header, required: false, schema: {type: string, pattern: '^[0-9]{1,19}$'}}
@@ -230,7 +230,7 @@ paths:
       responses:
         "200": {description: The page., content: {text/html: {schema: {type: string}}}}
         "308": {description: "`/ui` to `/ui/`."}
-        "400": {description: A bad filter, named on an HTML page., content: {text/html: {schema: {type: string}}}}
+        "400": {description: "A bad filter, named on an HTML page.", content: {text/html: {schema: {type: string}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
   /ui/jobs/{id}:
     get:
@@ -243,7 +243,7 @@ paths:
         - {name: lease, in: query, required: false, description: "Expected gap between signs of life, e.g. 90s.", schema: {type: string}}
       responses:
         "200": {description: The page., content: {text/html: {schema: {type: string}}}}
-        "400": {description: A bad parameter, named on an HTML page., content: {text/html: {schema: {type: string}}}}
+        "400": {description: "A bad parameter, named on an HTML page.", content: {text/html: {schema: {type: string}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {description: No such job., content: {text/html: {schema: {type: string}}}}
   /ui/logbook.css:

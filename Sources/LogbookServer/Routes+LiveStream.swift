@@ -80,8 +80,16 @@ extension Routes {
             })
     }
 
+    /// One Server-Sent Events frame. The JSON may hold line breaks (whitespace inside a stored `data`
+    /// object, kept byte for byte), which would end the frame early: each line of it is its own
+    /// `data:` line, which a client joins back with "\n" (the SSE rules), so it reads the same JSON.
     static func sseFrame(_ event: RecordedEvent) -> String {
-        "id: \(event.seq)\nevent: \(event.event.type.name)\ndata: \(JSONResponses.event(event))\n\n"
+        var json = JSONResponses.event(event)
+        if json.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
+            json = json.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+                .replacingOccurrences(of: "\n", with: "\ndata: ")
+        }
+        return "id: \(event.seq)\nevent: \(event.event.type.name)\ndata: \(json)\n\n"
     }
 }
 

@@ -72,3 +72,22 @@ extension ServerTests {
         }
     }
 }
+
+extension ServerTests {
+    /// A stored `data` object may hold line breaks (JSON whitespace, kept byte for byte): the event
+    /// stream writes each line as its own `data:` line, so the frame stays one frame and a client
+    /// that joins them (the SSE rules) reads the stored JSON. Before, the frame ended at the first
+    /// line break and a client read broken JSON.
+    @Test func aDataObjectWithLineBreaksStaysOneEventStreamFrame() async throws {
+        try await withServer { client, _ in
+            let (status, _, _) = try await request(client, .post, "/jobs/j/events", body: "{\"type\":\"created\",\"data\":{\n  \"k\": [1,\r\n 2]\n}}")
+            #expect(status == .created)
+            let (_, _, body) = try await request(client, .get, "/events?limit=1")
+            let lines = body.split(separator: "\n", omittingEmptySubsequences: true)
+            #expect(lines.allSatisfy { $0.hasPrefix("id: ") || $0.hasPrefix("event: ") || $0.hasPrefix("data: ") }, "\(body)")
+            let joined = lines.filter { $0.hasPrefix("data: ") }.map { $0.dropFirst(6) }.joined(separator: "\n")
+            #expect(joined.hasSuffix(",\"data\":{\n  \"k\": [1,\n 2]\n}}"), "\(joined)")
+            #expect((try? JSONSerialization.jsonObject(with: Data(joined.utf8))) != nil)
+        }
+    }
+}

@@ -45,6 +45,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Durable events per concurrent appender (64 appenders).") var concurrentEvents = 200
     @Option(help: "Where to build the throwaway journals.") var dir: String?
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Give every event a random (version-4) id, as a client making appends retryable would.") var ids = false
 
     func run() async throws {
         let base = (dir ?? NSTemporaryDirectory()) + "/logbook-bench-\(getpid())"
@@ -83,7 +84,11 @@ struct BenchCommand: AsyncParsableCommand {
         var i = 0
         while i < events {
             let n = min(batch, events - i)
-            let items = (i..<(i + n)).map { AppendItem(BenchWorkload.event($0)) }
+            let items = (i..<(i + n)).map { k in
+                var event = BenchWorkload.event(k)
+                if ids { event.id = .random() }
+                return AppendItem(event)
+            }
             appendTime += try BenchWorkload.time { try journal.appendBlocking(items) }
             i += n
         }
@@ -184,6 +189,7 @@ struct BenchCommand: AsyncParsableCommand {
         let singles = (0..<durableEvents).map { i in
             var event = BenchWorkload.event(BenchWorkload.jobs + i)
             event.job = "worker-single"
+            if ids { event.id = .random() }
             return [AppendItem(event)]
         }
         let singleTime = try BenchWorkload.time {
@@ -196,6 +202,7 @@ struct BenchCommand: AsyncParsableCommand {
             (0..<perAppender).map { i in
                 var event = BenchWorkload.event(BenchWorkload.jobs + a * perAppender + i)
                 event.job = "worker-" + BenchWorkload.pad(a)
+                if ids { event.id = .random() }
                 return event
             }
         }
