@@ -151,3 +151,44 @@ import Glibc
         #expect(!out.stdout.isEmpty && doc.contains("Its output:\n\n```\n" + out.stdout + "```\n"), "\(out.stdout)")
     }
 }
+
+/// Two `logbook serve --postgres` nodes on one shared log: a remote worker runs on one, and a cancel
+/// sent to the other reaches its body (through the shared log, the first node's follower, and the
+/// job's event stream).
+@Suite(.enabled(if: PostgresServer.available), .serialized) struct RemoteLogbookOnASharedLogTests {
+    @Test func aWorkerOnOneNodeIsStoppedByACancelOnTheOther() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let dir = TemporaryDirectory("client-pg")
+        defer { dir.cleanup() }
+        var nodes: [(ChildProcess, URL)] = []
+        defer { for (process, _) in nodes { process.kill9() } }
+        for i in 0..<2 {
+            let port = HTTPProbe.freePort()
+            let process = try ChildProcess(
+                builtExecutable("logbook"),
+                ["--journal", dir.file("node-\(i).journal"), "--postgres", server.url, "serve", "--port", String(port)])
+            #expect(HTTPProbe.poll(port: port, "/healthz") { $0.status == 200 } != nil, "\(process.diagnosis)")
+            nodes.append((process, URL(string: "http://127.0.0.1:\(port)")!))
+        }
+        let worker = RemoteLogbook(url: nodes[0].1)
+        let operator_ = RemoteLogbook(url: nodes[1].1)
+        let started = AsyncStream<Void>.makeStream()
+        let run = Task {
+            try await worker.run(job: "shared", node: "worker-a", heartbeatEvery: .seconds(3600)) { _ in
+                started.continuation.yield()
+                while true { try await Task.sleep(for: .milliseconds(10)) }
+            }
+        }
+        for await _ in started.stream { break }
+        // The other node may not have applied the start yet: its state says when it has.
+        while try await operator_.state(of: "shared")?.status != .running { try await Task.sleep(for: .milliseconds(20)) }
+        let id = EventID.random()
+        let cancel = try await operator_.append(Event(job: "shared", type: .cancelled, reason: "operator", id: id))
+        #expect(cancel.state.status == .cancelled)
+        #expect(try await operator_.append(Event(job: "shared", type: .cancelled, reason: "operator", id: id)).replayed)
+        let state = try await run.value
+        #expect(state.status == .cancelled && state.decidedReason == "operator")
+        #expect(try await worker.state(of: "shared")?.version == 2, "started, cancelled: once each, nothing after")
+    }
+}
