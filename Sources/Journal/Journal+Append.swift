@@ -76,7 +76,7 @@ extension Journal {
                 throw .invalidEvent(index: i, error)
             }
             if let id = item.event.id, let earlier = seen.updateValue(i, forKey: id) {
-                throw .invalidEvent(index: i, EventValidationError(field: "id", problem: "repeats the id of event \(earlier + 1) (\(id))"))
+                throw .idConflict(id: id, detail: "event \(i + 1) repeats the id of event \(earlier + 1) of the same batch")
             }
         }
     }
@@ -108,11 +108,20 @@ extension Journal {
         results.reserveCapacity(batches.count)
         var indexEntries: [(job: UInt32, entry: StorageKeys.IndexEntry)] = []
 
+        // The greatest event id stored, read when a batch with ids first needs it.
+        var greatest: EventID?
+        var greatestRead = false
         try txn.withCursor(jobs) { index in
             for (b, batch) in batches.enumerated() {
                 let report = b < progress.count ? progress[b] : nil
-                switch try checkIDs(txn, batch) {
-                case .fresh: break
+                // Ids first: a retry is answered whatever the expected versions say now.
+                let reserved: [EventID]
+                if !greatestRead, ids != nil, batch.contains(where: { $0.event.id != nil }) {
+                    greatest = try greatestID(txn)
+                    greatestRead = true
+                }
+                switch try reserveIDs(txn, batch, after: seq, greatest: &greatest) {
+                case .reserved(let ids): reserved = ids
                 case .replay(let events):
                     results.append(.success(AppendedBatch(events: events, replayed: true)))
                     continue
@@ -142,6 +151,7 @@ extension Journal {
                 }
                 if let conflict {
                     for (key, version) in undo.reversed() { cache.versions[Int(key)] = version }
+                    try releaseIDs(txn, reserved)
                     results.append(.failure(conflict))
                     continue
                 }
@@ -162,7 +172,6 @@ extension Journal {
                     if let report, (i + 1) % 16_384 == 0 { report(i + 1) }
                 }
                 report?(batch.count)
-                try putIDs(txn, stored)
                 results.append(.success(AppendedBatch(events: stored)))
             }
         }

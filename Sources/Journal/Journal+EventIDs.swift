@@ -20,8 +20,69 @@ package struct AppendedBatch: Sendable {
 /// | all stored, each for the same event (`at` only if given) | replayed: the stored events, nothing new |
 /// | some stored, some new (or an event without an id)       | `idConflict`, nothing stored            |
 /// | one stored for another event (job, type, fields)        | `idConflict`, nothing stored            |
-/// | one repeated within the batch                           | `invalidEvent` (field `id`)             |
+/// | one repeated within the batch                           | `idConflict`, nothing stored            |
 extension Journal {
+    enum IDReservation {
+        /// None of the batch's ids was stored: each now names the seq its event will get.
+        case reserved([EventID])
+        case replay([RecordedEvent])
+        case conflict(JournalError)
+    }
+
+    /// The common case in one B-tree operation per id: stores each id of `batch` with the seq its
+    /// event will get (the seqs after `last`, in order) unless it is there already (`MDB_NOOVERWRITE`).
+    /// At the first id found stored, takes back what it stored and reads the batch's ids the slow way
+    /// (`checkIDs`): a replay or a conflict.
+    ///
+    /// `greatest` is the greatest id in the table (read once per group, `greatestID`, and kept up to
+    /// date here): an id above it cannot be stored already and goes at the table's end
+    /// (`MDB_APPEND`: no search, and pages filled whole), as time-ordered ids from one client do.
+    func reserveIDs(
+        _ txn: borrowing Transaction, _ batch: [AppendItem], after last: UInt64, greatest: inout EventID?
+    ) throws -> IDReservation {
+        guard let ids, batch.contains(where: { $0.event.id != nil }) else { return .reserved([]) }
+        var reserved: [EventID] = []
+        reserved.reserveCapacity(batch.count)
+        for (i, item) in batch.enumerated() {
+            guard let id = item.event.id else { continue }
+            do {
+                try StorageKeys.withIDKey(id) { key in
+                    try StorageKeys.withSeqKey(last + UInt64(i) + 1) { seq in
+                        if greatest.map({ id > $0 }) ?? true {
+                            do {
+                                try txn.put(ids, key: key, value: seq, flags: .append)
+                                greatest = id
+                                return
+                            } catch let error as LMDBError where error == .keyExists {}  // not at the end after all: search
+                        }
+                        try txn.put(ids, key: key, value: seq, flags: .noOverwrite)
+                    }
+                }
+                reserved.append(id)
+            } catch let error as LMDBError where error == .keyExists {
+                try releaseIDs(txn, reserved)
+                switch try checkIDs(txn, batch) {
+                case .replay(let events): return .replay(events)
+                case .conflict(let error): return .conflict(error)
+                case .fresh: throw JournalError.corruptIndex(job: item.event.job, detail: "event id \(id) is in the ids table and yet not")
+                }
+            }
+        }
+        return .reserved(reserved)
+    }
+
+    /// The greatest id stored (nil: none), for `reserveIDs`.
+    func greatestID(_ txn: borrowing Transaction) throws -> EventID? {
+        guard let ids else { return nil }
+        return try txn.withCursor(ids) { c in try c.get(.last).flatMap { StorageKeys.id(fromKey: $0.0) } }
+    }
+
+    /// Takes back ids reserved for a batch that is not stored after all (a version conflict).
+    func releaseIDs(_ txn: borrowing Transaction, _ reserved: [EventID]) throws {
+        guard let ids else { return }
+        for id in reserved { _ = try StorageKeys.withIDKey(id) { key in try txn.delete(ids, key: key) } }
+    }
+
     enum IDCheck {
         case fresh
         case replay([RecordedEvent])

@@ -71,7 +71,7 @@ extension Journal {
                         detail: "the index disagrees with the log (\(index.digest.count) entries for \(logPass.records) records)")
                 }
                 if let problem = index.outOfOrder { throw problem }
-                let eventIDs = try checkIDs(txn, recordsWithIDs: logPass.recordsWithIDs)
+                let eventIDs = try checkIDs(txn, logPass.idDigest)
                 progress(logPass.records)
                 return VerifyReport(
                     records: logPass.records, jobs: index.jobs, indexEntries: index.digest.count, lastSeq: logPass.lastSeq,
@@ -82,24 +82,38 @@ extension Journal {
         }
     }
 
-    /// Checks the ids table against the log: each entry names a record carrying that id, and there are
-    /// as many entries as records with an id (so each such record has its entry: a record has one id,
-    /// so two entries cannot name it). Returns the count.
-    private func checkIDs(_ txn: borrowing Transaction, recordsWithIDs: Int) throws -> Int {
+    /// Checks the ids table against the log, as the index is: the table read in its own order
+    /// summed into an order-free digest of (id, seq) pairs, equal to the one the log pass summed
+    /// over the records that carry ids. Only when they differ is each entry looked up, to name the
+    /// first wrong one. Returns how many ids there are.
+    private func checkIDs(_ txn: borrowing Transaction, _ fromLog: IndexDigest) throws -> Int {
         guard let ids else {
-            if recordsWithIDs > 0 { throw JournalError.corruptIndex(job: "?", detail: "\(recordsWithIDs) events have ids but the journal has no ids table") }
+            if fromLog.count > 0 { throw JournalError.corruptIndex(job: "?", detail: "\(fromLog.count) events have ids but the journal has no ids table") }
             return 0
         }
-        var entries = 0
+        var table = IndexDigest()
         try txn.withCursor(ids) { c in
             var entry = try c.get(.first)
             while let (k, v) = entry {
-                let id = k.count == 16
-                    ? EventID(high: UInt64(bigEndian: k.loadUnaligned(as: UInt64.self)), low: UInt64(bigEndian: k.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-                    : nil
-                guard let id, let seq = StorageKeys.seq(fromKey: v) else {
+                guard let id = StorageKeys.id(fromKey: k), let seq = StorageKeys.seq(fromKey: v) else {
                     throw JournalError.corruptIndex(job: "?", detail: "an ids entry of \(k.count)+\(v.count) bytes")
                 }
+                table.add(job: id.high, version: id.low, seq: seq)
+                entry = try c.get(.next)
+            }
+        }
+        if table == fromLog { return table.count }
+        try findIDProblem(txn, ids)
+        throw JournalError.corruptIndex(
+            job: "?", detail: "the ids table disagrees with the log (\(table.count) entries for \(fromLog.count) events with ids)")
+    }
+
+    /// Looks each ids entry up in the log; throws the first that names a record without that id.
+    private func findIDProblem(_ txn: borrowing Transaction, _ ids: Database) throws {
+        try txn.withCursor(ids) { c in
+            var entry = try c.get(.first)
+            while let (k, v) = entry {
+                guard let id = StorageKeys.id(fromKey: k), let seq = StorageKeys.seq(fromKey: v) else { return }
                 let named: EventID?? = try StorageKeys.withSeqKey(seq) { key in
                     try txn.get(log, key: key).map { try RecordFormat.view(seq: seq, bytes: $0, strict: false).id }
                 }
@@ -107,15 +121,9 @@ extension Journal {
                     let what = named.flatMap { $0 }.map { "whose event has id \($0)" } ?? "which is not in the log or has no id"
                     throw JournalError.corruptIndex(job: "?", detail: "event id \(id) names seq \(seq), \(what)")
                 }
-                entries += 1
                 entry = try c.get(.next)
             }
         }
-        guard entries == recordsWithIDs else {
-            throw JournalError.corruptIndex(
-                job: "?", detail: "\(recordsWithIDs) events have ids but the ids table has \(entries) entries")
-        }
-        return entries
     }
 
     /// Searches the index for each record, in seq order, then the log for each entry; throws the
@@ -167,7 +175,8 @@ struct LogPass: Sendable {
     var digest = IndexDigest()
     var records = 0
     var lastSeq: UInt64 = 0
-    var recordsWithIDs = 0
+    /// The (id, seq) pairs of the records that carry ids.
+    var idDigest = IndexDigest()
 
     init(
         _ txn: borrowing Transaction, _ log: Database, from: UInt64, through: UInt64, counted: CheckedCount,
@@ -176,7 +185,7 @@ struct LogPass: Sendable {
         var digest = IndexDigest()
         var records = 0
         var lastSeq: UInt64 = 0
-        var withIDs = 0
+        var idDigest = IndexDigest()
         try txn.withCursor(log) { c in
             var entry = try StorageKeys.withSeqKey(from) { k in try c.get(.setRange, key: k) }
             while let (k, v) = entry {
@@ -186,7 +195,7 @@ struct LogPass: Sendable {
                 if seq > through { break }
                 let e = try RecordFormat.view(seq: seq, bytes: v, strict: true)
                 digest.add(job: IndexDigest.hash(e.job), version: e.version, seq: seq)
-                if e.id != nil { withIDs += 1 }
+                if let id = e.id { idDigest.add(job: id.high, version: id.low, seq: seq) }
                 lastSeq = seq
                 records += 1
                 if records % 16_384 == 0 {
@@ -198,14 +207,14 @@ struct LogPass: Sendable {
             }
         }
         counted.add(records % 16_384)
-        (self.digest, self.records, self.lastSeq, self.recordsWithIDs) = (digest, records, lastSeq, withIDs)
+        (self.digest, self.records, self.lastSeq, self.idDigest) = (digest, records, lastSeq, idDigest)
     }
 
     /// Adds a later part of the log.
     mutating func add(_ later: LogPass) {
         digest.add(later.digest)
         records += later.records
-        recordsWithIDs += later.recordsWithIDs
+        idDigest.add(later.idDigest)
         if later.records > 0 { lastSeq = later.lastSeq }
     }
 }

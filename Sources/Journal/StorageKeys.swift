@@ -54,6 +54,13 @@ enum StorageKeys {
         return try withUnsafeBytes(of: &raw, body)
     }
 
+    /// The id an `ids` key names (nil for a key of another size).
+    static func id(fromKey key: UnsafeRawBufferPointer) -> EventID? {
+        guard key.count == 16 else { return nil }
+        return EventID(
+            high: UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)), low: UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+    }
+
     /// An index value: (version, seq), both big-endian so memcmp order is numeric order.
     struct IndexEntry: Equatable {
         var version: UInt64

@@ -189,7 +189,7 @@ extension JSONBytes {
             w.byte(UInt8(ascii: "\""))
             if let id {
                 w.raw(",\"id\":\"")
-                w.raw(string: id.description)
+                id.forEachUUIDCharacter { w.byte($0) }
                 w.byte(UInt8(ascii: "\""))
             }
             if let at {

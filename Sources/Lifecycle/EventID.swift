@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An event's id: 128 bits, written as a UUID (`8-4-4-4-12` hex digits). A client that gives its
 /// events ids may retry an append safely: the journal stores each id once and answers a retry with
 /// what the first append stored (docs/service.md, "Retries and event ids"). A node of a shared log
@@ -14,6 +16,43 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
         let high = (g.next() as UInt64) & ~0xF000 | 0x4000
         let low = (g.next() as UInt64) & ~(0xC000_0000_0000_0000 as UInt64) | 0x8000_0000_0000_0000
         return EventID(high: high, low: low)
+    }
+
+    /// A version-7 UUID's bits: the milliseconds since the Unix epoch in the first 48 bits, then
+    /// random ones. Ids made one after another sort by time, so the journal's ids table grows at its
+    /// end, like its log, instead of at a random page per id (docs/performance.md measures both):
+    /// what `RemoteLogbook` gives events that have none.
+    ///
+    /// Within one process they also increase strictly (RFC 9562's monotonic counter: the 12 bits
+    /// after the version count up within a millisecond), so a batch's ids are in order and the
+    /// journal appends them to its ids table without a search.
+    public static func timeOrdered(unixMilliseconds: UInt64) -> EventID {
+        var g = SystemRandomNumberGenerator()
+        let candidate = (unixMilliseconds & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | ((g.next() as UInt64) & 0x03FF)
+        let high = lastTimeOrderedHigh.withLock { last -> UInt64 in
+            // The same or an earlier millisecond: the next counter value (its 12 bits carry into the
+            // time when they overflow, which keeps the order; the version nibble is set again).
+            var next = candidate > last ? candidate : last + 1
+            if next & 0xF000 != 0x7000 { next = (next & ~0xFFFF) + 0x1_0000 | 0x7000 }
+            last = next
+            return next
+        }
+        let low = (g.next() as UInt64) & ~(0xC000_0000_0000_0000 as UInt64) | 0x8000_0000_0000_0000
+        return EventID(high: high, low: low)
+    }
+
+    private static let lastTimeOrderedHigh = Mutex<UInt64>(0)
+
+    /// The 36 characters of the UUID form, lower case, handed to `body` one by one (no string made).
+    @inline(__always)
+    public func forEachUUIDCharacter(_ body: (UInt8) -> Void) {
+        let digits: StaticString = "0123456789abcdef"
+        for i in 0..<32 {
+            if i == 8 || i == 12 || i == 16 || i == 20 { body(UInt8(ascii: "-")) }
+            let word = i < 16 ? high : low
+            let nibble = Int((word >> UInt64(60 - 4 * (i % 16))) & 0xF)
+            body(digits.utf8Start[nibble])
+        }
     }
 
     /// Parses the UUID form (`123e4567-e89b-12d3-a456-426614174000`, either case); nil for anything
@@ -43,15 +82,15 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// The UUID form, lower case.
     public var description: String {
-        let hex = String(high, radix: 16).leftPadded(16) + String(low, radix: 16).leftPadded(16)
-        let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
-            + String(c[20..<32])
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            var n = 0
+            forEachUUIDCharacter { c in
+                buffer[n] = c
+                n += 1
+            }
+            return n
+        }
     }
 
     public static func < (a: EventID, b: EventID) -> Bool { (a.high, a.low) < (b.high, b.low) }
-}
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

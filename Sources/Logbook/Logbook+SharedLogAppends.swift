@@ -26,7 +26,8 @@ extension Logbook {
             entries.append(
                 SharedLogEntry(
                     job: event.job, type: event.type, record: Journal.encodeRecord(seq: 0, version: 0, appendedAt: now, event: event),
-                    id: event.id ?? .random(), expectedVersion: item.expectedVersion))
+                    id: event.id ?? .timeOrdered(unixMilliseconds: UInt64(max(0, now.microseconds / 1_000))),
+                    expectedVersion: item.expectedVersion))
         }
         let waiter = AppendWaiter(count: entries.count, jobs: Set(items.map { ExactID($0.event.job) }))
         try shared.register(waiter, ids: entries.map(\.id))

@@ -49,13 +49,15 @@ public struct RemoteLogbook: Sendable {
     // MARK: Appends
 
     /// Appends a batch atomically, all or none (events of any jobs; with `expectedVersion`, all of
-    /// one job, the first event guarded by it). Every event without an id gets one, so the batch is
+    /// one job, the first event guarded by it). Every event without an id gets one (time-ordered, a
+    /// UUIDv7: the service's ids table then grows at its end), so the batch is
     /// retried safely (`RetryPolicy`) and a retry the service finds stored comes back `replayed`,
     /// with the seqs of the first append.
     public func append(_ events: [Event], expectedVersion: UInt64? = nil) async throws -> RemoteAppendOutcome {
         guard let first = events.first else { throw RemoteLogbookError.refused(status: 400, message: "an append needs at least one event") }
         var events = events
-        for i in events.indices where events[i].id == nil { events[i].id = .random() }
+        let now = UInt64(max(0, Date().timeIntervalSince1970 * 1_000))
+        for i in events.indices where events[i].id == nil { events[i].id = .timeOrdered(unixMilliseconds: now) }
         if expectedVersion != nil, let other = events.first(where: { $0.job != first.job }) {
             throw RemoteLogbookError.refused(
                 status: 400, message: "an expected version guards one job's batch: \(first.job) and \(other.job) were given")

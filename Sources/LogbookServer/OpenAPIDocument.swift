@@ -76,8 +76,8 @@ paths:
       summary: "The job's history in log order, a page at a time: each event with what the fold did and only the state fields it changed."
       parameters:
         - $ref: "#/components/parameters/JobID"
-        - {name: after, in: query, required: false, description: "Entries with a seq after this one (the previous page's `next`).", schema: {type: string, pattern: "^[0-9]+$"}}
-        - {name: limit, in: query, required: false, description: "Entries per page, 1 to 5000 (default 500).", schema: {type: string, pattern: "^[0-9]+$"}}
+        - {name: after, in: query, required: false, description: "Entries with a seq after this one (the previous page's `next`).", schema: {type: integer, minimum: 0, maximum: 9223372036854775807}}
+        - {name: limit, in: query, required: false, description: "Entries per page, 1 to 5000 (default 500).", schema: {type: integer, minimum: 1, maximum: 5000}}
       responses:
         "200":
           description: One page of the job's history.
@@ -238,9 +238,9 @@ paths:
       summary: "A job's page (no script): verdict, findings, the timeline as inline SVG, every event with what the fold did; `until` or `at` travel in time."
       parameters:
         - {$ref: "#/components/parameters/JobID"}
-        - {name: until, in: query, required: false, description: "Show the job after its events up to this seq.", schema: {type: string}}
-        - {name: at, in: query, required: false, description: "Show the job as of this RFC 3339 time.", schema: {type: string}}
-        - {name: lease, in: query, required: false, description: "Expected gap between signs of life, e.g. 90s.", schema: {type: string}}
+        - {name: until, in: query, required: false, description: "Show the job after its events up to this seq.", schema: {type: integer, minimum: 0, maximum: 9223372036854775807}}
+        - {name: at, in: query, required: false, description: "Show the job as of this RFC 3339 time.", schema: {type: string, format: date-time}}
+        - {name: lease, in: query, required: false, description: "Expected gap between signs of life, e.g. 90s (empty: the default).", schema: {type: string, pattern: '^(([0-9]{1,6}(ms|s|m|h|d))+)?$'}}
       responses:
         "200": {description: The page., content: {text/html: {schema: {type: string}}}}
         "400": {description: "A bad parameter, named on an HTML page.", content: {text/html: {schema: {type: string}}}}
@@ -269,7 +269,8 @@ components:
       description: >-
         Nothing was stored. Either the If-Match version is not the job's current version
         (expectedVersion, currentVersion), or an event id cannot be answered as a retry (id): it was
-        stored for another event, or the batch mixes stored ids with new ones.
+        stored for another event (or stands twice in the batch), or the batch mixes stored ids with new
+        ones.
       content:
         application/json:
           schema:

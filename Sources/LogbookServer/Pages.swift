@@ -103,7 +103,6 @@ struct Pages: Sendable {
                     lease = d.wholeMicroseconds
                 }
             }
-            if untilSeq != nil, at != nil { throw BadRequest("until and at: give one, not both") }
         } catch {
             return Pages.error(.badRequest, error.message, up: "../")
         }

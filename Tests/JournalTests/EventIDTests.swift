@@ -114,15 +114,15 @@ import Testing
     }
 
     // Row: one repeated within the batch.
-    @Test func anIdRepeatedWithinABatchIsAnInvalidEvent() async throws {
+    @Test func anIdRepeatedWithinABatchIsAConflict() async throws {
         try await withJournal { journal, _ in
             let id = EventID.random()
             do {
                 _ = try await journal.append(Self.batch([id, EventID.random(), id]))
                 Issue.record("accepted")
             } catch {
-                guard case JournalError.invalidEvent(let index, let problem) = error else { throw error }
-                #expect(index == 2 && problem.field == "id" && problem.problem.contains("event 1"))
+                guard case JournalError.idConflict(let conflicting, let detail) = error else { throw error }
+                #expect(conflicting == id && detail.contains("event 3 repeats the id of event 1"), "\(detail)")
             }
             #expect(try journal.lastSeq() == 0)
         }
@@ -139,6 +139,22 @@ import Testing
             _ = try await journal.append(Event(job: "g", type: .heartbeat))
             let retry = try await journal.appendReportingReplays([item])
             #expect(retry.replayed && retry.events == first.events)
+        }
+    }
+
+    /// Ids are reserved before the versions are checked: a batch refused for its expected version
+    /// takes its ids back, so the same ids with the right version are stored, not replayed.
+    @Test func aBatchRefusedForItsVersionLeavesNoIdBehind() async throws {
+        try await withJournal { journal, _ in
+            _ = try await journal.append(Event(job: "v", type: .created))
+            let id = EventID.random()
+            await #expect(throws: JournalError.versionConflict(job: "v", expected: 5, actual: 1)) {
+                try await journal.append([AppendItem(Event(job: "v", type: .started, node: "n", id: id), expectedVersion: 5)])
+            }
+            #expect(try journal.verify().eventIDs == 0)
+            let stored = try await journal.appendReportingReplays([AppendItem(Event(job: "v", type: .started, node: "n", id: id), expectedVersion: 1)])
+            #expect(!stored.replayed && stored.events.map(\.seq) == [2])
+            #expect(try journal.verify().eventIDs == 1)
         }
     }
 

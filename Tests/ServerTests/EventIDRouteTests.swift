@@ -59,7 +59,8 @@ extension ServerTests {
         }
     }
 
-    @Test func aMalformedOrRepeatedIdIsA400NamingTheField() async throws {
+    /// A malformed id is a 400 naming the field; one repeated within a batch is an id conflict (409).
+    @Test func aMalformedIdIsA400AndARepeatedOneA409() async throws {
         try await withServer { client, logbook in
             let (bad, _, badBody) = try await request(client, .post, "/jobs/a/events", body: #"{"type":"created","id":"not-a-uuid"}"#)
             #expect(bad == .badRequest && badBody.contains(#"field \"id\": not a UUID"#), "\(badBody)")
@@ -67,7 +68,7 @@ extension ServerTests {
             #expect(number == .badRequest)
             let twice = #"[{"type":"created","id":"6f8b2c1e-6a4d-4c1b-9a52-3e7d9f1a2b60"},{"type":"heartbeat","id":"6f8b2c1e-6a4d-4c1b-9a52-3e7d9f1a2b60"}]"#
             let (repeated, _, repeatedBody) = try await request(client, .post, "/jobs/a/events", body: twice)
-            #expect(repeated == .badRequest && repeatedBody.contains("repeats the id of event 1"), "\(repeatedBody)")
+            #expect(repeated == .conflict && repeatedBody.contains("repeats the id of event 1"), "\(repeatedBody)")
             #expect(try logbook.maintenance.lastSeq() == 0)
         }
     }

@@ -91,8 +91,9 @@ import Testing
             #expect(first.contains(#"href="?until=2""#) && !first.contains("◀"))
             let (_, atTime) = try await get(client, "/ui/jobs/scan-3?at=2026-06-01T00:01:30Z")
             #expect(atTime.contains(#"<span class="status st-cancelled">cancelled</span>"#) && !atTime.contains("id=\"seq-3\""))
-            let (both, _) = try await get(client, "/ui/jobs/scan-3?at=2026-06-01T00:01:30Z&until=1")
-            #expect(both.status == .badRequest)
+            // Both: the events up to that seq that happened by that time (here the seq is the tighter).
+            let (both, bothPage) = try await get(client, "/ui/jobs/scan-3?at=2026-06-01T00:01:30Z&until=1")
+            #expect(both.status == .ok && bothPage.contains("as of seq 1") && bothPage.contains(#"<span class="status st-running">running</span>"#))
             let (missing, text) = try await get(client, "/ui/jobs/nope")
             #expect(missing.status == .notFound && text.contains("no such job: nope"))
         }

@@ -45,7 +45,19 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Durable events per concurrent appender (64 appenders).") var concurrentEvents = 200
     @Option(help: "Where to build the throwaway journals.") var dir: String?
     @Flag(help: "Print one JSON object.") var json = false
-    @Flag(help: "Give every event a random (version-4) id, as a client making appends retryable would.") var ids = false
+    @Option(help: "Give every event an id, as a client making appends retryable would: none, random (UUIDv4) or ordered (UUIDv7).")
+    var ids: IDKind = .none
+
+    enum IDKind: String, ExpressibleByArgument {
+        case none, random, ordered
+        func make(_ i: Int) -> EventID? {
+            switch self {
+            case .none: nil
+            case .random: .random()
+            case .ordered: .timeOrdered(unixMilliseconds: 1_780_272_000_000 + UInt64(i / 1_000))
+            }
+        }
+    }
 
     func run() async throws {
         let base = (dir ?? NSTemporaryDirectory()) + "/logbook-bench-\(getpid())"
@@ -86,7 +98,7 @@ struct BenchCommand: AsyncParsableCommand {
             let n = min(batch, events - i)
             let items = (i..<(i + n)).map { k in
                 var event = BenchWorkload.event(k)
-                if ids { event.id = .random() }
+                event.id = ids.make(k)
                 return AppendItem(event)
             }
             appendTime += try BenchWorkload.time { try journal.appendBlocking(items) }
@@ -189,7 +201,7 @@ struct BenchCommand: AsyncParsableCommand {
         let singles = (0..<durableEvents).map { i in
             var event = BenchWorkload.event(BenchWorkload.jobs + i)
             event.job = "worker-single"
-            if ids { event.id = .random() }
+            event.id = ids.make(i)
             return [AppendItem(event)]
         }
         let singleTime = try BenchWorkload.time {
@@ -202,7 +214,7 @@ struct BenchCommand: AsyncParsableCommand {
             (0..<perAppender).map { i in
                 var event = BenchWorkload.event(BenchWorkload.jobs + a * perAppender + i)
                 event.job = "worker-" + BenchWorkload.pad(a)
-                if ids { event.id = .random() }
+                event.id = ids.make(a * perAppender + i)
                 return event
             }
         }

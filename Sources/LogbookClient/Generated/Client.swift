@@ -2,19 +2,19 @@
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-@_spi(Generated) public import OpenAPIRuntime
+@_spi(Generated) import OpenAPIRuntime
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.URL
+import struct Foundation.URL
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Data
+import struct Foundation.Data
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Date
+import struct Foundation.Date
 import HTTPTypes
 /// The HTTP API of `logbook serve` (docs/service.md): an append-only journal of job lifecycle events whose job states are a deterministic fold where terminal events win. Every error body is {"error": "..."} naming the field, parameter or header at fault. With `--token-file`, every endpoint but /healthz needs `Authorization: Bearer <token>` and answers 401 without it.
 public struct Client: APIProtocol {

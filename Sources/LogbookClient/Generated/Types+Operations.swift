@@ -2,19 +2,19 @@
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-@_spi(Generated) public import OpenAPIRuntime
+@_spi(Generated) import OpenAPIRuntime
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.URL
+import struct Foundation.URL
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Data
+import struct Foundation.Data
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Date
+import struct Foundation.Date
 /// API operations, with input and output types, generated from `#/paths` in the OpenAPI document.
 public enum Operations {
     /// Append one event or an atomic batch to a job; answered once durable.
@@ -289,7 +289,7 @@ public enum Operations {
                     }
                 }
             }
-            /// Nothing was stored. Either the If-Match version is not the job's current version (expectedVersion, currentVersion), or an event id cannot be answered as a retry (id): it was stored for another event, or the batch mixes stored ids with new ones.
+            /// Nothing was stored. Either the If-Match version is not the job's current version (expectedVersion, currentVersion), or an event id cannot be answered as a retry (id): it was stored for another event (or stands twice in the batch), or the batch mixes stored ids with new ones.
             ///
             /// - Remark: Generated from `#/paths//jobs/{id}/events/post(appendEvents)/responses/409`.
             ///
@@ -638,19 +638,19 @@ public enum Operations {
                 /// Entries with a seq after this one (the previous page's `next`).
                 ///
                 /// - Remark: Generated from `#/paths/jobs/{id}/timeline/GET/query/after`.
-                public var after: Swift.String?
+                public var after: Swift.Int?
                 /// Entries per page, 1 to 5000 (default 500).
                 ///
                 /// - Remark: Generated from `#/paths/jobs/{id}/timeline/GET/query/limit`.
-                public var limit: Swift.String?
+                public var limit: Swift.Int?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
                 ///   - after: Entries with a seq after this one (the previous page's `next`).
                 ///   - limit: Entries per page, 1 to 5000 (default 500).
                 public init(
-                    after: Swift.String? = nil,
-                    limit: Swift.String? = nil
+                    after: Swift.Int? = nil,
+                    limit: Swift.Int? = nil
                 ) {
                     self.after = after
                     self.limit = limit
@@ -1540,7 +1540,7 @@ public enum Operations {
                     }
                 }
             }
-            /// Nothing was stored. Either the If-Match version is not the job's current version (expectedVersion, currentVersion), or an event id cannot be answered as a retry (id): it was stored for another event, or the batch mixes stored ids with new ones.
+            /// Nothing was stored. Either the If-Match version is not the job's current version (expectedVersion, currentVersion), or an event id cannot be answered as a retry (id): it was stored for another event (or stands twice in the batch), or the batch mixes stored ids with new ones.
             ///
             /// - Remark: Generated from `#/paths//events/post(appendBatch)/responses/409`.
             ///
@@ -2468,12 +2468,12 @@ public enum Operations {
                 /// Show the job after its events up to this seq.
                 ///
                 /// - Remark: Generated from `#/paths/ui/jobs/{id}/GET/query/until`.
-                public var until: Swift.String?
+                public var until: Swift.Int?
                 /// Show the job as of this RFC 3339 time.
                 ///
                 /// - Remark: Generated from `#/paths/ui/jobs/{id}/GET/query/at`.
-                public var at: Swift.String?
-                /// Expected gap between signs of life, e.g. 90s.
+                public var at: Foundation.Date?
+                /// Expected gap between signs of life, e.g. 90s (empty: the default).
                 ///
                 /// - Remark: Generated from `#/paths/ui/jobs/{id}/GET/query/lease`.
                 public var lease: Swift.String?
@@ -2482,10 +2482,10 @@ public enum Operations {
                 /// - Parameters:
                 ///   - until: Show the job after its events up to this seq.
                 ///   - at: Show the job as of this RFC 3339 time.
-                ///   - lease: Expected gap between signs of life, e.g. 90s.
+                ///   - lease: Expected gap between signs of life, e.g. 90s (empty: the default).
                 public init(
-                    until: Swift.String? = nil,
-                    at: Swift.String? = nil,
+                    until: Swift.Int? = nil,
+                    at: Foundation.Date? = nil,
                     lease: Swift.String? = nil
                 ) {
                     self.until = until
