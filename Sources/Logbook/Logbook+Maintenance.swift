@@ -112,32 +112,97 @@ extension Logbook.Maintenance {
                 throw JournalError.replica(
                     path: path, sharedLog: sharedLog, refused: "compact --drop-superseded-heartbeats (it removes events)")
             }
-            var projections = Projections()
-            // Per job: its last applied heartbeat, and whether the job's next event is stamped no earlier.
-            // Jobs are interned: the records are read in place and no string is made per event.
-            var ids = InternedIDs()
-            var lastApplied: [(attempt: UInt32, seq: UInt64, at: Timestamp, nextInOrder: Bool?)?] = []
-            var drop: [UInt64] = []
-            try journal.scanViews { e in
-                let effect = projections.apply(e)
-                guard dropSupersededHeartbeats else { return true }
-                let (key, inserted) = ids.intern(e.job)
-                if inserted { lastApplied.append(nil) }
-                let job = Int(key)
-                if var previous = lastApplied[job], previous.nextInOrder == nil {
-                    previous.nextInOrder = e.at >= previous.at
-                    lastApplied[job] = previous
-                }
-                guard e.type == .heartbeat, effect == .applied else { return true }
-                let attempt = e.attempt ?? projections.state(ofJobBytes: e.job)?.attempt ?? 0
-                if let previous = lastApplied[job], previous.attempt == attempt, previous.nextInOrder == true {
-                    drop.append(previous.seq)
-                }
-                lastApplied[job] = (attempt, e.seq, e.at, nil)
-                return true
-            }
+            let plan = try supersededHeartbeats(in: journal, planning: dropSupersededHeartbeats)
             return Journal.CompactionPlan(
-                drop: drop, snapshot: (projections.coveredSeq, SnapshotCodec.encode(projections)))
+                drop: plan.drop, snapshot: (plan.projections.coveredSeq, SnapshotCodec.encode(plan.projections)))
         }
+    }
+
+    /// The heartbeats `compact --drop-superseded-heartbeats` removes (the rules above), read from
+    /// the journal as it is now, with the job of each and the projections after the whole log.
+    /// A heartbeat superseded now stays superseded: the log only grows, and a heartbeat's effect
+    /// depends only on what came before it.
+    static func supersededHeartbeats(in journal: Journal, planning: Bool = true) throws
+        -> (drop: [UInt64], jobOfDropped: [UInt32], jobs: InternedIDs, projections: Projections)
+    {
+        var projections = Projections()
+        // Per job: its last applied heartbeat, and whether the job's next event is stamped no earlier.
+        // Jobs are interned: the records are read in place and no string is made per event.
+        var ids = InternedIDs()
+        var lastApplied: [(attempt: UInt32, seq: UInt64, at: Timestamp, nextInOrder: Bool?)?] = []
+        var drop: [UInt64] = []
+        var jobOfDropped: [UInt32] = []
+        try journal.scanViews { e in
+            let effect = projections.apply(e)
+            guard planning else { return true }
+            let (key, inserted) = ids.intern(e.job)
+            if inserted { lastApplied.append(nil) }
+            let job = Int(key)
+            if var previous = lastApplied[job], previous.nextInOrder == nil {
+                previous.nextInOrder = e.at >= previous.at
+                lastApplied[job] = previous
+            }
+            guard e.type == .heartbeat, effect == .applied else { return true }
+            let attempt = e.attempt ?? projections.state(ofJobBytes: e.job)?.attempt ?? 0
+            if let previous = lastApplied[job], previous.attempt == attempt, previous.nextInOrder == true {
+                drop.append(previous.seq)
+                jobOfDropped.append(key)
+            }
+            lastApplied[job] = (attempt, e.seq, e.at, nil)
+            return true
+        }
+        return (drop, jobOfDropped, ids, projections)
+    }
+
+}
+
+extension Logbook.Maintenance {
+    /// What an in-place drop of superseded heartbeats did (or, with `dryRun`, would do).
+    public struct PruneReport: Sendable {
+        public var dropped: Int
+        /// Write transactions it took (each whole or absent after a crash).
+        public var steps: Int
+        public var dryRun: Bool
+        /// How many heartbeats each job lost, most first.
+        public var droppedByJob: [(job: String, records: Int)]
+        /// The journal file's size after (freed pages are reused; the file does not shrink).
+        public var fileBytes: Int
+    }
+
+    /// Drops every superseded heartbeat (the rules of `compact(at:dropSupersededHeartbeats:)`) in
+    /// place, beside the journal's writers: a service, an embedding process, CLI appends. The plan is
+    /// read from the journal as it is; the records go in write transactions of at most `step`, each
+    /// taking its turn with appends (no append waits for more than one step). Seqs, versions and
+    /// states are unchanged; a kill part way leaves each step whole or absent, and running it again
+    /// finishes. The file keeps its size (LMDB reuses the freed pages); the offline `compact` shrinks
+    /// it. Refused on a shared log's replica.
+    public static func dropSupersededHeartbeats(at path: String, step: Int = 1_000, dryRun: Bool = false) async throws -> PruneReport {
+        var options = Journal.Options()
+        options.create = false
+        let journal = try Journal.open(at: path, options: options)
+        defer { journal.close() }
+        return try await dropSupersededHeartbeats(in: journal, step: step, dryRun: dryRun)
+    }
+
+    /// The same for this open logbook, through its own writer (`logbook.maintenance`).
+    public func dropSupersededHeartbeats(step: Int = 1_000) async throws -> PruneReport {
+        try await Self.dropSupersededHeartbeats(in: logbook.journal, step: step, dryRun: false)
+    }
+
+    static func dropSupersededHeartbeats(in journal: Journal, step: Int, dryRun: Bool) async throws -> PruneReport {
+        if let sharedLog = try journal.sharedLogFollowed() {
+            throw JournalError.replica(
+                path: journal.path, sharedLog: sharedLog, refused: "compact --drop-superseded-heartbeats (it removes events)")
+        }
+        let plan = try supersededHeartbeats(in: journal)
+        var counts: [UInt32: Int] = [:]
+        for key in plan.jobOfDropped { counts[key, default: 0] += 1 }
+        let byJob = counts.map { (job: plan.jobs.ids[Int($0.key)], records: $0.value) }
+            .sorted { $0.records != $1.records ? $0.records > $1.records : $0.job < $1.job }
+        guard !dryRun else {
+            return PruneReport(dropped: plan.drop.count, steps: 0, dryRun: true, droppedByJob: byJob, fileBytes: journal.fileSize)
+        }
+        let removal = try await journal.removeRecords(plan.drop, step: step)
+        return PruneReport(dropped: removal.removed, steps: removal.steps, dryRun: false, droppedByJob: byJob, fileBytes: journal.fileSize)
     }
 }

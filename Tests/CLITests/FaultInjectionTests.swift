@@ -89,10 +89,16 @@ struct FaultInjectionTests {
         print("fault points tried for snapshot: \(tried)")
     }
 
-    @Test func aCompactionAnswersEveryFaultPointTruthfully() throws {
+    @Test func anInPlaceDropAnswersEveryFaultPointTruthfully() throws {
         // The sample's a-job has three heartbeats in one attempt: two are superseded.
         let tried = try Self.everyFaultPoint(of: ["compact", "--drop-superseded-heartbeats"], storedEvents: Self.seededEvents - 2)
-        print("fault points tried for compaction: \(tried)")
+        print("fault points tried for the in-place drop: \(tried)")
+    }
+
+    /// The offline rewrite: its copy fails or its swap is not durable; the events are the same either way.
+    @Test func anOfflineCompactionAnswersEveryFaultPointTruthfully() throws {
+        let tried = try Self.everyFaultPoint(of: ["compact"], storedEvents: Self.seededEvents)
+        print("fault points tried for the offline compaction: \(tried)")
     }
 
     /// The service: appends one job per request until one fails; the failed one is answered 503

@@ -1,0 +1,59 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `compact --drop-superseded-heartbeats` beside a running service (docs/operations.md, "Retention
+/// without downtime"): clients keep appending while it runs; none is refused or lost, the journal
+/// stays sound, and the service folds the same states from the pruned journal after a restart.
+@Suite(.serialized) struct OnlinePruneTests {
+    @Test func droppingSupersededHeartbeatsBesideAServiceUnderLoadLosesNothingAndChangesNoState() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try CLICrashTests.heartbeatHeavyJournal(cli)
+        let port = HTTPProbe.freePort()
+        var serve = try ChildProcess(builtExecutable("logbook"), ["--journal", cli.journal, "serve", "--port", String(port)])
+        defer { serve.kill9() }
+        #expect(HTTPProbe.poll(port: port, "/healthz") { $0.status == 200 } != nil, "\(serve.diagnosis)")
+        let stop = Guarded(false)
+        let acknowledged = Guarded(0)
+        let refused = Guarded<[String]>([])
+        let clients = DispatchGroup()
+        for client in 0..<2 {
+            clients.enter()
+            Thread {
+                var i = 0
+                while !stop.withLock({ $0 }) {
+                    let job = "j\((i * 2 + client) % 200)"
+                    let answer = HTTPProbe.request(port: port, "POST", "/jobs/\(job)/events", body: #"{"type":"heartbeat"}"#)
+                    if answer?.status == 201 { acknowledged.withLock { $0 += 1 } } else {
+                        refused.withLock { $0.append("\(answer?.status ?? 0) \(answer?.body ?? "no answer")") }
+                    }
+                    i += 1
+                }
+                clients.leave()
+            }.start()
+        }
+        usleep(100_000)
+        let pruned = try cli.run(["compact", "--drop-superseded-heartbeats", "--json"])
+        usleep(100_000)
+        stop.withLock { $0 = true }
+        clients.wait()
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        let dropped = (try? JSONSerialization.jsonObject(with: Data(pruned.stdout.utf8)) as? [String: Any])?["dropped"] as? Int ?? -1
+        #expect(dropped >= 200 * 149, "every heartbeat superseded before the run: \(dropped)")
+        #expect(refused.withLock { $0 }.isEmpty, "appends refused during the drop: \(refused.withLock { $0.prefix(3) })")
+        let live = try #require(HTTPProbe.request(port: port, "GET", "/jobs?now=2026-06-02T00:00:00Z")).body
+        serve.kill9()
+        try cli.ok(["verify"])
+        #expect(try cli.eventCount() == 200 * 151 + acknowledged.withLock { $0 } - dropped, "every acknowledged append is there")
+        serve = try ChildProcess(builtExecutable("logbook"), ["--journal", cli.journal, "serve", "--port", String(port)])
+        #expect(HTTPProbe.poll(port: port, "/healthz") { $0.status == 200 } != nil, "\(serve.diagnosis)")
+        let refolded = try #require(HTTPProbe.request(port: port, "GET", "/jobs?now=2026-06-02T00:00:00Z")).body
+        #expect(refolded == live, "the states folded from the pruned journal are the service's")
+        print("appends acknowledged during the run: \(acknowledged.withLock { $0 }), heartbeats dropped: \(dropped)")
+    }
+}
