@@ -29,7 +29,13 @@ public enum LogbookServer {
                        "sharedLog": "\(configuration.sharedLog?.name ?? "none")"])
         let metrics = ServerMetrics()
         metrics.observe(logbook)
-        let app = buildApplication(configuration: configuration, logbook: logbook, metrics: metrics, logger: logger)
+        var retention: (service: Retention, status: RetentionStatus)?
+        if let every = configuration.dropSupersededHeartbeatsEveryMicroseconds {
+            let status = RetentionStatus()
+            retention = (Retention(logbook: logbook, interval: .microseconds(every), status: status, metrics: metrics, logger: logger), status)
+        }
+        let app = buildApplication(
+            configuration: configuration, logbook: logbook, metrics: metrics, logger: logger, retention: retention?.status)
         let reaper = Reaper(
             logbook: logbook, leaseMicroseconds: configuration.leaseMicroseconds,
             stallMicroseconds: configuration.stallMicroseconds, interval: configuration.reapInterval,
@@ -37,7 +43,8 @@ public enum LogbookServer {
         let keeper = JournalKeeper(logbook: logbook, interruptNode: configuration.interruptRunningOnShutdown, logger: logger)
         // Services shut down in reverse order: the HTTP server first, the journal keeper last.
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: keeper), .init(service: reaper), .init(service: app)],
+            configuration: .init(services: [.init(service: keeper), .init(service: reaper)]
+                                     + (retention.map { [.init(service: $0.service)] } ?? []) + [.init(service: app)],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

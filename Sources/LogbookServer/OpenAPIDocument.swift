@@ -372,6 +372,16 @@ components:
             stopped: appends are refused (503) until the replica is replaced or the service restarted.
         reason: {type: string, description: "While degraded, or stopped after a write failed at the device: why appends are refused."}
         lastSeq: {$ref: "#/components/schemas/Seq"}
+        retention:
+          description: Only with --drop-superseded-heartbeats-every.
+          type: object
+          required: [lastRun, durationMilliseconds, dropped, prunedTotal, error]
+          properties:
+            lastRun: {type: [string, "null"], description: "When retention last ran (null: not yet)."}
+            durationMilliseconds: {type: integer, minimum: 0}
+            dropped: {type: integer, minimum: 0, description: "Events the last run removed."}
+            prunedTotal: {type: integer, minimum: 0, description: "Events removed since the service started."}
+            error: {type: [string, "null"]}
         sharedLog:
           description: Only with --postgres.
           type: object

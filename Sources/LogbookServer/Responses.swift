@@ -62,6 +62,8 @@ struct Health: ResponseShape {
     /// Why appends are refused until a restart, after a write failed at the device.
     var writesStopped: String?
     var follower: Logbook.FollowerStatus?
+    /// With `--drop-superseded-heartbeats-every`: what retention did last.
+    var retention: RetentionStatus?
 
     var isStopped: Bool { stopped || writesStopped != nil }
 
@@ -73,6 +75,20 @@ struct Health: ResponseShape {
         }
         out.append(raw: ",\"lastSeq\":")
         out.appendDecimal(lastSeq)
+        if let retention {
+            let run = retention.lastRun
+            out.append(raw: ",\"retention\":{\"lastRun\":")
+            if let at = run?.at { out.appendQuoted(at.rfc3339) } else { out.append(raw: "null") }
+            out.append(raw: ",\"durationMilliseconds\":")
+            out.appendDecimal(UInt64(max(0, (run?.milliseconds ?? 0).rounded())))
+            out.append(raw: ",\"dropped\":")
+            out.appendDecimal(UInt64(run?.dropped ?? 0))
+            out.append(raw: ",\"prunedTotal\":")
+            out.appendDecimal(UInt64(retention.pruned))
+            out.append(raw: ",\"error\":")
+            Self.write(run?.error, to: &out)
+            out.append(raw: "}")
+        }
         if let follower {
             out.append(raw: follower.reachable ? ",\"sharedLog\":{\"reachable\":true" : ",\"sharedLog\":{\"reachable\":false")
             out.append(raw: ",\"lagMilliseconds\":")

@@ -14,15 +14,18 @@ public struct Routes: Sendable {
     let clock: @Sendable () -> Timestamp
     /// Whether appends are being refused for want of space (`/healthz` says so).
     let storage = StorageAlarm()
+    /// What retention did last, when the service runs it (`/healthz` says so).
+    let retention: RetentionStatus?
 
     public init(
         logbook: Logbook, configuration: ServerConfiguration, metrics: ServerMetrics,
-        clock: @escaping @Sendable () -> Timestamp = Logbook.systemClock
+        clock: @escaping @Sendable () -> Timestamp = Logbook.systemClock, retention: RetentionStatus? = nil
     ) {
         self.logbook = logbook
         self.configuration = configuration
         self.metrics = metrics
         self.clock = clock
+        self.retention = retention
     }
 
     /// The endpoints, for 405's `Allow` and for the OpenAPI test. Path segments starting with `:` are parameters.
@@ -56,7 +59,8 @@ public struct Routes: Sendable {
             let stopped = follower?.stopped == true
             let health = Health(
                 stopped: stopped, lastSeq: self.logbook.currentProjections.coveredSeq, storageFull: self.storage.current?.reason,
-                writesStopped: self.logbook.maintenance.writesStoppedBy().map { "\($0)" }, follower: follower)
+                writesStopped: self.logbook.maintenance.writesStoppedBy().map { "\($0)" }, follower: follower,
+                retention: self.retention)
             return health.response(health.isStopped ? .serviceUnavailable : .ok)
         }
         router.get("openapi.yaml") { request, _ in
@@ -79,9 +83,10 @@ public struct Routes: Sendable {
 /// it inside its service group; the tests drive the same application.
 public func buildApplication(
     configuration: ServerConfiguration, logbook: Logbook, metrics: ServerMetrics = ServerMetrics(),
-    clock: @escaping @Sendable () -> Timestamp = Logbook.systemClock, logger: Logger = Logger(label: "logbook")
+    clock: @escaping @Sendable () -> Timestamp = Logbook.systemClock, logger: Logger = Logger(label: "logbook"),
+    retention: RetentionStatus? = nil
 ) -> Application<RouterResponder<BasicRequestContext>> {
-    let routes = Routes(logbook: logbook, configuration: configuration, metrics: metrics, clock: clock)
+    let routes = Routes(logbook: logbook, configuration: configuration, metrics: metrics, clock: clock, retention: retention)
     return Application(
         router: routes.router(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logbook"),

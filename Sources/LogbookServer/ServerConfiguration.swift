@@ -26,6 +26,10 @@ public struct ServerConfiguration: Sendable {
     /// `Logbook.Options.sharedLogRetryWindow`).
     public var sharedLogRetryWindow: Duration?
 
+    /// When set, superseded heartbeats are dropped in place this often (microseconds), beside the
+    /// appends. Refused with a shared log (a replica's events are removed through the shared log).
+    public var dropSupersededHeartbeatsEveryMicroseconds: Int64?
+
     public init() {}
 
     var reapInterval: Duration {

@@ -22,6 +22,9 @@ public final class ServerMetrics: Sendable {
     private let primary = Mutex<[String: Gauge]>([:])
     private let storageErrors = Mutex<[String: Counter]>([:])
     private let freeBytes: Gauge
+    private let pruned: Counter
+    private let retentionLastRun: Gauge
+    private let retentionDuration: Gauge
 
     public init() {
         var appended: [EventType: Counter] = [:]
@@ -67,6 +70,13 @@ public final class ServerMetrics: Sendable {
                 "shared_log_failovers", unit: "", help: "Times this node found another PostgreSQL member to be the primary since it started"))
         freeBytes = registry.makeGauge(
             descriptor: Self.metric("storage_free", unit: "bytes", help: "Bytes still free on the filesystem holding the journal"))
+        pruned = registry.makeCounter(
+            descriptor: Self.metric(
+                "pruned_events", unit: "total", help: "Events retention removed since the service started (superseded heartbeats)"))
+        retentionLastRun = registry.makeGauge(
+            descriptor: Self.metric("retention_last_run", unit: "timestamp_seconds", help: "When retention last ran (0: not yet)"))
+        retentionDuration = registry.makeGauge(
+            descriptor: Self.metric("retention_last_run_duration", unit: "seconds", help: "How long retention's last run took"))
         lastFailover = registry.makeGauge(
             descriptor: Self.metric(
                 "shared_log_last_failover", unit: "timestamp_seconds", help: "When this node last found a new primary (0: never)"))
@@ -89,6 +99,13 @@ public final class ServerMetrics: Sendable {
 
     func recordSlowFollowerDisconnected() { slowFollowers.increment() }
 
+    /// A run of retention: what it removed, when, how long it took.
+    func recordRetention(_ run: RetentionStatus.Run) {
+        pruned.increment(by: Int64(run.dropped))
+        retentionLastRun.set(to: Double(run.at.microseconds) / 1_000_000)
+        retentionDuration.set(to: run.milliseconds / 1_000)
+    }
+
     /// Counts a write refused by the storage, by kind (`full`: the journal's filesystem).
     func recordStorageError(kind: String) {
         let counter = storageErrors.withLock { counters in
@@ -110,6 +127,7 @@ public final class ServerMetrics: Sendable {
         anomalies.set(to: Double(projections.anomalyTotal))
         lastSeq.set(to: Double(projections.coveredSeq))
         if let free = logbook.maintenance.freeBytes() { freeBytes.set(to: Double(free)) }
+
         if let follower = logbook.maintenance.followerStatus() {
             sharedLogUp.set(to: follower.reachable ? 1 : 0)
             followerLag.set(to: follower.lagMilliseconds / 1000)

@@ -57,3 +57,24 @@ import Glibc
         print("appends acknowledged during the run: \(acknowledged.withLock { $0 }), heartbeats dropped: \(dropped)")
     }
 }
+
+extension OnlinePruneTests {
+    /// `serve --drop-superseded-heartbeats-every 1s` prunes on its own schedule (polled until it has,
+    /// not timed); with `--postgres` it is refused before anything starts.
+    @Test func theServiceDropsSupersededHeartbeatsOnItsScheduleAndRefusesItOnAReplica() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try cli.ok(["ingest", "-"], stdin: sampleLines)
+        let port = HTTPProbe.freePort()
+        let serve = try ChildProcess(
+            builtExecutable("logbook"), ["--journal", cli.journal, "serve", "--port", String(port), "--drop-superseded-heartbeats-every", "1s"])
+        defer { serve.kill9() }
+        let pruned = HTTPProbe.poll(port: port, "/healthz") { $0.body.contains(#""prunedTotal":2"#) }
+        #expect(pruned != nil, "retention never ran: \(serve.diagnosis)")
+        #expect(try #require(HTTPProbe.request(port: port, "GET", "/metrics")).body.contains("logbook_pruned_events_total 2"))
+        serve.kill9()
+        #expect(try cli.eventCount() == 10, "the sample's two superseded heartbeats")
+        let refused = try cli.run(["--postgres", "postgresql://postgres@/postgres?host=/nonexistent", "serve", "--drop-superseded-heartbeats-every", "1h"])
+        #expect(refused.status != 0 && refused.stderr.contains("refused with --postgres"), "\(refused.stderr)")
+    }
+}

@@ -35,6 +35,10 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("stall-timeout"),
         help: "Also interrupt running jobs that made no progress for longer than this, heartbeat or not (default: off).")
     var stallTimeout: DurationArgument?
+    @Option(
+        name: .customLong("drop-superseded-heartbeats-every"),
+        help: "Drop superseded heartbeats in place this often, beside the appends (e.g. 1h; default: never).")
+    var dropSupersededHeartbeatsEvery: DurationArgument?
     @Option(name: .customLong("interrupt-running-on-shutdown"), help: "At shutdown, interrupt this node's running jobs.")
     var interruptRunningOnShutdown: String?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (default 1048576).")
@@ -66,6 +70,19 @@ struct ServeCommand: AsyncParsableCommand {
             c.stallMicroseconds = stallTimeout.microseconds
         } else if let text = Self.env("LOGBOOK_STALL_TIMEOUT") {
             c.stallMicroseconds = try parseDuration(text, option: "LOGBOOK_STALL_TIMEOUT")
+        }
+        if let every = dropSupersededHeartbeatsEvery {
+            c.dropSupersededHeartbeatsEveryMicroseconds = every.microseconds
+        } else if let text = Self.env("LOGBOOK_DROP_SUPERSEDED_HEARTBEATS_EVERY") {
+            c.dropSupersededHeartbeatsEveryMicroseconds = try parseDuration(text, option: "LOGBOOK_DROP_SUPERSEDED_HEARTBEATS_EVERY")
+        }
+        if let every = c.dropSupersededHeartbeatsEveryMicroseconds, every < 1_000_000 {
+            throw ValidationError("--drop-superseded-heartbeats-every: at least 1s")
+        }
+        if c.dropSupersededHeartbeatsEveryMicroseconds != nil, global.postgresURL != nil {
+            throw ValidationError(
+                "--drop-superseded-heartbeats-every is refused with --postgres: a replica only applies the shared log's "
+                    + "records, and removing events from the shared log is not built yet")
         }
         c.interruptRunningOnShutdown = interruptRunningOnShutdown ?? Self.env("LOGBOOK_INTERRUPT_RUNNING_ON_SHUTDOWN")
         if let text = maxBodyBytes.map(String.init) ?? Self.env("LOGBOOK_MAX_BODY_BYTES") {

@@ -246,6 +246,59 @@ extension Components {
             public var reason: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Health/lastSeq`.
             public var lastSeq: Components.Schemas.Seq
+            /// Only with --drop-superseded-heartbeats-every.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Health/retention`.
+            public struct RetentionPayload: Codable, Hashable, Sendable {
+                /// When retention last ran (null: not yet).
+                ///
+                /// - Remark: Generated from `#/components/schemas/Health/retention/lastRun`.
+                public var lastRun: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/Health/retention/durationMilliseconds`.
+                public var durationMilliseconds: Swift.Int
+                /// Events the last run removed.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Health/retention/dropped`.
+                public var dropped: Swift.Int
+                /// Events removed since the service started.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Health/retention/prunedTotal`.
+                public var prunedTotal: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/Health/retention/error`.
+                public var error: Swift.String?
+                /// Creates a new `RetentionPayload`.
+                ///
+                /// - Parameters:
+                ///   - lastRun: When retention last ran (null: not yet).
+                ///   - durationMilliseconds:
+                ///   - dropped: Events the last run removed.
+                ///   - prunedTotal: Events removed since the service started.
+                ///   - error:
+                public init(
+                    lastRun: Swift.String? = nil,
+                    durationMilliseconds: Swift.Int,
+                    dropped: Swift.Int,
+                    prunedTotal: Swift.Int,
+                    error: Swift.String? = nil
+                ) {
+                    self.lastRun = lastRun
+                    self.durationMilliseconds = durationMilliseconds
+                    self.dropped = dropped
+                    self.prunedTotal = prunedTotal
+                    self.error = error
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case lastRun
+                    case durationMilliseconds
+                    case dropped
+                    case prunedTotal
+                    case error
+                }
+            }
+            /// Only with --drop-superseded-heartbeats-every.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Health/retention`.
+            public var retention: Components.Schemas.Health.RetentionPayload?
             /// Only with --postgres.
             ///
             /// - Remark: Generated from `#/components/schemas/Health/sharedLog`.
@@ -319,22 +372,26 @@ extension Components {
             ///   - status: degraded: appends are refused (507) because the journal's filesystem is full; reads work. stopped: appends are refused (503) until the replica is replaced or the service restarted.
             ///   - reason: While degraded, or stopped after a write failed at the device: why appends are refused.
             ///   - lastSeq:
+            ///   - retention: Only with --drop-superseded-heartbeats-every.
             ///   - sharedLog: Only with --postgres.
             public init(
                 status: Components.Schemas.Health.StatusPayload,
                 reason: Swift.String? = nil,
                 lastSeq: Components.Schemas.Seq,
+                retention: Components.Schemas.Health.RetentionPayload? = nil,
                 sharedLog: Components.Schemas.Health.SharedLogPayload? = nil
             ) {
                 self.status = status
                 self.reason = reason
                 self.lastSeq = lastSeq
+                self.retention = retention
                 self.sharedLog = sharedLog
             }
             public enum CodingKeys: String, CodingKey {
                 case status
                 case reason
                 case lastSeq
+                case retention
                 case sharedLog
             }
         }
