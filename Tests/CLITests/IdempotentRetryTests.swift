@@ -9,7 +9,7 @@ import Glibc
 /// Retries with event ids across crashes of the real service (docs/service.md, "Retries and event
 /// ids"): a client that lost an answer, or whose service was killed mid-request, retries the same
 /// batch until it is answered, and every event is stored exactly once.
-@Suite(.serialized) struct IdempotentRetryTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct IdempotentRetryTests {
     final class Service {
         let cli: CLI
         let port = HTTPProbe.freePort()

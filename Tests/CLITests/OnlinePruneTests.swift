@@ -9,7 +9,7 @@ import Glibc
 /// `compact --drop-superseded-heartbeats` beside a running service (docs/operations.md, "Retention
 /// without downtime"): clients keep appending while it runs; none is refused or lost, the journal
 /// stays sound, and the service folds the same states from the pruned journal after a restart.
-@Suite(.serialized) struct OnlinePruneTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct OnlinePruneTests {
     @Test func droppingSupersededHeartbeatsBesideAServiceUnderLoadLosesNothingAndChangesNoState() throws {
         let cli = CLI()
         defer { cli.cleanup() }

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// LogbookClient against a real `logbook serve` process (docs/client.md).
-@Suite(.serialized) struct RemoteLogbookTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RemoteLogbookTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
@@ -155,7 +155,7 @@ import Glibc
 /// Two `logbook serve --postgres` nodes on one shared log: a remote worker runs on one, and a cancel
 /// sent to the other reaches its body (through the shared log, the first node's follower, and the
 /// job's event stream).
-@Suite(.enabled(if: PostgresServer.available), .serialized) struct RemoteLogbookOnASharedLogTests {
+@Suite(.enabled(if: PostgresServer.available), .serialized, .timeLimit(.minutes(3))) struct RemoteLogbookOnASharedLogTests {
     @Test func aWorkerOnOneNodeIsStoppedByACancelOnTheOther() async throws {
         let server = try PostgresServer()
         defer { server.stop() }
