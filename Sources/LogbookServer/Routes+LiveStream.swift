@@ -85,7 +85,8 @@ extension Routes {
     /// `data:` line, which a client joins back with "\n" (the SSE rules), so it reads the same JSON.
     static func sseFrame(_ event: RecordedEvent) -> String {
         var json = JSONResponses.event(event)
-        if json.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
+        // Only `data` can hold a raw line break: every text the JSON writer quotes is escaped.
+        if let data = event.event.data, data.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
             json = json.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
                 .replacingOccurrences(of: "\n", with: "\ndata: ")
         }
