@@ -100,7 +100,14 @@ extension Journal {
             throw JournalError.replica(path: path, sharedLog: sharedLog, refused: "a local append")
         }
         var seq = try lastAssignedSeq(txn)
-        if cache.lastSeq != seq || cache.ids.count > VersionCache.maxJobs { cache.clear() }
+        // A job removed in place (an online archive) since the last group is forgotten: its next
+        // event starts it again at version 1.
+        let removalGeneration = try readMetaU64(txn, StorageKeys.metaRemovalGeneration) ?? 0
+        removalGenerationSeen.store(removalGeneration, ordering: .releasing)
+        if cache.lastSeq != seq || cache.removalGeneration != removalGeneration || cache.ids.count > VersionCache.maxJobs {
+            cache.clear()
+        }
+        cache.removalGeneration = removalGeneration
         // Until this transaction commits the cache holds uncommitted versions: mark it untrusted, so a
         // retry of this write (after map growth) or a failed commit starts from the index again.
         cache.lastSeq = .max
@@ -224,6 +231,8 @@ struct GroupWrite {
 struct VersionCache {
     static let maxJobs = 2_000_000
     var lastSeq: UInt64 = .max
+    /// The removal generation the cached versions hold for.
+    var removalGeneration: UInt64 = 0
     var ids = InternedIDs()
     var versions: [UInt64] = []
     var prefixes: [UInt64] = []

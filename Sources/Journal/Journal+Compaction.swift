@@ -114,9 +114,10 @@ extension Journal {
         defer { env.close() }
         let dbs = try env.openDatabases([
             (StorageKeys.logDatabase, []), (StorageKeys.jobsDatabase, [.duplicateSort, .duplicateFixed]),
-            (StorageKeys.snapshotsDatabase, []), (StorageKeys.idsDatabase, []),
+            (StorageKeys.snapshotsDatabase, []), (StorageKeys.idsDatabase, []), (StorageKeys.removalsDatabase, []),
+            (StorageKeys.metaDatabase, []),
         ])
-        let (log, jobs, snapshots, ids) = (dbs[0], dbs[1], dbs[2], dbs[3])
+        let (log, jobs, snapshots, ids, removals, meta) = (dbs[0], dbs[1], dbs[2], dbs[3], dbs[4], dbs[5])
         try env.write { txn in
             dropCounts = [:]
             for seq in plan.drop {
@@ -138,6 +139,18 @@ extension Journal {
                 try txn.clear(snapshots)
                 try StorageKeys.withSeqKey(snapshot.seq) { key in
                     try snapshot.bytes.withUnsafeBytes { v in try txn.put(snapshots, key: key, value: v) }
+                }
+                // Folded from the log as it is: it has absorbed every removal so far, and with nobody
+                // else holding the journal, nobody needs the list of removed jobs any more.
+                try txn.clear(removals)
+                let generation = try StorageKeys.metaRemovalGeneration.utf8CString.withUnsafeBytes { key in
+                    try txn.get(meta, key: UnsafeRawBufferPointer(rebasing: key.dropLast()))
+                }
+                try StorageKeys.metaSnapshotRemovals.utf8CString.withUnsafeBytes { key in
+                    var zero = UInt64(0)
+                    try withUnsafeBytes(of: &zero) { z in
+                        try txn.put(meta, key: UnsafeRawBufferPointer(rebasing: key.dropLast()), value: generation ?? z)
+                    }
                 }
             }
         }

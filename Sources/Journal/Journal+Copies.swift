@@ -292,4 +292,48 @@ extension Journal {
     package static func discardCopy(_ stage: String) {
         for f in [stage, stage + "-lock", stage + "-owners"] { Syscalls.removeIfPresent(f) }
     }
+
+    /// Replaces the file at `path` (JSON Lines) with the lines `keep` accepts, atomically and
+    /// durably (a new file beside it, fsynced, renamed over it, the directory fsynced): a kill
+    /// leaves the old content or the new. When no line is kept the file is removed. Returns the
+    /// new size.
+    package static func rewriteLines(of path: String, keeping keep: (ArraySlice<UInt8>) -> Bool) throws(JournalError) -> Int {
+        let content: [UInt8]
+        do { content = try Syscalls.readAll(path) } catch { throw .io(path: path, error, "cannot read") }
+        var kept: [UInt8] = []
+        kept.reserveCapacity(content.count)
+        var start = 0
+        while start < content.count {
+            let end = content[start...].firstIndex(of: UInt8(ascii: "\n")) ?? content.count
+            let line = content[start..<end]
+            if !line.isEmpty, keep(line) {
+                kept.append(contentsOf: line)
+                kept.append(UInt8(ascii: "\n"))
+            }
+            start = end + 1
+        }
+        if kept.isEmpty {
+            Syscalls.removeIfPresent(path)
+            try fsync(path: directory(of: path), directory: true)
+            return 0
+        }
+        let stage = stagingPath(for: path)
+        Syscalls.removeIfPresent(stage)
+        do throws(Syscalls.Errno) {
+            let fd = try Syscalls.open(stage, O_WRONLY | O_CREAT | O_EXCL)
+            defer { Syscalls.close(fd) }
+            let failure: Syscalls.Errno? = kept.withUnsafeBytes { b in
+                do throws(Syscalls.Errno) { try Syscalls.writeAll(fd, b) } catch { return error }
+                return nil
+            }
+            if let failure { throw failure }
+        } catch {
+            Syscalls.removeIfPresent(stage)
+            throw .io(path: stage, error, "cannot write")
+        }
+        try fsync(path: stage, directory: false)
+        do { try Syscalls.rename(stage, to: path) } catch { throw .io(path: path, error, "cannot replace") }
+        try fsync(path: directory(of: path), directory: true)
+        return kept.count
+    }
 }

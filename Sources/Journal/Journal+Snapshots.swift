@@ -4,26 +4,32 @@ import Lifecycle
 
 extension Journal {
     /// Stores a snapshot blob covering every event up to `seq` and deletes older snapshots.
+    /// `removalGeneration`: the removal generation its projections had absorbed (Journal+JobRemoval).
     /// Runs on the writer thread in its own short transaction, between group commits.
-    package func storeSnapshot(seq: UInt64, bytes: [UInt8]) async throws(JournalError) {
+    package func storeSnapshot(seq: UInt64, bytes: [UInt8], removalGeneration: UInt64) async throws(JournalError) {
         let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
-            submit(.write({ txn in try self.putSnapshot(txn, seq: seq, bytes: bytes) }, { continuation.resume(returning: $0) }))
+            submit(.write({ txn in
+                try self.putSnapshot(txn, seq: seq, bytes: bytes, removalGeneration: removalGeneration)
+            }, { continuation.resume(returning: $0) }))
         }
         try result.get()
     }
 
-    /// The blocking form of `storeSnapshot`.
-    package func storeSnapshotBlocking(seq: UInt64, bytes: [UInt8]) throws(JournalError) {
+    /// The blocking form of `storeSnapshot` (for tests that plant a snapshot).
+    package func storeSnapshotBlocking(seq: UInt64, bytes: [UInt8], removalGeneration: UInt64 = 0) throws(JournalError) {
         let done = Completion<Result<Void, JournalError>>()
-        submit(.write({ txn in try self.putSnapshot(txn, seq: seq, bytes: bytes) }, { done.fulfil($0) }))
+        submit(.write({ txn in
+            try self.putSnapshot(txn, seq: seq, bytes: bytes, removalGeneration: removalGeneration)
+        }, { done.fulfil($0) }))
         try done.wait().get()
     }
 
-    func putSnapshot(_ txn: borrowing Transaction, seq: UInt64, bytes: [UInt8]) throws {
+    func putSnapshot(_ txn: borrowing Transaction, seq: UInt64, bytes: [UInt8], removalGeneration: UInt64) throws {
         try txn.clear(snapshots)
         try StorageKeys.withSeqKey(seq) { key in
             try bytes.withUnsafeBytes { value in try txn.put(snapshots, key: key, value: value) }
         }
+        try putMeta(txn, StorageKeys.metaSnapshotRemovals, u64: removalGeneration, width: 8)
     }
 
     /// The newest snapshot: the seq it covers and its bytes, or nil.

@@ -64,6 +64,12 @@ package final class Journal: Sendable {
     let snapshots: Database
     /// Event id → seq (absent from a journal opened read-only before any writer created it).
     let ids: Database?
+    /// Removal generation → the jobs an online archive step removed (absent like `ids`).
+    let removals: Database?
+    /// The removal generation the writer's last group commit read (see Journal+JobRemoval.swift).
+    let removalGenerationSeen = Atomic<UInt64>(0)
+    /// Whether this process runs an online archive now (the owners file's claim is per process).
+    let archiving = Mutex(false)
     let owners: OwnersLock
     /// True when a read-only journal was opened without LMDB's lock file, because this user may not
     /// open it (evidence in a read-only directory, another user's copy). Consistent only if no process
@@ -127,6 +133,9 @@ package final class Journal: Sendable {
             ids = options.readOnly
                 ? (try? env.openDatabases([(StorageKeys.idsDatabase, [])]))?.first
                 : try env.openDatabases([(StorageKeys.idsDatabase, [])]).first
+            removals = options.readOnly
+                ? (try? env.openDatabases([(StorageKeys.removalsDatabase, [])]))?.first
+                : try env.openDatabases([(StorageKeys.removalsDatabase, [])]).first
         } catch let error as LMDBError where error == .notFound {
             throw .notAJournal(path: path, detail: "it has no Logbook tables")
         } catch let error as LMDBError {
@@ -198,4 +207,7 @@ package final class Journal: Sendable {
 extension Journal {
     /// The size of the journal file at `path` (0 if absent).
     package static func fileSizeOf(_ path: String) -> Int { size(of: path) }
+
+    /// Whether anything is at `path`.
+    package static func fileExists(_ path: String) -> Bool { Syscalls.exists(path) }
 }

@@ -28,6 +28,8 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
     case busy(path: String)
     /// Another process serves this journal (`logbook serve`); only one service may own a journal.
     case alreadyServed(path: String)
+    /// Another process is running an online archive of this journal (only one at a time).
+    case maintenanceRunning(path: String)
     /// The journal is a replica of a shared log (docs/scale-out.md): only that log's records are
     /// applied to it; appends and event-removing maintenance go through the shared log.
     case replica(path: String, sharedLog: String, refused: String)
@@ -77,6 +79,8 @@ public enum JournalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .alreadyServed(let path):
             "journal \(path) is already served by another process; only one service may own a journal "
                 + "(CLI reads and appends work beside it)"
+        case .maintenanceRunning(let path):
+            "journal \(path) is being archived by another process; retry when it finishes (appends and reads go on meanwhile)"
         case .replica(let path, let sharedLog, let refused):
             "journal \(path) is a replica of \(sharedLog): \(refused) is refused; write through the shared log "
                 + "(logbook --postgres URL …), which every replica follows"

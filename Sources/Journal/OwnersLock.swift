@@ -65,6 +65,21 @@ final class OwnersLock: @unchecked Sendable {
         if !taken { throw .alreadyServed(path: journalPath) }
     }
 
+    /// Claims the right to run an online archive (byte 1 of the owners file, like `claimService`):
+    /// one at a time per journal; the claim vanishes with its process, so a killed run's marker is
+    /// then known to be left over, not in progress.
+    func claimMaintenance(journalPath: String) throws(JournalError) {
+        let taken: Bool
+        do { taken = try Syscalls.tryOFDWriteLock(fd, byte: 1) } catch { throw .io(path: OwnersLock.path(for: journalPath), error) }
+        if !taken { throw .maintenanceRunning(path: journalPath) }
+    }
+
+    /// Gives up `claimMaintenance`'s claim.
+    func releaseMaintenance() {
+        guard fd >= 0 else { return }
+        _ = try? Syscalls.tryOFDWriteLock(fd, byte: 1, unlock: true)
+    }
+
     func release() {
         guard fd >= 0 else { return }
         Syscalls.close(fd)

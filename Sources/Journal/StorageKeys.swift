@@ -7,18 +7,28 @@ import Lifecycle
 /// - `meta`:      ASCII name → value (`format`, `createdAt`, `lastSeq`)
 /// - `snapshots`: seq covered (8-byte BE) → snapshot blob (the fold layer defines the blob)
 /// - `ids`:       event id (16 bytes, big-endian) → seq (8-byte BE), for events that carry an id
+/// - `removals`:  removal generation (8-byte BE) → the ids of the jobs an online archive step
+///                removed, each a 4-byte little-endian length and its bytes
 enum StorageKeys {
     static let logDatabase = "log"
     static let jobsDatabase = "jobs"
     static let metaDatabase = "meta"
     static let snapshotsDatabase = "snapshots"
     static let idsDatabase = "ids"
+    static let removalsDatabase = "removals"
 
     static let metaFormat = "format"
     static let metaCreatedAt = "createdAt"
     static let metaLastSeq = "lastSeq"
     /// Present in a replica: the shared log it follows (docs/scale-out.md).
     static let metaReplicaOf = "replicaOf"
+    /// How many online archive steps removed jobs (the last key of `removals`, kept when the offline
+    /// compaction clears that table).
+    static let metaRemovalGeneration = "removalGeneration"
+    /// The removal generation the stored snapshot's projections had absorbed.
+    static let metaSnapshotRemovals = "snapshotRemovalGeneration"
+    /// Present while an online archive runs (or after one was killed): its bundle's path.
+    static let metaPendingArchive = "pendingArchive"
 
     /// The storage layout version (bumped when the set of databases or their encodings change).
     static let layoutVersion: UInt32 = 1

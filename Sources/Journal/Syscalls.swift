@@ -56,6 +56,23 @@ enum Syscalls {
         }
     }
 
+    /// The whole content of the file at `path` (`read(2)` until end of file).
+    static func readAll(_ path: String) throws(Errno) -> [UInt8] {
+        let fd = try open(path, O_RDONLY)
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .current
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[..<n])
+        }
+    }
+
     /// `fsync(2)` of the file or directory at `path`.
     static func fsync(path: String, directory: Bool) throws(Errno) {
         let fd = try open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDWR)
@@ -113,13 +130,14 @@ enum Syscalls {
         return true
     }
 
-    /// An open-file-description write lock on byte 0 (`F_OFD_SETLK`, Linux 3.15+), without waiting:
-    /// false when another holder has it. It lives as long as the description, like a `flock`.
-    static func tryOFDWriteLock(_ fd: Int32) throws(Errno) -> Bool {
+    /// An open-file-description write lock on one byte (`F_OFD_SETLK`, Linux 3.15+), without
+    /// waiting: false when another holder has it. It lives as long as the description, like a
+    /// `flock`, or until `ofdUnlock`.
+    static func tryOFDWriteLock(_ fd: Int32, byte: Int = 0, unlock: Bool = false) throws(Errno) -> Bool {
         var lock = Glibc.flock()
-        lock.l_type = Int16(F_WRLCK)
+        lock.l_type = Int16(unlock ? F_UNLCK : F_WRLCK)
         lock.l_whence = Int16(SEEK_SET)
-        lock.l_start = 0
+        lock.l_start = off_t(byte)
         lock.l_len = 1
         let fOFDSetLock: Int32 = 37  // F_OFD_SETLK, not exported to Swift by Glibc
         while fcntl(fd, fOFDSetLock, &lock) != 0 {

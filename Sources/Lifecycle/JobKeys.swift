@@ -37,6 +37,11 @@ struct JobKeys: Sendable {
         }
     }
 
+    static func hash(_ id: String) -> UInt32 {
+        var id = id
+        return id.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
+    }
+
     /// Look-ahead for a batch: writes each event's job hash into `hashes`, then loads the slot
     /// each probe starts at, in one tight loop of independent loads, so the CPU has the whole
     /// batch's cache misses in flight at once (interleaved with the hashing, only one or two would
@@ -63,6 +68,47 @@ struct JobKeys: Sendable {
         if (count + 1) * 4 > slots.count * 3 { grow() }
         place(UInt64(hash) << 32 | UInt64(key + 1))
         count += 1
+    }
+
+    /// Forgets `key` (interned with this hash), closing the gap behind it so that every other key
+    /// stays reachable from its hash's slot (backward-shift deletion; no tombstones).
+    mutating func remove(key: UInt32, hash: UInt32) {
+        guard var hole = slotIndex(of: key, hash: hash) else { return }
+        let mask = slots.count - 1
+        slots[hole] = 0
+        count -= 1
+        var i = hole
+        while true {
+            i = (i + 1) & mask
+            let slot = slots[i]
+            if slot == 0 { return }
+            let home = Int(UInt32(truncatingIfNeeded: slot >> 32)) & mask
+            // The entry at i may move into the hole unless its home lies cyclically in (hole, i].
+            let stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i)
+            if !stays {
+                slots[hole] = slot
+                slots[i] = 0
+                hole = i
+            }
+        }
+    }
+
+    /// Gives the id interned as `old` (with this hash) the key `new`.
+    mutating func rekey(from old: UInt32, to new: UInt32, hash: UInt32) {
+        guard let i = slotIndex(of: old, hash: hash) else { return }
+        slots[i] = UInt64(hash) << 32 | UInt64(new + 1)
+    }
+
+    private func slotIndex(of key: UInt32, hash: UInt32) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var i = Int(hash) & mask
+        let wanted = UInt64(hash) << 32 | UInt64(key + 1)
+        while slots[i] != 0 {
+            if slots[i] == wanted { return i }
+            i = (i + 1) & mask
+        }
+        return nil
     }
 
     /// Sizes the table for `n` ids at once (a bulk build).

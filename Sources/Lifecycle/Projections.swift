@@ -221,6 +221,54 @@ public struct Projections: Sendable, Equatable {
         return effect
     }
 
+    /// Replaces what is known of `job` with the fold of `events` (its events still in the log, in
+    /// seq order, none after `coveredSeq`), leaving `coveredSeq` as it is: how a job removed in place
+    /// (an online archive) leaves the projections. With no events the job is forgotten, as if it had
+    /// never been folded; with some (the job was created again after its removal) it is the job
+    /// those events make. Either way the projections equal a fold of the log as it is now.
+    public mutating func refold(_ job: String, from events: [RecordedEvent]) {
+        forget(job)
+        let covered = coveredSeq
+        for e in events where e.seq <= covered { _ = applyEvent(e) }
+        coveredSeq = covered
+    }
+
+    /// Records that every event up to `seq` is folded in, when the log holds none after the last one
+    /// folded (they were removed in place). Never lowers the coverage.
+    public mutating func cover(through seq: UInt64) { coveredSeq = max(coveredSeq, seq) }
+
+    /// Takes `job` out of the states, the indexes and the key table; the last job takes its key.
+    private mutating func forget(_ job: String) {
+        guard let k = key(of: job) else { return }
+        let gone = states[Int(k)]
+        unindexAll(IndexKey(gone, k))
+        anomalyTotal = anomalyTotal == .max ? .max : anomalyTotal - gone.anomalyCount
+        keys.remove(key: k, hash: JobKeys.hash(gone.job))
+        let last = UInt32(states.count - 1)
+        if k != last {
+            let moved = states[Int(last)]
+            unindexAll(IndexKey(moved, last))
+            keys.rekey(from: last, to: k, hash: JobKeys.hash(moved.job))
+            states[Int(k)] = moved
+            index(IndexKey(moved, k), previous: nil)
+        }
+        states.removeLast()
+    }
+
+    /// Removes every index entry of the job `s` describes.
+    private mutating func unindexAll(_ s: IndexKey) {
+        byStatus[Int(s.status.rawValue)].remove(s.job)
+        if s.awaitsFinalization { unfinalized.remove(s.job) }
+        if let node = s.node {
+            byNode[node]?.remove(s.job)
+            if byNode[node]?.isEmpty == true { byNode[node] = nil }
+        }
+        if s.status == .running {
+            if let t = s.lastSignOfLife { silence.remove(s.job, at: t) }
+            if let t = s.lastSignOfProgress { stall.remove(s.job, at: t) }
+        }
+    }
+
     /// Jobs matching `query`, sorted by job id (byte order).
     public func jobs(_ query: JobQuery) -> [JobState] {
         var candidates: [UInt32]

@@ -1,8 +1,8 @@
 import Journal
 import Lifecycle
 
-/// Keeping a journal healthy for years: a verified hot backup, a salvage of what survived damage,
-/// and retention that moves finished jobs into an incident bundle (docs/operations.md).
+/// Keeping a journal healthy for years: a verified hot backup and a salvage of what survived damage
+/// (docs/operations.md); retention is in Logbook+Archive.swift.
 extension Logbook.Maintenance {
     /// What `backup` wrote.
     public struct BackupReport: Sendable {
@@ -74,103 +74,5 @@ extension Logbook.Maintenance {
             Journal.discardCopy(stage)
             throw error
         }
-    }
-
-    /// What `archive` moved (or would move).
-    public struct ArchiveReport: Sendable {
-        /// The jobs moved, in byte order of their ids.
-        public var jobs: [String]
-        /// Their events, all moved to the bundle.
-        public var events: Int
-        /// The bundle's size (0 on a dry run or when nothing moved).
-        public var bundleBytes: Int
-        public var bytesBefore: Int
-        public var bytesAfter: Int
-        public var dryRun: Bool
-    }
-
-    /// Moves every job that is terminal, finalized and has no event stamped at or after `cutoff` out
-    /// of the journal at `path` into `bundle`, a new file in the export format (JSON Lines that
-    /// `ingest` accepts, in seq order). Needs the journal alone, like `compact`.
-    ///
-    /// Crash safety: the bundle is written, fsynced and published first; only then is the journal
-    /// rewritten without those jobs (compaction's build-beside-and-rename). A kill leaves the journal
-    /// as it was, or the journal without the jobs and the complete bundle. Nothing is renumbered:
-    /// the remaining jobs keep every seq, version and state, byte for byte. When no job qualifies,
-    /// nothing is written at all.
-    public static func archive(
-        at path: String, finalizedBefore cutoff: Timestamp, to bundle: String, dryRun: Bool
-    ) throws -> ArchiveReport {
-        if !dryRun { try Journal.prepareCopy(to: bundle) }
-        var moved: [String] = []
-        var events = 0
-        var bundleBytes = 0
-        let compaction = try Journal.compact(at: path, dryRun: dryRun) { journal in
-            if let sharedLog = try journal.sharedLogFollowed() {
-                throw JournalError.replica(path: path, sharedLog: sharedLog, refused: "archive (it removes events)")
-            }
-            // Pass 1: every job's state and the latest time stamped on any of its events.
-            var projections = Projections()
-            var ids = InternedIDs()
-            var latest: [Timestamp] = []
-            var counts: [Int] = []
-            try journal.scanViews { e in
-                projections.apply(e)
-                let (key, inserted) = ids.intern(e.job)
-                if inserted {
-                    latest.append(e.at)
-                    counts.append(0)
-                }
-                latest[Int(key)] = max(latest[Int(key)], e.at)
-                counts[Int(key)] += 1
-                return true
-            }
-            var leaving = [Bool](repeating: false, count: ids.count)
-            for (key, job) in ids.ids.enumerated() {
-                guard let state = projections.state(of: job), state.terminal, state.finalized, latest[key] < cutoff else {
-                    continue
-                }
-                leaving[key] = true
-                moved.append(job)
-                events += counts[key]
-            }
-            moved.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            if moved.isEmpty { return Journal.CompactionPlan(leaveUnchanged: true) }
-            // Pass 2: the seqs to drop, and (for real) the bundle, written whole before any rewrite.
-            var drop: [UInt64] = []
-            drop.reserveCapacity(events)
-            var lastRemaining: UInt64 = 0
-            func collect(writing: Bool, _ write: (UnsafeRawBufferPointer) throws -> Void) throws {
-                var out = JSONBytes(capacity: 1 << 17)
-                try journal.scanViews { e in
-                    guard let key = ids.key(of: e.job), leaving[Int(key)] else {
-                        lastRemaining = e.seq
-                        return true
-                    }
-                    drop.append(e.seq)
-                    if writing {
-                        e.appendJSONLine(to: &out)
-                        out.append(raw: "\n")
-                        if out.count >= 1 << 16 {
-                            try out.withUnsafeBytes { try write($0) }
-                            out.removeAll()
-                        }
-                    }
-                    return true
-                }
-                if writing, out.count > 0 { try out.withUnsafeBytes { try write($0) } }
-            }
-            if dryRun {
-                try collect(writing: false) { _ in }
-            } else {
-                bundleBytes = try Journal.writeNewFile(at: bundle) { write in try collect(writing: true, write) }
-            }
-            let remaining = ids.ids.indices.lazy.filter { !leaving[$0] }.compactMap { projections.state(of: ids.ids[$0]) }
-            let kept = Projections(states: remaining, coveredSeq: lastRemaining)
-            return Journal.CompactionPlan(drop: drop, snapshot: (lastRemaining, SnapshotCodec.encode(kept)))
-        }
-        return ArchiveReport(
-            jobs: moved, events: events, bundleBytes: bundleBytes, bytesBefore: compaction.bytesBefore,
-            bytesAfter: compaction.bytesAfter, dryRun: dryRun)
     }
 }

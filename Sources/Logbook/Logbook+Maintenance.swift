@@ -71,6 +71,11 @@ extension Logbook.Maintenance {
                 return .failure(Logbook.SnapshotMismatch(detail: "snapshot at seq \(snapshot.seq): \(error)"))
             }
             do throws(JournalError) {
+                // Jobs removed in place (an online archive) after the snapshot was written.
+                let removed = try journal.jobsRemoved(after: try journal.snapshotRemovalGeneration())
+                for job in Set(removed.jobs.map { ExactID($0) }) {
+                    projections.refold(job.string, from: try journal.events(ofJob: job.string, throughSeq: projections.coveredSeq))
+                }
                 try journal.scanViews(from: projections.coveredSeq + 1, through: through) { e in
                     projections.apply(e)
                     return true
@@ -82,8 +87,12 @@ extension Logbook.Maintenance {
         }
         // The log's own problems come first: a damaged record fails the folds too, less precisely.
         let report = try journal.verify(progress: progress)
-        let fromSnapshot = try advanced.join().get()
-        let full = try replay.join().get()
+        var fromSnapshot = try advanced.join().get()
+        var full = try replay.join().get()
+        // Both folded every event there is up to `through`; the last of them may have been removed
+        // in place since (an archive), so neither covers less than that.
+        fromSnapshot.cover(through: through)
+        full.cover(through: through)
         if fromSnapshot != full {
             let jobs = Set(full.states.map { ExactID($0.job) }).union(fromSnapshot.states.map { ExactID($0.job) }).sorted()
             let differing = jobs.first { full.state(of: $0.string) != fromSnapshot.state(of: $0.string) }

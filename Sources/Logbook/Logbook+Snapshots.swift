@@ -5,7 +5,11 @@ import Lifecycle
 extension Logbook {
     /// Loads the newest snapshot and folds the tail after it; falls back to a full replay (with a
     /// warning) when the snapshot is missing, damaged, of another format or ahead of the log.
-    static func rebuild(_ journal: Journal, warn: (String) -> Void) throws(JournalError) -> (Projections, OpenReport) {
+    ///
+    /// Also answers the removal generation the projections absorbed (read before the log, so a job
+    /// removed meanwhile is folded again later, never missed).
+    static func rebuild(_ journal: Journal, warn: (String) -> Void) throws(JournalError) -> (Projections, UInt64, OpenReport) {
+        var generation = try journal.removalGeneration()
         var rejected: String?
         var projections = Projections()
         var snapshotSeq: UInt64?
@@ -28,6 +32,12 @@ extension Logbook {
         }
         var folded = 0
         if snapshotSeq != nil {
+            // Jobs removed in place after the snapshot was written are still in it.
+            let removed = try journal.jobsRemoved(after: try journal.snapshotRemovalGeneration())
+            generation = max(generation, removed.generation)
+            for job in Set(removed.jobs.map { ExactID($0) }) {
+                projections.refold(job.string, from: try journal.events(ofJob: job.string, throughSeq: projections.coveredSeq))
+            }
             // A tail: fold it in event by event, keeping the indexes current.
             try journal.scanViews(from: projections.coveredSeq + 1) { event in
                 projections.apply(event)
@@ -51,7 +61,7 @@ extension Logbook {
             projections = replay.finish()
         }
         return (
-            projections,
+            projections, generation,
             OpenReport(snapshotSeq: snapshotSeq, eventsFolded: folded, snapshotRejected: rejected, milliseconds: 0)
         )
     }
@@ -63,9 +73,9 @@ extension Logbook {
     @discardableResult
     public func snapshot() async throws(JournalError) -> UInt64 {
         guard !options.readOnly else { throw .readOnly }
-        let copy = projections.withLock { $0 }
+        let (copy, generation) = projections.withLock { ($0, removalsAbsorbed.load(ordering: .relaxed)) }
         let bytes = SnapshotCodec.encode(copy)
-        try await journal.storeSnapshot(seq: copy.coveredSeq, bytes: bytes)
+        try await journal.storeSnapshot(seq: copy.coveredSeq, bytes: bytes, removalGeneration: generation)
         return copy.coveredSeq
     }
 

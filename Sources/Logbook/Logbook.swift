@@ -66,6 +66,9 @@ public final class Logbook: Sendable {
     public let options: Options
     public let openReport: OpenReport
     let projections: Mutex<Projections>
+    /// The removal generation the projections have absorbed (Journal+JobRemoval.swift); changed only
+    /// under the projections' lock.
+    let removalsAbsorbed = Atomic<UInt64>(0)
     /// The last seq folded in, and the followers waiting for the next.
     let commits: Watermark
     let autoSnapshot = Mutex(AutoSnapshotState())
@@ -96,8 +99,9 @@ public final class Logbook: Sendable {
         shared = options.readOnly ? nil : options.sharedLog.map { SharedReplication(log: $0, retryWindow: options.sharedLogRetryWindow) }
         do {
             if let log = options.sharedLog, !options.readOnly { try journal.becomeReplica(of: log.name) }
-            let (loaded, report) = try Logbook.rebuild(journal, warn: options.warn)
+            let (loaded, generation, report) = try Logbook.rebuild(journal, warn: options.warn)
             projections = Mutex(loaded)
+            removalsAbsorbed.store(generation, ordering: .relaxed)
             commits = Watermark(loaded.coveredSeq)
             var r = report
             r.milliseconds = (ContinuousClock.now - started) / .milliseconds(1)
@@ -139,6 +143,13 @@ public final class Logbook: Sendable {
                     options.warn("could not fold events appended by another process: \(error); reopen to rebuild")
                 }
             }
+            // A job removed in place (an online archive) since: fold it again before this batch,
+            // which may have created it anew.
+            if journal.removalGenerationAtLastCommit > removalsAbsorbed.load(ordering: .relaxed) {
+                do { try absorbRemovals(&p) } catch {
+                    options.warn("could not fold jobs removed by an archive: \(error); reopen to rebuild")
+                }
+            }
             for e in events where e.seq > p.coveredSeq { p.apply(e) }
             watched += jobWatchers.due(for: events, in: p)
             return autoSnapshot.withLock { $0.count(events.count + foreign, every: options.snapshotEvery) }
@@ -154,6 +165,9 @@ public final class Logbook: Sendable {
     @discardableResult
     public func refresh() throws(JournalError) -> Int {
         var folded = 0
+        if try journal.removalGeneration() > removalsAbsorbed.load(ordering: .relaxed) {
+            try projections.withLock { p throws(JournalError) in try absorbRemovals(&p) }
+        }
         while true {
             // Read outside the lock, in chunks, so queries never wait on a long read; apply only what
             // is still new (this logbook's own writer may have folded some meanwhile).
@@ -176,6 +190,19 @@ public final class Logbook: Sendable {
             startAutomaticSnapshot()
         }
         return folded
+    }
+
+    /// Folds again, from what the log holds now, every job removed in place since the generation
+    /// the projections absorbed (called with the projections' lock held). A removed job is
+    /// forgotten; one created again since is the job its new events make.
+    func absorbRemovals(_ p: inout Projections) throws(JournalError) {
+        let seen = removalsAbsorbed.load(ordering: .relaxed)
+        let (generation, jobs) = try journal.jobsRemoved(after: seen)
+        guard generation > seen else { return }
+        for job in Set(jobs.map { ExactID($0) }) {
+            p.refold(job.string, from: try journal.events(ofJob: job.string, throughSeq: p.coveredSeq))
+        }
+        removalsAbsorbed.store(generation, ordering: .relaxed)
     }
 
     private func startWatcher(every interval: Duration) {

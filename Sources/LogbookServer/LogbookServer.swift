@@ -30,9 +30,17 @@ public enum LogbookServer {
         let metrics = ServerMetrics()
         metrics.observe(logbook)
         var retention: (service: Retention, status: RetentionStatus)?
-        if let every = configuration.dropSupersededHeartbeatsEveryMicroseconds {
-            let status = RetentionStatus()
-            retention = (Retention(logbook: logbook, interval: .microseconds(every), status: status, metrics: metrics, logger: logger), status)
+        let archive = configuration.archiveEveryMicroseconds.flatMap { every in
+            configuration.archiveDirectory.map { dir in
+                Retention.ArchiveSchedule(every: .microseconds(every), afterMicroseconds: configuration.archiveAfterMicroseconds ?? 0, directory: dir)
+            }
+        }
+        let drop = configuration.dropSupersededHeartbeatsEveryMicroseconds.map { Duration.microseconds($0) }
+        if drop != nil || archive != nil {
+            let status = RetentionStatus(drops: drop != nil, archives: archive != nil)
+            retention = (
+                Retention(logbook: logbook, interval: drop, archive: archive, status: status, metrics: metrics, logger: logger), status
+            )
         }
         let app = buildApplication(
             configuration: configuration, logbook: logbook, metrics: metrics, logger: logger, retention: retention?.status)

@@ -380,7 +380,19 @@ components:
             lastRun: {type: [string, "null"], description: "When retention last ran (null: not yet)."}
             durationMilliseconds: {type: integer, minimum: 0}
             dropped: {type: integer, minimum: 0, description: "Events the last run removed."}
-            prunedTotal: {type: integer, minimum: 0, description: "Events removed since the service started."}
+            prunedTotal: {type: integer, minimum: 0, description: "Events removed since the service started (dropped heartbeats and archived jobs' events)."}
+            error: {type: [string, "null"]}
+        archive:
+          description: Only with --archive-every.
+          type: object
+          required: [lastRun, durationMilliseconds, jobs, events, bundle, archivedTotal, error]
+          properties:
+            lastRun: {type: [string, "null"], description: "When the archive last ran (null: not yet)."}
+            durationMilliseconds: {type: integer, minimum: 0}
+            jobs: {type: integer, minimum: 0, description: "Jobs the last run moved."}
+            events: {type: integer, minimum: 0, description: "Their events."}
+            bundle: {type: [string, "null"], description: "The bundle the last run wrote (null: no job qualified)."}
+            archivedTotal: {type: integer, minimum: 0, description: "Jobs archived since the service started."}
             error: {type: [string, "null"]}
         sharedLog:
           description: Only with --postgres.

@@ -62,7 +62,7 @@ struct Health: ResponseShape {
     /// Why appends are refused until a restart, after a write failed at the device.
     var writesStopped: String?
     var follower: Logbook.FollowerStatus?
-    /// With `--drop-superseded-heartbeats-every`: what retention did last.
+    /// With `--drop-superseded-heartbeats-every` or `--archive-every`: what retention did last.
     var retention: RetentionStatus?
 
     var isStopped: Bool { stopped || writesStopped != nil }
@@ -75,19 +75,27 @@ struct Health: ResponseShape {
         }
         out.append(raw: ",\"lastSeq\":")
         out.appendDecimal(lastSeq)
-        if let retention {
+        if let retention, retention.archives {
+            let run = retention.lastArchive
+            Self.writeRun(named: "archive", at: run?.at, milliseconds: run?.milliseconds, error: run?.error, to: &out) { out in
+                out.append(raw: ",\"jobs\":")
+                out.appendDecimal(UInt64(run?.jobs ?? 0))
+                out.append(raw: ",\"events\":")
+                out.appendDecimal(UInt64(run?.events ?? 0))
+                out.append(raw: ",\"bundle\":")
+                Self.write(run?.bundle, to: &out)
+                out.append(raw: ",\"archivedTotal\":")
+                out.appendDecimal(UInt64(retention.archivedJobs))
+            }
+        }
+        if let retention, retention.drops {
             let run = retention.lastRun
-            out.append(raw: ",\"retention\":{\"lastRun\":")
-            if let at = run?.at { out.appendQuoted(at.rfc3339) } else { out.append(raw: "null") }
-            out.append(raw: ",\"durationMilliseconds\":")
-            out.appendDecimal(UInt64(max(0, (run?.milliseconds ?? 0).rounded())))
-            out.append(raw: ",\"dropped\":")
-            out.appendDecimal(UInt64(run?.dropped ?? 0))
-            out.append(raw: ",\"prunedTotal\":")
-            out.appendDecimal(UInt64(retention.pruned))
-            out.append(raw: ",\"error\":")
-            Self.write(run?.error, to: &out)
-            out.append(raw: "}")
+            Self.writeRun(named: "retention", at: run?.at, milliseconds: run?.milliseconds, error: run?.error, to: &out) { out in
+                out.append(raw: ",\"dropped\":")
+                out.appendDecimal(UInt64(run?.dropped ?? 0))
+                out.append(raw: ",\"prunedTotal\":")
+                out.appendDecimal(UInt64(retention.pruned))
+            }
         }
         if let follower {
             out.append(raw: follower.reachable ? ",\"sharedLog\":{\"reachable\":true" : ",\"sharedLog\":{\"reachable\":false")
@@ -120,6 +128,23 @@ struct Health: ResponseShape {
             }
             out.append(raw: "}")
         }
+        out.append(raw: "}")
+    }
+
+    /// `,"NAME":{"lastRun":…,"durationMilliseconds":…` then `fields`, then `"error":…}`.
+    private static func writeRun(
+        named name: String, at: Timestamp?, milliseconds: Double?, error: String?, to out: inout JSONBytes,
+        _ fields: (inout JSONBytes) -> Void
+    ) {
+        out.append(raw: ",")
+        out.appendQuoted(name)
+        out.append(raw: ":{\"lastRun\":")
+        if let at { out.appendQuoted(at.rfc3339) } else { out.append(raw: "null") }
+        out.append(raw: ",\"durationMilliseconds\":")
+        out.appendDecimal(UInt64(max(0, (milliseconds ?? 0).rounded())))
+        fields(&out)
+        out.append(raw: ",\"error\":")
+        write(error, to: &out)
         out.append(raw: "}")
     }
 

@@ -30,6 +30,13 @@ public struct ServerConfiguration: Sendable {
     /// appends. Refused with a shared log (a replica's events are removed through the shared log).
     public var dropSupersededHeartbeatsEveryMicroseconds: Int64?
 
+    /// When set, jobs terminal, finalized and quiet for longer than `archiveAfterMicroseconds` move
+    /// this often (microseconds) into a new dated bundle in `archiveDirectory`, in place, beside the
+    /// appends. All three or none. Refused with a shared log, like the drop.
+    public var archiveEveryMicroseconds: Int64?
+    public var archiveAfterMicroseconds: Int64?
+    public var archiveDirectory: String?
+
     public init() {}
 
     var reapInterval: Duration {

@@ -23,6 +23,7 @@ public final class ServerMetrics: Sendable {
     private let storageErrors = Mutex<[String: Counter]>([:])
     private let freeBytes: Gauge
     private let pruned: Counter
+    private let archived: Counter
     private let retentionLastRun: Gauge
     private let retentionDuration: Gauge
 
@@ -72,7 +73,10 @@ public final class ServerMetrics: Sendable {
             descriptor: Self.metric("storage_free", unit: "bytes", help: "Bytes still free on the filesystem holding the journal"))
         pruned = registry.makeCounter(
             descriptor: Self.metric(
-                "pruned_events", unit: "total", help: "Events retention removed since the service started (superseded heartbeats)"))
+                "pruned_events", unit: "total",
+                help: "Events retention removed since the service started (superseded heartbeats and archived jobs' events)"))
+        archived = registry.makeCounter(
+            descriptor: Self.metric("archived_jobs", unit: "total", help: "Jobs retention archived since the service started"))
         retentionLastRun = registry.makeGauge(
             descriptor: Self.metric("retention_last_run", unit: "timestamp_seconds", help: "When retention last ran (0: not yet)"))
         retentionDuration = registry.makeGauge(
@@ -100,10 +104,11 @@ public final class ServerMetrics: Sendable {
     func recordSlowFollowerDisconnected() { slowFollowers.increment() }
 
     /// A run of retention: what it removed, when, how long it took.
-    func recordRetention(_ run: RetentionStatus.Run) {
-        pruned.increment(by: Int64(run.dropped))
-        retentionLastRun.set(to: Double(run.at.microseconds) / 1_000_000)
-        retentionDuration.set(to: run.milliseconds / 1_000)
+    func recordRetention(at: Timestamp, milliseconds: Double, removed: Int, archivedJobs: Int = 0) {
+        pruned.increment(by: Int64(removed))
+        archived.increment(by: Int64(archivedJobs))
+        retentionLastRun.set(to: Double(at.microseconds) / 1_000_000)
+        retentionDuration.set(to: milliseconds / 1_000)
     }
 
     /// Counts a write refused by the storage, by kind (`full`: the journal's filesystem).

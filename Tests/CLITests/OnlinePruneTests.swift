@@ -77,4 +77,61 @@ extension OnlinePruneTests {
         let refused = try cli.run(["--postgres", "postgresql://postgres@/postgres?host=/nonexistent", "serve", "--drop-superseded-heartbeats-every", "1h"])
         #expect(refused.status != 0 && refused.stderr.contains("refused with --postgres"), "\(refused.stderr)")
     }
+
+    /// `serve --archive-every 1s --archive-after 1d --archive-to DIR` archives on its own schedule
+    /// (polled until it has, not timed) into a dated bundle; a CLI `archive` beside it reaches its
+    /// queries at the next refresh; the options go together and are refused with --postgres.
+    @Test func theServiceArchivesOnItsScheduleAndSeesAnArchiveBesideIt() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try cli.ok(["ingest", "-"], stdin: RetentionCommandTests.retentionLines(finished: 6, open: 4))
+        let bundles = cli.dir.file("bundles")
+        try FileManager.default.createDirectory(atPath: bundles, withIntermediateDirectories: false)
+        let port = HTTPProbe.freePort()
+        let serve = try ChildProcess(
+            builtExecutable("logbook"),
+            ["--journal", cli.journal, "serve", "--port", String(port), "--archive-every", "1s", "--archive-after", "1d", "--archive-to", bundles])
+        defer { serve.kill9() }
+        // The six finished jobs and "late" (its last event, June 3rd, is more than a day ago too).
+        let archived = HTTPProbe.poll(port: port, "/healthz") { $0.body.contains(#""archivedTotal":7"#) }
+        #expect(archived != nil, "the archive never ran: \(serve.diagnosis)")
+        #expect(try #require(HTTPProbe.request(port: port, "GET", "/jobs/done-0")).status == 404)
+        let files = try FileManager.default.contentsOfDirectory(atPath: bundles)
+        #expect(files.count == 1 && files[0].hasPrefix("archive-") && files[0].hasSuffix("Z.jsonl"), "\(files)")
+        #expect(try String(contentsOfFile: bundles + "/" + files[0], encoding: .utf8).split(separator: "\n").count == 6 * 7 + 3)
+        #expect(try #require(HTTPProbe.request(port: port, "GET", "/metrics")).body.contains("logbook_archived_jobs_total 7"))
+        serve.kill9()
+        #expect(try cli.ok(["verify"]).hasPrefix("sound:"))
+
+        for (args, message) in [
+            (["--archive-every", "1h"], "go together"),
+            (["--archive-every", "1h", "--archive-after", "1d", "--archive-to", cli.dir.file("nope")], "is not a directory"),
+        ] {
+            let out = try cli.run(["serve"] + args)
+            #expect(out.status == 64 && out.stderr.contains(message), "\(args): \(out.stderr)")
+        }
+        let refused = try cli.run(
+            ["--postgres", "postgresql://postgres@/postgres?host=/nonexistent", "serve", "--archive-every", "1h", "--archive-after", "1d",
+             "--archive-to", bundles])
+        #expect(refused.status != 0 && refused.stderr.contains("refused with --postgres"), "\(refused.stderr)")
+    }
+
+    /// `logbook archive` from the CLI beside a serving process: the service's queries forget the
+    /// jobs at its next refresh (polled), and a job created again through the service starts anew.
+    @Test func aCLIArchiveBesideTheServiceReachesItsQueries() throws {
+        let cli = CLI()
+        defer { cli.cleanup() }
+        try cli.ok(["ingest", "-"], stdin: RetentionCommandTests.retentionLines(finished: 5, open: 3))
+        let port = HTTPProbe.freePort()
+        let serve = try ChildProcess(builtExecutable("logbook"), ["--journal", cli.journal, "serve", "--port", String(port)])
+        defer { serve.kill9() }
+        #expect(HTTPProbe.poll(port: port, "/jobs/done-1") { $0.status == 200 } != nil, "\(serve.diagnosis)")
+        let out = try cli.ok(["archive", "--finalized-before", "2026-06-02T00:00:00Z", "--to", cli.dir.file("b.jsonl")])
+        #expect(out.hasPrefix("archived 5 jobs (35 events)"), "\(out)")
+        #expect(HTTPProbe.poll(port: port, "/jobs/done-1") { $0.status == 404 } != nil, "the service never forgot done-1")
+        let created = try #require(HTTPProbe.request(port: port, "POST", "/jobs/done-1/events", body: #"{"type":"created"}"#))
+        #expect(created.status == 201 && created.body.contains(#""version":1"#), "\(created.body)")
+        serve.kill9()
+        #expect(try cli.ok(["verify"]).hasPrefix("sound:"))
+    }
 }

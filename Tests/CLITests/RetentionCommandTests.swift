@@ -49,6 +49,7 @@ import Testing
         let before = try remainingJobs.map { try cli.ok(["status", $0, "--json"]) }
         let beforeList = try cli.ok(["jobs", "--json"] + Self.now)
         let total = try cli.eventCount()
+        try cli.ok(["snapshot"])  // written before: it still loads right after the jobs left
         let bundle = cli.dir.file("june.jsonl")
         let archive = ["archive", "--finalized-before", "2026-06-02T00:00:00Z", "--to", bundle]
 
@@ -61,6 +62,7 @@ import Testing
 
         let out = try cli.ok(archive)
         #expect(out.hasPrefix("archived 6 jobs (42 events) to \(bundle)"), "\(out)")
+        #expect(out.contains("in 1 step;"), "\(out)")
         #expect(try cli.eventCount() == total - 42)
         // The remaining jobs: every state byte-identical, the list identical but for the jobs that left.
         #expect(try remainingJobs.map { try cli.ok(["status", $0, "--json"]) } == before)
@@ -85,17 +87,24 @@ import Testing
         #expect(clash.status == 1 && clash.stderr.contains("exists already"), "\(clash.stderr)")
     }
 
-    @Test func archiveNeedsTheJournalAlone() throws {
+    @Test func archiveRunsBesideAReaderAndAnAppender() throws {
         let cli = CLI()
         defer { cli.cleanup() }
-        try cli.ok(["ingest", "-"], stdin: Self.retentionLines(finished: 2, open: 0))
+        try cli.ok(["ingest", "-"], stdin: Self.retentionLines(finished: 40, open: 0))
         let reader = try ChildProcess(builtExecutable("logbook-crash-harness"), [cli.journal, "--hold-read"])
         defer { reader.kill9() }
         #expect(reader.waitForLine { $0 == "holding" })
+        let writer = try ChildProcess(builtExecutable("logbook-crash-harness"), [cli.journal, "--threads", "2", "--batch", "3"])
+        defer { writer.kill9() }
+        #expect(writer.waitForLine { $0 == "ready" })
         let bundle = cli.dir.file("b.jsonl")
-        let out = try cli.run(["archive", "--finalized-before", "2026-06-02T00:00:00Z", "--to", bundle])
-        #expect(out.status == 1 && out.stderr.contains("is open in another process"), "\(out.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: bundle))
+        let out = try Self.jsonObject(
+            cli.ok(["archive", "--finalized-before", "2026-06-02T00:00:00Z", "--to", bundle, "--json"]))
+        writer.kill9()
+        #expect((out["jobs"] as? [String])?.count == 40)
+        #expect(try String(contentsOfFile: bundle, encoding: .utf8).split(separator: "\n").count == 40 * 7)
+        #expect(try cli.ok(["verify"]).hasPrefix("sound:"))
+        #expect(try cli.run(["status", "done-0"]).status == 1)
     }
 
     @Test func backupBesideAnAppendingProcessIsAConsistentVerifiedPrefix() throws {

@@ -34,9 +34,12 @@ struct CompactCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object: dryRun, dropped, bytesBefore, bytesAfter, and with --drop-superseded-heartbeats steps and byJob [{job, dropped}].")
     var json = false
     @Option(help: "On a dry run, list at most this many jobs (those losing most first; 0: all).") var top = 20
+    @Option(help: "With --drop-superseded-heartbeats: records removed per write transaction (1-100000); smaller steps keep appends' waits shorter.")
+    var step = 1_000
 
     func validate() throws {
         if top < 0 { throw ValidationError("--top must be an integer >= 0") }
+        try validateStep(step)
     }
 
     func run() async throws {
@@ -59,7 +62,7 @@ struct CompactCommand: AsyncParsableCommand {
 
     /// `--drop-superseded-heartbeats`: in place, beside the writers.
     func prune() async throws {
-        let report = try await Logbook.Maintenance.dropSupersededHeartbeats(at: global.journalPath, dryRun: dryRun)
+        let report = try await Logbook.Maintenance.dropSupersededHeartbeats(at: global.journalPath, step: step, dryRun: dryRun)
         if json {
             let byJob = report.droppedByJob.map { JSONText.object([("job", JSONText.quoted($0.job)), ("dropped", String($0.records))]) }
             Terminal.line(JSONText.object([

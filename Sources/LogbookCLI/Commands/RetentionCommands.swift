@@ -4,6 +4,11 @@ import Logbook
 
 /// `backup`, `salvage` and `archive`: keeping a journal healthy for years (docs/operations.md).
 
+/// `--step` of the in-place removals (archive, compact --drop-superseded-heartbeats).
+func validateStep(_ step: Int) throws {
+    if !(1...100_000).contains(step) { throw ValidationError("--step must be an integer from 1 to 100000 (records per write transaction)") }
+}
+
 /// A new file's name must name a file: not empty, not a directory (`dir/`).
 private func requireFileName(_ path: String, _ what: String) throws {
     if path.isEmpty || path.hasSuffix("/") { throw ValidationError("\(what) must name a new file, not \(path.isEmpty ? "nothing" : "a directory")") }
@@ -115,11 +120,15 @@ struct ArchiveCommand: AsyncParsableCommand {
         discussion: """
             Retention. Every job that is terminal, finalized and has no event stamped at or after \
             --finalized-before moves into BUNDLE (the export format: JSON Lines that `ingest` accepts \
-            elsewhere) and out of the journal, in one crash-safe rewrite. Needs the journal to itself, \
-            like `compact`. The remaining jobs keep every seq, version and state byte for byte. The \
-            bundle is written and fsynced before the journal is rewritten: a kill leaves the journal \
-            as it was, or the journal without those jobs and the complete bundle. BUNDLE must not \
-            exist; when no job qualifies nothing is written.
+            elsewhere) and out of the journal, in place, while a `serve`, an embedding process or CLI \
+            appends go on: the bundle is written and fsynced first, then the jobs are removed whole, \
+            in short write transactions that take turns with appends. A job that gains an event \
+            meanwhile stays (and is left out of the bundle). The remaining jobs keep every seq, \
+            version and state; an archived job's id is free again (its next event starts a new job). \
+            A kill leaves each job in the journal or in the bundle; the next archive finishes the \
+            killed one into its bundle first. BUNDLE must not exist; when no job qualifies nothing \
+            is written. The file keeps its size (later appends reuse the freed pages); `compact` \
+            shrinks it, offline.
 
             Example:
               logbook archive --finalized-before 90d-ago --to archive-$(date +%F).jsonl --dry-run
@@ -133,38 +142,68 @@ struct ArchiveCommand: AsyncParsableCommand {
     @Option(name: .customLong("to"), help: "The bundle to write (a new file).") var bundle: String
     @Flag(name: .customLong("dry-run"), help: "Say what would move and the journal's expected size; change nothing.")
     var dryRun = false
-    @Flag(help: "Print one JSON object: dryRun, jobs [ids], events, bundle, bundleBytes, bytesBefore, bytesAfter.")
+    @Flag(
+        help: """
+            Print one JSON object: dryRun, jobs [ids], events, bundle, bundleBytes, bytesBefore, bytesAfter, steps, \
+            kept [ids], finished ({bundle, jobs} or null).
+            """)
     var json = false
+    @Option(help: "Records removed per write transaction (1-100000; a job is never split); smaller steps keep appends' waits shorter.")
+    var step = 1_000
 
-    func validate() throws { try requireFileName(bundle, "--to") }
+    func validate() throws {
+        try requireFileName(bundle, "--to")
+        try validateStep(step)
+    }
 
     func run() async throws {
         let cutoff = finalizedBefore.timestamp
-        let report = try Logbook.Maintenance.archive(at: global.journalPath, finalizedBefore: cutoff, to: bundle, dryRun: dryRun)
+        let report = try await Logbook.Maintenance.archive(
+            at: global.journalPath, finalizedBefore: cutoff, to: bundle, dryRun: dryRun, step: step)
         let wrote = !dryRun && !report.jobs.isEmpty
         if json {
+            let ids = { (jobs: [String]) in "[" + jobs.map(JSONText.quoted).joined(separator: ",") + "]" }
             Terminal.line(JSONText.object([
-                ("dryRun", dryRun ? "true" : "false"), ("jobs", "[" + report.jobs.map(JSONText.quoted).joined(separator: ",") + "]"),
+                ("dryRun", dryRun ? "true" : "false"), ("jobs", ids(report.jobs)),
                 ("events", String(report.events)), ("bundle", wrote ? JSONText.quoted(bundle) : "null"),
                 ("bundleBytes", String(report.bundleBytes)), ("bytesBefore", String(report.bytesBefore)),
-                ("bytesAfter", String(report.bytesAfter)),
+                ("bytesAfter", String(report.bytesAfter)), ("steps", String(report.steps)), ("kept", ids(report.kept)),
+                ("finished", report.finished.map {
+                    JSONText.object([("bundle", JSONText.quoted($0.bundle)), ("jobs", String($0.jobs))])
+                } ?? "null"),
             ]))
             return
         }
-        guard !report.jobs.isEmpty else {
+        if let finished = report.finished {
             Terminal.line(
-                "nothing to archive: no job is terminal, finalized and without events since \(cutoff.rfc3339) (nothing changed)")
+                dryRun
+                    ? "an archive into \(finished.bundle.printable) was interrupted; the next archive finishes it first "
+                        + "(\(finished.jobs) jobs planned)"
+                    : "finished an interrupted archive into \(finished.bundle.printable): \(finished.jobs) more jobs removed")
+        }
+        guard !report.jobs.isEmpty else {
+            if report.finished?.bundle != bundle {
+                Terminal.line(
+                    "nothing to archive: no job is terminal, finalized and without events since \(cutoff.rfc3339) (nothing changed)")
+            }
             return
         }
         let what = "\(report.jobs.count) job\(report.jobs.count == 1 ? "" : "s") (\(report.events) events)"
-        let sizes = "journal \(ByteCount.format(report.bytesBefore)) -> \(ByteCount.format(report.bytesAfter))"
         if dryRun {
-            Terminal.line("dry run: would move \(what) to \(bundle.printable); \(sizes) (nothing changed)")
+            Terminal.line("dry run: would move \(what) to \(bundle.printable) (nothing changed)")
         } else {
-            Terminal.line("archived \(what) to \(bundle.printable) (\(ByteCount.format(report.bundleBytes))); \(sizes)")
+            Terminal.line(
+                "archived \(what) to \(bundle.printable) (\(ByteCount.format(report.bundleBytes))) in \(report.steps) "
+                    + "step\(report.steps == 1 ? "" : "s"); journal file \(ByteCount.format(report.bytesAfter)) "
+                    + "(freed pages are reused; `compact` shrinks it)")
         }
         let shown = report.jobs.prefix(10)
         Terminal.line("  " + shown.map(\.printable).joined(separator: ", ")
             + (report.jobs.count > shown.count ? ", and \(report.jobs.count - shown.count) more (--json lists all)" : ""))
+        if !report.kept.isEmpty {
+            Terminal.line(
+                "kept \(report.kept.count) job\(report.kept.count == 1 ? "" : "s") that gained an event meanwhile "
+                    + "(left out of the bundle): " + report.kept.prefix(10).map(\.printable).joined(separator: ", "))
+        }
     }
 }

@@ -39,6 +39,18 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("drop-superseded-heartbeats-every"),
         help: "Drop superseded heartbeats in place this often, beside the appends (e.g. 1h; default: never).")
     var dropSupersededHeartbeatsEvery: DurationArgument?
+    @Option(
+        name: .customLong("archive-every"),
+        help: "Archive finished jobs in place this often, beside the appends (e.g. 1d; needs --archive-after and --archive-to).")
+    var archiveEvery: DurationArgument?
+    @Option(
+        name: .customLong("archive-after"),
+        help: "With --archive-every: archive jobs terminal, finalized and quiet for longer than this (e.g. 90d).")
+    var archiveAfter: DurationArgument?
+    @Option(
+        name: .customLong("archive-to"),
+        help: "With --archive-every: the directory (it must exist) that gets one dated bundle per run that moves jobs.")
+    var archiveTo: String?
     @Option(name: .customLong("interrupt-running-on-shutdown"), help: "At shutdown, interrupt this node's running jobs.")
     var interruptRunningOnShutdown: String?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (default 1048576).")
@@ -52,6 +64,31 @@ struct ServeCommand: AsyncParsableCommand {
         guard let value = getenv(name) else { return nil }
         let text = String(cString: value)
         return text.isEmpty ? nil : text
+    }
+
+    /// `--archive-every`, `--archive-after`, `--archive-to` (or their LOGBOOK_ variables): all three or none.
+    private func configureArchive(_ c: inout ServerConfiguration) throws {
+        c.archiveEveryMicroseconds = try archiveEvery?.microseconds
+            ?? Self.env("LOGBOOK_ARCHIVE_EVERY").map { try parseDuration($0, option: "LOGBOOK_ARCHIVE_EVERY") }
+        c.archiveAfterMicroseconds = try archiveAfter?.microseconds
+            ?? Self.env("LOGBOOK_ARCHIVE_AFTER").map { try parseDuration($0, option: "LOGBOOK_ARCHIVE_AFTER") }
+        c.archiveDirectory = archiveTo ?? Self.env("LOGBOOK_ARCHIVE_TO")
+        let given = [c.archiveEveryMicroseconds != nil, c.archiveAfterMicroseconds != nil, c.archiveDirectory != nil]
+        guard given.contains(true) else { return }
+        guard !given.contains(false) else {
+            throw ValidationError("--archive-every, --archive-after and --archive-to go together: give all three")
+        }
+        if let every = c.archiveEveryMicroseconds, every < 1_000_000 { throw ValidationError("--archive-every: at least 1s") }
+        if let after = c.archiveAfterMicroseconds, after < 0 { throw ValidationError("--archive-after: not a negative duration") }
+        var isDirectory: ObjCBool = false
+        guard let dir = c.archiveDirectory, FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--archive-to: \(c.archiveDirectory ?? "") is not a directory (create it first)")
+        }
+        if global.postgresURL != nil {
+            throw ValidationError(
+                "--archive-every is refused with --postgres: a replica only applies the shared log's records, and "
+                    + "removing events from the shared log is not built yet")
+        }
     }
 
     func configuration() throws -> ServerConfiguration {
@@ -84,6 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "--drop-superseded-heartbeats-every is refused with --postgres: a replica only applies the shared log's "
                     + "records, and removing events from the shared log is not built yet")
         }
+        try configureArchive(&c)
         c.interruptRunningOnShutdown = interruptRunningOnShutdown ?? Self.env("LOGBOOK_INTERRUPT_RUNNING_ON_SHUTDOWN")
         if let text = maxBodyBytes.map(String.init) ?? Self.env("LOGBOOK_MAX_BODY_BYTES") {
             guard let n = Int(text), n > 0 else { throw ValidationError("max-body-bytes: not a positive integer: \(text)") }

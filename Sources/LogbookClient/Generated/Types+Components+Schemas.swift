@@ -260,7 +260,7 @@ extension Components {
                 ///
                 /// - Remark: Generated from `#/components/schemas/Health/retention/dropped`.
                 public var dropped: Swift.Int
-                /// Events removed since the service started.
+                /// Events removed since the service started (dropped heartbeats and archived jobs' events).
                 ///
                 /// - Remark: Generated from `#/components/schemas/Health/retention/prunedTotal`.
                 public var prunedTotal: Swift.Int
@@ -272,7 +272,7 @@ extension Components {
                 ///   - lastRun: When retention last ran (null: not yet).
                 ///   - durationMilliseconds:
                 ///   - dropped: Events the last run removed.
-                ///   - prunedTotal: Events removed since the service started.
+                ///   - prunedTotal: Events removed since the service started (dropped heartbeats and archived jobs' events).
                 ///   - error:
                 public init(
                     lastRun: Swift.String? = nil,
@@ -299,6 +299,75 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Health/retention`.
             public var retention: Components.Schemas.Health.RetentionPayload?
+            /// Only with --archive-every.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Health/archive`.
+            public struct ArchivePayload: Codable, Hashable, Sendable {
+                /// When the archive last ran (null: not yet).
+                ///
+                /// - Remark: Generated from `#/components/schemas/Health/archive/lastRun`.
+                public var lastRun: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/Health/archive/durationMilliseconds`.
+                public var durationMilliseconds: Swift.Int
+                /// Jobs the last run moved.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Health/archive/jobs`.
+                public var jobs: Swift.Int
+                /// Their events.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Health/archive/events`.
+                public var events: Swift.Int
+                /// The bundle the last run wrote (null: no job qualified).
+                ///
+                /// - Remark: Generated from `#/components/schemas/Health/archive/bundle`.
+                public var bundle: Swift.String?
+                /// Jobs archived since the service started.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Health/archive/archivedTotal`.
+                public var archivedTotal: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/Health/archive/error`.
+                public var error: Swift.String?
+                /// Creates a new `ArchivePayload`.
+                ///
+                /// - Parameters:
+                ///   - lastRun: When the archive last ran (null: not yet).
+                ///   - durationMilliseconds:
+                ///   - jobs: Jobs the last run moved.
+                ///   - events: Their events.
+                ///   - bundle: The bundle the last run wrote (null: no job qualified).
+                ///   - archivedTotal: Jobs archived since the service started.
+                ///   - error:
+                public init(
+                    lastRun: Swift.String? = nil,
+                    durationMilliseconds: Swift.Int,
+                    jobs: Swift.Int,
+                    events: Swift.Int,
+                    bundle: Swift.String? = nil,
+                    archivedTotal: Swift.Int,
+                    error: Swift.String? = nil
+                ) {
+                    self.lastRun = lastRun
+                    self.durationMilliseconds = durationMilliseconds
+                    self.jobs = jobs
+                    self.events = events
+                    self.bundle = bundle
+                    self.archivedTotal = archivedTotal
+                    self.error = error
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case lastRun
+                    case durationMilliseconds
+                    case jobs
+                    case events
+                    case bundle
+                    case archivedTotal
+                    case error
+                }
+            }
+            /// Only with --archive-every.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Health/archive`.
+            public var archive: Components.Schemas.Health.ArchivePayload?
             /// Only with --postgres.
             ///
             /// - Remark: Generated from `#/components/schemas/Health/sharedLog`.
@@ -373,18 +442,21 @@ extension Components {
             ///   - reason: While degraded, or stopped after a write failed at the device: why appends are refused.
             ///   - lastSeq:
             ///   - retention: Only with --drop-superseded-heartbeats-every.
+            ///   - archive: Only with --archive-every.
             ///   - sharedLog: Only with --postgres.
             public init(
                 status: Components.Schemas.Health.StatusPayload,
                 reason: Swift.String? = nil,
                 lastSeq: Components.Schemas.Seq,
                 retention: Components.Schemas.Health.RetentionPayload? = nil,
+                archive: Components.Schemas.Health.ArchivePayload? = nil,
                 sharedLog: Components.Schemas.Health.SharedLogPayload? = nil
             ) {
                 self.status = status
                 self.reason = reason
                 self.lastSeq = lastSeq
                 self.retention = retention
+                self.archive = archive
                 self.sharedLog = sharedLog
             }
             public enum CodingKeys: String, CodingKey {
@@ -392,6 +464,7 @@ extension Components {
                 case reason
                 case lastSeq
                 case retention
+                case archive
                 case sharedLog
             }
         }
