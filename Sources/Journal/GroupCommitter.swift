@@ -22,14 +22,16 @@ final class GroupCommitter: @unchecked Sendable {
         /// the writer thread, inside the transaction, before the commit).
         case append(
             [AppendItem], progress: (@Sendable (Int) -> Void)? = nil, @Sendable (Result<AppendedBatch, JournalError>) -> Void)
-        /// Arbitrary work in its own write transaction (snapshots, maintenance).
+        /// Arbitrary work in its own write transaction (snapshots, maintenance). `metaSync: false`:
+        /// committed with one fdatasync, not two (`Environment.write(metaSync:)`), for work that is
+        /// redone when a system crash loses it (in-place removal steps).
         case write(
-            @Sendable (borrowing Transaction) throws -> Void, @Sendable (Result<Void, JournalError>) -> Void)
+            @Sendable (borrowing Transaction) throws -> Void, metaSync: Bool = true, @Sendable (Result<Void, JournalError>) -> Void)
 
         func fail(_ error: JournalError) {
             switch self {
             case .append(_, _, let completion): completion(.failure(error))
-            case .write(_, let completion): completion(.failure(error))
+            case .write(_, _, let completion): completion(.failure(error))
             }
         }
 
@@ -164,13 +166,13 @@ final class GroupCommitter: @unchecked Sendable {
             case .append(let items, let report, let completion):
                 appends.append((items, completion))
                 progress.append(report)
-            case .write(let body, let completion):
+            case .write(let body, let metaSync, let completion):
                 if let failure = stoppedBy {
                     completion(.failure(stopped(by: failure)))
                     continue
                 }
                 do {
-                    try journal.env.write { txn in try body(txn) }
+                    try journal.env.write(metaSync: metaSync) { txn in try body(txn) }
                     completion(.success(()))
                 } catch {
                     completion(.failure(failed(error, needing: 0)))

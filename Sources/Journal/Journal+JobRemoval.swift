@@ -71,7 +71,7 @@ extension Journal {
                     // A step retried after map growth runs again and overwrites its report.
                     let report = try self.removeJobsStep(txn, chunk)
                     box.withLock { $0 = report }
-                }, { continuation.resume(returning: $0) }))
+                }, metaSync: false, { continuation.resume(returning: $0) }))  // redone by the next run if a system crash undoes it
             }
             try result.get()
             let report = box.withLock { $0 }

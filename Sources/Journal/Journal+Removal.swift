@@ -49,7 +49,8 @@ extension Journal {
         let count = StepCount()
         let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
             // A step retried after map growth runs again and overwrites its count.
-            submit(.write({ txn in let n = try body(txn); count.value.withLock { $0 = n } }, { continuation.resume(returning: $0) }))
+            // One fdatasync, not two: a step a system crash undoes is redone by the next run.
+            submit(.write({ txn in let n = try body(txn); count.value.withLock { $0 = n } }, metaSync: false, { continuation.resume(returning: $0) }))
         }
         try result.get()
         return count.value.withLock { $0 }

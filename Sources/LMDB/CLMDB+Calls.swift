@@ -52,6 +52,7 @@ enum C {
     }
     static func envClose(_ env: EnvHandle) { mdb_env_close(env) }
     static func envSync(_ env: EnvHandle, force: Bool) -> Int32 { mdb_env_sync(env, force ? 1 : 0) }
+    static func envSetNoMetaSync(_ env: EnvHandle, _ on: Bool) -> Int32 { mdb_env_set_flags(env, UInt32(MDB_NOMETASYNC), on ? 1 : 0) }
     static func envReaderCheck(_ env: EnvHandle) -> (Int32, Int32) {
         var dead: Int32 = 0
         let rc = mdb_reader_check(env, &dead)

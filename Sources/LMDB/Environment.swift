@@ -150,7 +150,16 @@ package final class Environment: @unchecked Sendable {
     ///
     /// On `MDB_MAP_FULL` (from a put or from the commit) the map grows and `body` runs again.
     /// LMDB serialises writers across processes; callers in one process should also use one thread.
-    package func write<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+    ///
+    /// `metaSync: false` commits with `MDB_NOMETASYNC`: the data pages are fsynced, the meta page is
+    /// written but not (one fdatasync instead of two). Integrity is kept; a system crash may undo
+    /// this transaction until the next synced commit, which makes it durable too. For work that is
+    /// redone when lost (in-place removal steps). Only for the process's one writer thread.
+    package func write<R>(metaSync: Bool = true, _ body: (borrowing Transaction) throws -> R) throws -> R {
+        if !metaSync, !options.noSync {
+            try LMDBError.check(C.envSetNoMetaSync(handle, true))
+        }
+        defer { if !metaSync, !options.noSync { _ = C.envSetNoMetaSync(handle, false) } }
         while true {
             let txn = try begin(readOnly: false)
             let result: R
