@@ -141,6 +141,10 @@ extension Journal {
                 let applied = try self.writeReplicated(txn, records)
                 stored.withLock { $0 = applied }  // a retried transaction (map growth) overwrites it
             },
+            // One fdatasync, not two (MDB_NOMETASYNC): a system crash may undo the last batch, and its
+            // cursor with it (one transaction), which the follower then fetches again from the shared
+            // log, where every acknowledged event is durable (docs/scale-out.md).
+            metaSync: false,
             { result in completion(result.map { stored.withLock { $0 } }) }))
     }
 

@@ -82,10 +82,12 @@ extension Logbook {
             if rows.count < SharedReplication.readLimit {
                 shared.answerCatchUps(before: generation, .success(()))
                 if rows.isEmpty {
-                    // An append committed but not yet readable waits for an earlier transaction to end
-                    // (nothing notifies that): look often. Otherwise wait for a notification.
+                    // An append committed but not yet readable waits for an earlier transaction to end.
+                    // That one's commit notifies too (every commit that stores does); one that stored
+                    // nothing (a refused batch, a rollback) or another client's does not: look again
+                    // after a short backstop. Otherwise wait for a notification.
                     let busy = !shared.committedUnapplied.withLock { $0.isEmpty }
-                    await shared.doorbell.wait(timeout: busy ? .milliseconds(2) : options.sharedLogPollInterval)
+                    await shared.doorbell.wait(timeout: busy ? SharedReplication.busyBackstop : options.sharedLogPollInterval)
                 }
             }
         }
@@ -197,4 +199,7 @@ extension Logbook {
 extension SharedReplication {
     /// How long an outage nobody was told about lasts before the follower warns about it.
     static let warnAfter: Duration = .seconds(1)
+    /// How long the follower waits for a notification, with this node's commits not yet readable,
+    /// before it reads again anyway.
+    static let busyBackstop: Duration = .milliseconds(10)
 }

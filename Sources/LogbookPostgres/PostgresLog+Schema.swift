@@ -11,7 +11,9 @@ extension PostgresLog {
     /// function. 2: the commit function raises `synchronous_commit` to `on` and relies on the
     /// commit's READ COMMITTED transaction. 3: with `retry`, a batch is skipped as stored only when
     /// all its event ids are there, and refused (`expected` -2) when only some are (clients' ids).
-    static let schemaVersion = 3
+    /// 4: the function may run as its own implicit transaction (one round trip per group): it raises
+    /// `needsReadCommitted` in a transaction that is not READ COMMITTED.
+    static let schemaVersion = 4
 
     /// Brings the schema to this build's version (once per log; appends and reads wait for it):
     /// nothing to do when it is there; created whole on a new table; migrated from an older version
@@ -94,8 +96,8 @@ extension PostgresLog {
         return Int(version)
     }
 
-    /// The commit function: one group, all in the caller's transaction, which is READ COMMITTED
-    /// (`transaction(on:_:)`): there every statement of a VOLATILE PL/pgSQL function takes a new
+    /// The commit function: one group, all in the caller's transaction, which must be READ
+    /// COMMITTED (an implicit one under the usual default, or `transaction(on:_:)`): there every statement of a VOLATILE PL/pgSQL function takes a new
     /// snapshot, so the versions it reads after the locks are those the previous holders committed.
     /// It raises `synchronous_commit` to at least `on` for its transaction. Returns one row per
     /// batch refused for its expected versions (`expected` -1 means none), or, with `retry`, for
@@ -116,6 +118,10 @@ extension PostgresLog {
             present bigint;
             inserted boolean := false;
         BEGIN
+            -- Versions are read after the locks, so each statement needs its own snapshot.
+            IF current_setting('transaction_isolation') <> 'read committed' THEN
+                RAISE EXCEPTION 'the commit needs a READ COMMITTED transaction' USING ERRCODE = '\(needsReadCommitted)';
+            END IF;
             -- An acknowledged event must survive a crash of PostgreSQL (and reach a synchronous
             -- standby where there is one), whatever the server's or the role's default.
             IF current_setting('synchronous_commit') IN ('off', 'local', 'remote_write') THEN

@@ -36,6 +36,9 @@ public final class PostgresLog: SharedLog {
     /// One LISTEN task per `commitNotifications()` stream (each logbook on this log has its own).
     let listeners = Mutex<[Task<Void, Never>]>([])
     let schema = Mutex<Task<Void, any Error>?>(nil)
+    /// Whether a commit is one statement in an implicit transaction (until the server's default
+    /// isolation is found not to be READ COMMITTED).
+    let singleStatementCommits = Atomic<Bool>(true)
 
     /// A log over `client`, which the caller runs (`client.run()`) and owns. `table` is checked by
     /// `validateTable` (letters, digits and underscores).
@@ -114,8 +117,39 @@ public final class PostgresLog: SharedLog {
         let limit = answerLimit + .milliseconds(events / 10)
         return try await onPrimary(within: limit, unanswered: .outcomeUnknown("no answer within \(limit)")) { primary in
             try await primary.withConnection { connection in
-                try await self.transaction(on: connection) { try await self.commit(group, retry: retry, on: connection) }
+                if self.singleStatementCommits.load(ordering: .relaxed) {
+                    do {
+                        return try await self.implicitTransaction { try await self.commit(group, retry: retry, on: connection) }
+                    } catch let error as NotCommitted where Self.serverError(in: error)?.serverInfo?[.sqlState] == Self.needsReadCommitted {
+                        // The server's (or the role's) default isolation is not READ COMMITTED: from now
+                        // on every commit opens its transaction itself (three round trips, not one).
+                        self.singleStatementCommits.store(false, ordering: .relaxed)
+                        self.logger.notice("default_transaction_isolation is not read committed: commits use BEGIN … COMMIT")
+                    }
+                }
+                return try await self.transaction(on: connection) { try await self.commit(group, retry: retry, on: connection) }
             }
+        }
+    }
+
+    /// The SQLSTATE the commit function raises, before it does anything, in a transaction that is
+    /// not READ COMMITTED (an implicit one under another default).
+    static let needsReadCommitted = "LB001"
+
+    /// Runs `body`, one statement, as its own (implicit) transaction: one round trip per group. The
+    /// commit function checks that the transaction is READ COMMITTED (the server's default; it
+    /// raises `needsReadCommitted` otherwise) and raises `synchronous_commit` for it. A server's
+    /// error for the statement rolled it back: `NotCommitted`, except an operator's intervention
+    /// or a connection exception (SQLSTATE classes 57 and 08), which may come with the commit
+    /// itself; a lost connection is left as it is (the outcome is unknown: the statement commits
+    /// when it ends).
+    func implicitTransaction<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let psql as PSQLError where psql.serverInfo != nil {
+            let state = psql.serverInfo?[.sqlState] ?? ""
+            if state.hasPrefix("57") || state.hasPrefix("08") { throw psql }
+            throw NotCommitted(error: psql)
         }
     }
 

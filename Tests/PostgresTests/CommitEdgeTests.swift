@@ -59,7 +59,7 @@ import Testing
             // Another writer: stores version 1 of job a and holds a's lock, uncommitted.
             let holder = Task {
                 try await client.withConnection { connection in
-                    _ = try await connection.query("BEGIN", logger: Self.logger)
+                    _ = try await connection.query("BEGIN ISOLATION LEVEL READ COMMITTED", logger: Self.logger)
                     _ = try await log.commit([[PostgresLogTests.event("a")]], retry: false, on: connection)
                     await release.value
                     _ = try await connection.query("COMMIT", logger: Self.logger)
@@ -75,6 +75,24 @@ import Testing
             #expect(throws: Never.self) { try results[0].get() }
             let rows = try await log.read(after: nil, limit: 10)
             #expect(rows.map(\.version) == [1, 2])
+            // Its one-statement form was refused before it did anything (the function checks the
+            // isolation first): from then on this log opens its transactions itself.
+            let oneStatement = log.singleStatementCommits.load(ordering: .relaxed)
+            #expect(!oneStatement)
+        }
+    }
+
+    /// Under the usual default (READ COMMITTED) a commit is one statement, its own implicit
+    /// transaction: one round trip per group, and the log keeps it so.
+    @Test func aCommitIsOneStatementUnderTheUsualDefault() async throws {
+        try await withLog { log, client, _ in
+            _ = try await client.query("SELECT pg_stat_reset()", logger: Self.logger)
+            for job in ["a", "b", "c"] { _ = try await log.commit([[PostgresLogTests.event(job)]], retry: false) }
+            let oneStatement = log.singleStatementCommits.load(ordering: .relaxed)
+            #expect(oneStatement)
+            // Three groups stored, and no transaction of this database rolled back on the way.
+            #expect(try await Self.count(client, "SELECT count(*) FROM logbook_events") == 3)
+            #expect(try await Self.count(client, "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()") == 0)
         }
     }
 

@@ -1,32 +1,48 @@
 #!/usr/bin/env bash
-# The scale-out rig (docs/scale-out.md; not CI): one PostgreSQL 15 on loopback with durable
-# defaults, three `logbook serve` nodes on it (each with its own LMDB replica), CLIENTS clients
-# spread over the nodes posting single durable events for SECONDS; at KILL_AT seconds one node is
-# killed with SIGKILL and restarted. Then: every acknowledged event present at its exact
-# (job, version) in every replica, the replicas' exports identical; and, in the same run,
-# PostgreSQL's own pgbench with the same number of durable clients inserting the same rows.
+# The scale-out rig (docs/scale-out.md, "Measured per core"; not CI). One PostgreSQL 15 on loopback
+# with durable defaults and pg_stat_statements, NODES `logbook serve --postgres` nodes on it (each
+# with its own LMDB replica), and in the same run, one phase after the other on the same machine:
 #
-#   Tools/scale-out/run.sh [SECONDS]      # CLIENTS=64 KILL_AT=20; needs postgresql-15, python3
+#   1. nodes, saturated: wrk (Tools/scale-out/post.lua) with CLIENTS connections spread over the
+#      nodes posting single durable events for SECONDS; with 3 nodes, node 1 is killed with SIGKILL
+#      at KILL_AT seconds and restarted (KILL_AT=0: never);
+#   2. pgbench: CLIENTS durable clients inserting the same rows one per commit, for SECONDS, the
+#      nodes still running (idle);
+#   3. nodes at about half the saturated rate (wrk's per-connection delay), SECONDS/2: latency;
+#   4. the embedded service (`logbook serve`, no PostgreSQL), saturated, SECONDS/2: its CPU per event;
+#   5. a new node with an empty replica catching up with everything: CPU per applied event.
+#
+# For each phase: events (or inserts) per second, p50/p99, and CPU-seconds per 1,000 events for each
+# role (each node's utime+stime from /proc/PID/stat; PostgreSQL: the postmaster and every backend,
+# the exited ones through the postmaster's cumulative fields; the load generator reported apart),
+# statements and WAL bytes per event (pg_stat_statements, pg_current_wal_lsn()). Then every
+# acknowledged event must be in every replica at its exact (job, version), and the replicas'
+# exports identical.
+#
+#   NODES=3 Tools/scale-out/run.sh [SECONDS]     # CLIENTS=64 KILL_AT=20; needs postgresql-15, wrk, python3
 #
 # The last line is one JSON object. Exits 0 only when nothing acknowledged was lost and the
 # replicas are identical.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_=${1:-60}
+NODES=${NODES:-3}
 CLIENTS=${CLIENTS:-64}
 KILL_AT=${KILL_AT:-20}
+[ "$NODES" -ge 3 ] || KILL_AT=0
 PGBIN=/usr/lib/postgresql/15/bin
 PGPORT=${PGPORT:-55432}
 BASE=${PORT:-18300}
 [ -x "$PGBIN/pg_ctl" ] || { apt-get update && apt-get install -y postgresql-15; }
+command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
 swift build -c release --product logbook >/dev/null
 BIN=$PWD/.build/release/logbook
 DIR=$(mktemp -d /tmp/logbook-scale-out.XXXXXX)
 AS=()
 if [ "$(id -u)" = 0 ]; then chown postgres "$DIR"; AS=(runuser -u postgres --); fi
-NODES=()
+PIDS=()
 cleanup() {
-  for pid in "${NODES[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$DIR"
 }
@@ -34,45 +50,76 @@ trap cleanup EXIT
 
 "${AS[@]}" "$PGBIN/initdb" -D "$DIR/pg" -U postgres --auth=trust -E UTF8 >/dev/null
 "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pg.log" -w \
-  -o "-p $PGPORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start </dev/null >/dev/null
+  -o "-p $PGPORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
+  start </dev/null >/dev/null
+PGPID=$(head -1 "$DIR/pg/postmaster.pid")
 URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
-echo "== PostgreSQL 15 on 127.0.0.1:$PGPORT (fsync on, synchronous_commit on); $(nproc) CPUs"
+psql() { "${AS[@]}" "$PGBIN/psql" -qtA -h "$DIR" -p "$PGPORT" -U postgres -c "$1" postgres; }
+psql "CREATE EXTENSION pg_stat_statements" >/dev/null
+echo "== PostgreSQL 15 on 127.0.0.1:$PGPORT (fsync on, synchronous_commit on); $(nproc) CPUs; $NODES node(s), $CLIENTS connections"
 
-start_node() {  # index
-  "$BIN" --postgres "$URL" --journal "$DIR/node-$1.journal" serve --port $((BASE + $1)) --lease 1h \
-    >>"$DIR/node-$1.log" 2>&1 &
-  NODES[$1]=$!
+# CPU-seconds of a process (utime+stime), and with "all", of its exited children too.
+cpu() { awk -v all="${2:-}" -v hz="$(getconf CLK_TCK)" '{ t = $14 + $15; if (all) t += $16 + $17; printf "%.3f\n", t / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# PostgreSQL's CPU: the postmaster with its exited children, plus every live backend.
+pg_cpu() {
+  local total; total=$(cpu "$PGPID" all)
+  for child in $(pgrep -P "$PGPID"); do total=$(echo "$total + $(cpu "$child")" | bc); done
+  echo "$total"
+}
+wal() { psql "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"; }
+statements() { psql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"; }
+
+start_node() {  # index [journal]
+  local journal=${2:-$DIR/node-$1.journal}
+  "$BIN" --postgres "$URL" --journal "$journal" serve --port $((BASE + $1)) --lease 1h >>"$DIR/node-$1.log" 2>&1 &
+  PIDS[$1]=$!
   for _ in $(seq 300); do curl -sf "127.0.0.1:$((BASE + $1))/healthz" >/dev/null && return; sleep 0.1; done
   echo "node $1 did not start"; cat "$DIR/node-$1.log"; exit 1
 }
-for i in 0 1 2; do start_node $i; done
-echo "== 3 nodes on ports $BASE-$((BASE + 2)); $CLIENTS clients for ${SECONDS_}s; node 1 killed with SIGKILL at ${KILL_AT}s and restarted"
-python3 Tools/scale-out/load.py "$DIR/load.json" "$SECONDS_" "$CLIENTS" $BASE $((BASE + 1)) $((BASE + 2)) &
-LOAD=$!
-sleep "$KILL_AT"
-kill -9 "${NODES[1]}"; wait "${NODES[1]}" 2>/dev/null || true
-KILLED=$(date +%s.%N)
-start_node 1
-echo "   node 1 back after $(python3 -c "import time; print(round(time.time() - $KILLED, 2))") s"
-wait $LOAD
+NODE_CPU_BEFORE=()
+node_cpu_total() { local t=0; for i in $(seq 0 $((NODES - 1))); do t=$(echo "$t + $(cpu "${PIDS[$i]}") + ${KILLED_CPU[$i]:-0}" | bc); done; echo "$t"; }
+KILLED_CPU=()
 
-# Every node caught up with the same last seq, then stopped gracefully.
-for _ in $(seq 600); do
-  seqs=$(for i in 0 1 2; do curl -sf "127.0.0.1:$((BASE + i))/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lastSeq"])'; done | sort -u | wc -l)
-  [ "$seqs" = 1 ] && break; sleep 0.1
-done
-for i in 0 1 2; do kill -TERM "${NODES[$i]}"; wait "${NODES[$i]}" 2>/dev/null || true; done
-NODES=()
-for i in 0 1 2; do "$BIN" --journal "$DIR/node-$i.journal" export >"$DIR/node-$i.jsonl"; done
-"$BIN" --journal "$DIR/node-1.journal" verify >/dev/null
-CHECK=$(python3 Tools/scale-out/check.py "$DIR/load.json" "$DIR/node-0.jsonl" "$DIR/node-1.jsonl" "$DIR/node-2.jsonl")
+# One wrk per port, CONNS connections in all; writes the acknowledged events to $DIR/acked-PHASE-*.
+# Prints: requests/s, p50 ms, p99 ms, wrk's CPU-seconds.
+load() {  # phase seconds delay_ms port...
+  local phase=$1 secs=$2 delay=$3; shift 3
+  local per=$(( (CLIENTS + $# - 1) / $# )) n=0 pids=()
+  for port in "$@"; do
+    ACKED="$DIR/acked-$phase-$n" PREFIX="$phase$n-" DELAY_MS="$delay" \
+      /usr/bin/time -f "%U %S" -o "$DIR/wrk-$phase-$n.cpu" \
+      wrk -t1 -c"$per" -d"${secs}s" --timeout 30s --latency -s Tools/scale-out/post.lua "http://127.0.0.1:$port" \
+      >"$DIR/wrk-$phase-$n.txt" 2>&1 &
+    pids+=($!); n=$((n + 1))
+  done
+  wait "${pids[@]}" || true
+  python3 Tools/scale-out/wrk_summary.py "$DIR" "$phase" "$n"
+}
 
-# The peer, in the same run: pgbench's durable clients inserting the same rows, one per commit.
-"${AS[@]}" "$PGBIN/psql" -q -h "$DIR" -p "$PGPORT" -U postgres -c "
-  CREATE TABLE pgbench_events (position bigint GENERATED ALWAYS AS IDENTITY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    job bytea NOT NULL, version bigint NOT NULL, type smallint NOT NULL, record bytea NOT NULL, event_id uuid NOT NULL UNIQUE,
-    UNIQUE (job, version));
-  CREATE INDEX ON pgbench_events (tx, position); CREATE SEQUENCE pgbench_version;" >/dev/null
+for i in $(seq 0 $((NODES - 1))); do start_node "$i"; done
+PORTS=(); for i in $(seq 0 $((NODES - 1))); do PORTS+=($((BASE + i))); done
+psql "SELECT pg_stat_statements_reset()" >/dev/null
+W0=$(wal); S0=$(statements); P0=$(pg_cpu); N0=$(node_cpu_total)
+
+echo "== phase 1: $NODES node(s) saturated, ${SECONDS_}s$( [ "$KILL_AT" -gt 0 ] && echo "; node 1 killed with SIGKILL at ${KILL_AT}s and restarted")"
+load sat "$SECONDS_" 0 "${PORTS[@]}" >"$DIR/sat.summary" &
+LOADPID=$!
+if [ "$KILL_AT" -gt 0 ]; then
+  sleep "$KILL_AT"
+  KILLED_CPU[1]=$(cpu "${PIDS[1]}")
+  kill -9 "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null || true
+  KILLED=$(date +%s.%N)
+  start_node 1
+  echo "   node 1 back after $(python3 -c "import time; print(round(time.time() - $KILLED, 2))") s"
+fi
+wait "$LOADPID"
+SAT=$(cat "$DIR/sat.summary")
+W1=$(wal); S1=$(statements); P1=$(pg_cpu); N1=$(node_cpu_total)
+
+echo "== phase 2: pgbench, $CLIENTS durable clients, ${SECONDS_}s (the nodes idle)"
+psql "CREATE TABLE pgbench_events (position bigint GENERATED ALWAYS AS IDENTITY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  job bytea NOT NULL, version bigint NOT NULL, type smallint NOT NULL, record bytea NOT NULL, event_id uuid NOT NULL UNIQUE,
+  UNIQUE (job, version)); CREATE INDEX ON pgbench_events (tx, position); CREATE SEQUENCE pgbench_version;" >/dev/null
 RECORD=$(python3 -c "print('\\\\x' + '00' * 88)")  # a heartbeat's record is about 90 bytes
 cat >"$DIR/insert.sql" <<SQL
 \set job random(1, 1000)
@@ -80,23 +127,53 @@ INSERT INTO pgbench_events (job, version, type, record, event_id)
 VALUES (convert_to('c' || :job, 'UTF8'), nextval('pgbench_version'), 4, '$RECORD'::bytea, gen_random_uuid());
 SQL
 chmod a+r "$DIR/insert.sql"
-PG_TPS=$("${AS[@]}" "$PGBIN/pgbench" -n -h "$DIR" -p "$PGPORT" -U postgres -c "$CLIENTS" -j 2 -T "$SECONDS_" -f "$DIR/insert.sql" postgres \
-  | awk '/^tps = / { print $3 }')
-PG_LAT=$("${AS[@]}" "$PGBIN/pgbench" -n -h "$DIR" -p "$PGPORT" -U postgres -c "$CLIENTS" -j 2 -T 10 -f "$DIR/insert.sql" postgres \
-  | awk '/latency average/ { print $4 }')
+psql "SELECT pg_stat_statements_reset()" >/dev/null
+W2=$(wal); P2=$(pg_cpu)
+"${AS[@]}" "$PGBIN/pgbench" -n -h "$DIR" -p "$PGPORT" -U postgres -c "$CLIENTS" -j 2 -T "$SECONDS_" -f "$DIR/insert.sql" postgres \
+  >"$DIR/pgbench.txt" 2>&1
+W3=$(wal); P3=$(pg_cpu); S3=$(statements)
+PG_TPS=$(awk '/^tps = / { print $3 }' "$DIR/pgbench.txt")
+PG_LAT=$(awk '/latency average/ { print $4 }' "$DIR/pgbench.txt")
 
-python3 - "$DIR/load.json" "$CHECK" "$PG_TPS" "$PG_LAT" <<'PY'
-import json, sys
-load = json.load(open(sys.argv[1])); check = json.loads(sys.argv[2]); pg = float(sys.argv[3]); pg_lat = sys.argv[4]
-eps = load["events_per_second"]
-print(f"== Logbook, 3 nodes: {load['acknowledged']} events acknowledged in {load['seconds']:.1f} s = {eps:.0f}/s; "
-      f"p50 {load['p50_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms; follower lag p99 {load['follower_lag_p99_ms']:.1f} ms "
-      f"({load['lag_samples']} samples); {load['connection_errors']} requests failed while node 1 was down")
-print(f"== pgbench, {sys.argv[3] and 'same clients'}: {pg:.0f} inserts/s (a 10 s run: latency average {pg_lat} ms)")
-print(f"== ratio Logbook / pgbench: {eps / pg:.2f}x; lost acknowledged events: {check['lost']}; "
-      f"replicas identical: {check['replicas_identical']} ({check['events']} events each)")
-summary = {k: load[k] for k in ("acknowledged", "events_per_second", "p50_ms", "p99_ms", "follower_lag_p99_ms")}
-summary.update(lost=check["lost"], replicas_identical=check["replicas_identical"], pgbench_tps=pg, ratio=eps / pg)
-print(json.dumps(summary))
-sys.exit(0 if check["lost"] == 0 and check["replicas_identical"] else 1)
-PY
+SAT_RATE=$(echo "$SAT" | cut -d' ' -f1); SAT_P50=$(echo "$SAT" | cut -d' ' -f2)
+PER=$(( (CLIENTS + NODES - 1) / NODES ))
+DELAY=$(python3 -c "print(max(0, round($PER * $NODES * 1000 / ($SAT_RATE / 2) - $SAT_P50)))")
+echo "== phase 3: $NODES node(s) at about half that rate (a ${DELAY} ms pause per connection), $((SECONDS_ / 2))s"
+HALF=$(load half $((SECONDS_ / 2)) "$DELAY" "${PORTS[@]}")
+
+echo "== phase 4: the embedded service (no PostgreSQL), saturated, $((SECONDS_ / 2))s"
+"$BIN" --journal "$DIR/embedded.journal" serve --port $((BASE + 9)) --lease 1h >"$DIR/embedded.log" 2>&1 &
+EMB_PID=$!; PIDS+=("$EMB_PID")
+for _ in $(seq 300); do curl -sf "127.0.0.1:$((BASE + 9))/healthz" >/dev/null && break; sleep 0.1; done
+E0=$(cpu "$EMB_PID")
+EMB=$(load emb $((SECONDS_ / 2)) 0 $((BASE + 9)))
+E1=$(cpu "$EMB_PID")
+kill -TERM "$EMB_PID"; wait "$EMB_PID" 2>/dev/null || true
+
+# Every node caught up with the same last seq, then stopped gracefully.
+for _ in $(seq 600); do
+  seqs=$(for i in $(seq 0 $((NODES - 1))); do curl -sf "127.0.0.1:$((BASE + i))/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lastSeq"])'; done | sort -u | wc -l)
+  [ "$seqs" = 1 ] && break; sleep 0.1
+done
+for i in $(seq 0 $((NODES - 1))); do kill -TERM "${PIDS[$i]}"; wait "${PIDS[$i]}" 2>/dev/null || true; done
+
+echo "== phase 5: a new node catching up from an empty replica"
+C0=$(date +%s.%N)
+/usr/bin/time -f "%U %S" -o "$DIR/catchup.cpu" "$BIN" --postgres "$URL" --journal "$DIR/catchup.journal" status sat0-0-0 >/dev/null
+C1=$(date +%s.%N)
+
+for i in $(seq 0 $((NODES - 1))); do "$BIN" --journal "$DIR/node-$i.journal" export >"$DIR/node-$i.jsonl"; done
+"$BIN" --journal "$DIR/catchup.journal" export >"$DIR/catchup.jsonl"
+"$BIN" --journal "$DIR/node-0.journal" verify >/dev/null
+cat "$DIR"/acked-sat-* "$DIR"/acked-half-* >"$DIR/acked.txt"
+CHECK=$(python3 Tools/scale-out/check.py "$DIR/acked.txt" "$DIR"/node-*.jsonl "$DIR/catchup.jsonl")
+
+python3 Tools/scale-out/report.py <<EOF
+{"nodes": $NODES, "clients": $CLIENTS, "seconds": $SECONDS_, "cpus": $(nproc),
+ "sat": "$SAT", "half": "$HALF", "emb": "$EMB",
+ "wal": [$W0, $W1, $W2, $W3], "statements": [$S0, $S1, $S3], "pg_cpu": [$P0, $P1, $P2, $P3],
+ "node_cpu": [$N0, $N1], "emb_cpu": [$E0, $E1], "pgbench_tps": ${PG_TPS:-0}, "pgbench_latency_ms": ${PG_LAT:-0},
+ "catchup_cpu": "$(cat "$DIR/catchup.cpu")", "catchup_seconds": $(echo "$C1 - $C0" | bc),
+ "acked_sat": $(cat "$DIR"/acked-sat-* | wc -l), "acked_half": $(cat "$DIR"/acked-half-* | wc -l),
+ "acked_emb": $(cat "$DIR"/acked-emb-* | wc -l), "check": $CHECK}
+EOF
