@@ -7,8 +7,9 @@ import json, sys
 
 m = json.load(sys.stdin)
 def phase(text):
-    rate, p50, p99, cpu, errors = text.split()
-    return {"rate": float(rate), "p50_ms": float(p50), "p99_ms": float(p99), "wrk_cpu": float(cpu), "errors": int(errors)}
+    rate, p50, p99, cpu, errors, unrecorded = text.split()
+    return {"rate": float(rate), "p50_ms": float(p50), "p99_ms": float(p99), "wrk_cpu": float(cpu), "errors": int(errors),
+            "unrecorded": int(unrecorded)}
 sat, half, emb = phase(m["sat"]), phase(m["half"]), phase(m["emb"])
 secs = m["seconds"]
 acked = max(1, m["acked_sat"])
@@ -28,7 +29,7 @@ stmt_pgbench = m["statements"][2] / pg_events
 eps = m["acked_sat"] / secs
 n = m["nodes"]
 print(f"== {n} node(s), saturated: {eps:.0f} events/s acknowledged, p50 {sat['p50_ms']:.1f} ms, p99 {sat['p99_ms']:.1f} ms "
-      f"({sat['errors']} failed requests)")
+      f"({sat['errors']} failed requests, {sat['unrecorded']} acknowledged but not recorded)")
 print(f"   at about half ({half['rate']:.0f} requests/s): p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms")
 print(f"== pgbench, {m['clients']} durable clients: {m['pgbench_tps']:.0f} inserts/s (latency average {m['pgbench_latency_ms']} ms)")
 print(f"== embedded service (no PostgreSQL): {emb['rate']:.0f} events/s, p99 {emb['p99_ms']:.1f} ms")
@@ -52,4 +53,5 @@ summary = {
     "lost": check["lost"], "replicas_identical": check["replicas_identical"], "acknowledged": check["acknowledged"],
 }
 print(json.dumps(summary))
-sys.exit(0 if check["lost"] == 0 and check["replicas_identical"] else 1)
+ok = check["lost"] == 0 and check["replicas_identical"] and check["acknowledged"] > 0 and sat["unrecorded"] == 0 and half["unrecorded"] == 0
+sys.exit(0 if ok else 1)

@@ -20,6 +20,7 @@
 # exports identical.
 #
 #   NODES=3 Tools/scale-out/run.sh [SECONDS]     # CLIENTS=64 KILL_AT=20; needs postgresql-15, wrk, python3
+#   LOGBOOK_BIN=/path/to/logbook …               # another build (a before/after comparison)
 #
 # The last line is one JSON object. Exits 0 only when nothing acknowledged was lost and the
 # replicas are identical.
@@ -35,8 +36,7 @@ PGPORT=${PGPORT:-55432}
 BASE=${PORT:-18300}
 [ -x "$PGBIN/pg_ctl" ] || { apt-get update && apt-get install -y postgresql-15; }
 command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
-swift build -c release --product logbook >/dev/null
-BIN=$PWD/.build/release/logbook
+if [ -n "${LOGBOOK_BIN:-}" ]; then BIN=$LOGBOOK_BIN; else swift build -c release --product logbook >/dev/null; BIN=$PWD/.build/release/logbook; fi
 DIR=$(mktemp -d /tmp/logbook-scale-out.XXXXXX)
 AS=()
 if [ "$(id -u)" = 0 ]; then chown postgres "$DIR"; AS=(runuser -u postgres --); fi
@@ -64,7 +64,7 @@ cpu() { awk -v all="${2:-}" -v hz="$(getconf CLK_TCK)" '{ t = $14 + $15; if (all
 pg_cpu() {
   local total; total=$(cpu "$PGPID" all)
   for child in $(pgrep -P "$PGPID"); do total=$(echo "$total + $(cpu "$child")" | bc); done
-  echo "$total"
+  printf "%.3f\n" "$total"
 }
 wal() { psql "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"; }
 statements() { psql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"; }
@@ -77,7 +77,7 @@ start_node() {  # index [journal]
   echo "node $1 did not start"; cat "$DIR/node-$1.log"; exit 1
 }
 NODE_CPU_BEFORE=()
-node_cpu_total() { local t=0; for i in $(seq 0 $((NODES - 1))); do t=$(echo "$t + $(cpu "${PIDS[$i]}") + ${KILLED_CPU[$i]:-0}" | bc); done; echo "$t"; }
+node_cpu_total() { local t=0; for i in $(seq 0 $((NODES - 1))); do t=$(echo "$t + $(cpu "${PIDS[$i]}") + ${KILLED_CPU[$i]:-0}" | bc); done; printf "%.3f\n" "$t"; }
 KILLED_CPU=()
 
 # One wrk per port, CONNS connections in all; writes the acknowledged events to $DIR/acked-PHASE-*.
@@ -88,7 +88,7 @@ load() {  # phase seconds delay_ms port...
   for port in "$@"; do
     ACKED="$DIR/acked-$phase-$n" PREFIX="$phase$n-" DELAY_MS="$delay" \
       /usr/bin/time -f "%U %S" -o "$DIR/wrk-$phase-$n.cpu" \
-      wrk -t1 -c"$per" -d"${secs}s" --timeout 30s --latency -s Tools/scale-out/post.lua "http://127.0.0.1:$port" \
+      wrk -t"$per" -c"$per" -d"${secs}s" --timeout 30s --latency -s Tools/scale-out/post.lua "http://127.0.0.1:$port" \
       >"$DIR/wrk-$phase-$n.txt" 2>&1 &
     pids+=($!); n=$((n + 1))
   done
@@ -159,7 +159,7 @@ for i in $(seq 0 $((NODES - 1))); do kill -TERM "${PIDS[$i]}"; wait "${PIDS[$i]}
 
 echo "== phase 5: a new node catching up from an empty replica"
 C0=$(date +%s.%N)
-/usr/bin/time -f "%U %S" -o "$DIR/catchup.cpu" "$BIN" --postgres "$URL" --journal "$DIR/catchup.journal" status sat0-0-0 >/dev/null
+/usr/bin/time -f "%U %S" -o "$DIR/catchup.cpu" "$BIN" --postgres "$URL" --journal "$DIR/catchup.journal" status sat0-1-0 >/dev/null
 C1=$(date +%s.%N)
 
 for i in $(seq 0 $((NODES - 1))); do "$BIN" --journal "$DIR/node-$i.journal" export >"$DIR/node-$i.jsonl"; done
@@ -168,12 +168,13 @@ for i in $(seq 0 $((NODES - 1))); do "$BIN" --journal "$DIR/node-$i.journal" exp
 cat "$DIR"/acked-sat-* "$DIR"/acked-half-* >"$DIR/acked.txt"
 CHECK=$(python3 Tools/scale-out/check.py "$DIR/acked.txt" "$DIR"/node-*.jsonl "$DIR/catchup.jsonl")
 
-python3 Tools/scale-out/report.py <<EOF
+tee "$DIR/measurements.json" <<EOF >/dev/null
 {"nodes": $NODES, "clients": $CLIENTS, "seconds": $SECONDS_, "cpus": $(nproc),
  "sat": "$SAT", "half": "$HALF", "emb": "$EMB",
  "wal": [$W0, $W1, $W2, $W3], "statements": [$S0, $S1, $S3], "pg_cpu": [$P0, $P1, $P2, $P3],
  "node_cpu": [$N0, $N1], "emb_cpu": [$E0, $E1], "pgbench_tps": ${PG_TPS:-0}, "pgbench_latency_ms": ${PG_LAT:-0},
- "catchup_cpu": "$(cat "$DIR/catchup.cpu")", "catchup_seconds": $(echo "$C1 - $C0" | bc),
+ "catchup_cpu": "$(tail -1 "$DIR/catchup.cpu")", "catchup_seconds": $(printf "%.3f" "$(echo "$C1 - $C0" | bc)"),
  "acked_sat": $(cat "$DIR"/acked-sat-* | wc -l), "acked_half": $(cat "$DIR"/acked-half-* | wc -l),
  "acked_emb": $(cat "$DIR"/acked-emb-* | wc -l), "check": $CHECK}
 EOF
+python3 Tools/scale-out/report.py <"$DIR/measurements.json" || { cp "$DIR/measurements.json" /tmp/scale-out-measurements.json; exit 1; }
