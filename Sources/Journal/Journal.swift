@@ -208,6 +208,9 @@ extension Journal {
     /// The size of the journal file at `path` (0 if absent).
     package static func fileSizeOf(_ path: String) -> Int { size(of: path) }
 
+    /// Returns memory freed after big, rare work (a retention run's plan) to the system.
+    package static func releaseFreedMemory() { Syscalls.releaseFreedMemory() }
+
     /// Whether anything is at `path`.
     package static func fileExists(_ path: String) -> Bool { Syscalls.exists(path) }
 }

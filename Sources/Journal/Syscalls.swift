@@ -56,6 +56,19 @@ enum Syscalls {
         }
     }
 
+    /// Gives the memory freed to malloc back to the system (`malloc_trim(0)`, every arena). glibc
+    /// keeps freed memory in the arena of the thread that freed it, and raises its threshold for
+    /// allocating big blocks with mmap after the first is freed: a retention run's plan (megabytes,
+    /// freed at its end) would otherwise stay resident, in a new arena each time the run lands on
+    /// another thread.
+    static func releaseFreedMemory() { _ = mallocTrim?(0) }
+
+    /// glibc's `malloc_trim`, looked up at run time (not in Swift's Glibc module; absent elsewhere).
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
+
     /// The whole content of the file at `path` (`read(2)` until end of file).
     static func readAll(_ path: String) throws(Errno) -> [UInt8] {
         let fd = try open(path, O_RDONLY)

@@ -52,6 +52,7 @@ extension Logbook.Maintenance {
     /// projections forget each step's jobs as soon as the step is stored.
     public func archive(finalizedBefore cutoff: Timestamp, to bundle: String, step: Int = 1_000) async throws -> ArchiveReport {
         let logbook = self.logbook
+        defer { Journal.releaseFreedMemory() }  // the plan, freed on return (see dropSupersededHeartbeats)
         return try await Self.archive(in: logbook.journal, cutoff: cutoff, bundle: bundle, dryRun: false, step: step) {
             do {
                 try logbook.projections.withLock { p throws(JournalError) in try logbook.absorbRemovals(&p) }

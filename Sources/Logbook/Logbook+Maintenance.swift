@@ -195,7 +195,10 @@ extension Logbook.Maintenance {
 
     /// The same for this open logbook, through its own writer (`logbook.maintenance`).
     public func dropSupersededHeartbeats(step: Int = 1_000) async throws -> PruneReport {
-        try await Self.dropSupersededHeartbeats(in: logbook.journal, step: step, dryRun: false)
+        // The plan (megabytes) is freed when the call returns: give it back to the system, or a
+        // long-running process keeps each run's peak resident.
+        defer { Journal.releaseFreedMemory() }
+        return try await Self.dropSupersededHeartbeats(in: logbook.journal, step: step, dryRun: false)
     }
 
     static func dropSupersededHeartbeats(in journal: Journal, step: Int, dryRun: Bool) async throws -> PruneReport {
