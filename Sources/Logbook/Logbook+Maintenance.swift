@@ -134,35 +134,51 @@ extension Logbook.Maintenance {
     static func supersededHeartbeats(in journal: Journal, planning: Bool = true) throws
         -> (drop: [UInt64], jobOfDropped: [UInt32], jobs: InternedIDs, projections: Projections)
     {
-        var projections = Projections()
-        // Per job: its last applied heartbeat, and whether the job's next event is stamped no earlier.
-        // Jobs are interned: the records are read in place and no string is made per event.
-        var ids = InternedIDs()
-        var lastApplied: [(attempt: UInt32, seq: UInt64, at: Timestamp, nextInOrder: Bool?)?] = []
+        var planner = SupersededHeartbeats()
         var drop: [UInt64] = []
         var jobOfDropped: [UInt32] = []
         try journal.scanViews { e in
-            let effect = projections.apply(e)
-            guard planning else { return true }
-            let (key, inserted) = ids.intern(e.job)
-            if inserted { lastApplied.append(nil) }
-            let job = Int(key)
-            if var previous = lastApplied[job], previous.nextInOrder == nil {
-                previous.nextInOrder = e.at >= previous.at
-                lastApplied[job] = previous
+            if let (seq, job) = planner.feed(e, planning: planning) {
+                drop.append(seq)
+                jobOfDropped.append(job)
             }
-            guard e.type == .heartbeat, effect == .applied else { return true }
-            let attempt = e.attempt ?? projections.state(ofJobBytes: e.job)?.attempt ?? 0
-            if let previous = lastApplied[job], previous.attempt == attempt, previous.nextInOrder == true {
-                drop.append(previous.seq)
-                jobOfDropped.append(key)
-            }
-            lastApplied[job] = (attempt, e.seq, e.at, nil)
             return true
         }
-        return (drop, jobOfDropped, ids, projections)
+        return (drop, jobOfDropped, planner.ids, planner.projections)
     }
 
+}
+
+/// The rules of `compact --drop-superseded-heartbeats`, event by event in log order: fed each
+/// event, it names the earlier heartbeat that event makes superseded, if any. Its memory is one
+/// entry per job, so a plan can be carried out while it is read (`dropSupersededHeartbeats`).
+struct SupersededHeartbeats {
+    var projections = Projections()
+    /// Jobs are interned: the records are read in place and no string is made per event.
+    var ids = InternedIDs()
+    /// Per job: its last applied heartbeat, and whether the job's next event is stamped no earlier.
+    private var lastApplied: [(attempt: UInt32, seq: UInt64, at: Timestamp, nextInOrder: Bool?)?] = []
+
+    /// Folds `e`; answers the seq (and job key) of the heartbeat it supersedes, when it does.
+    mutating func feed(_ e: EventView, planning: Bool = true) -> (seq: UInt64, job: UInt32)? {
+        let effect = projections.apply(e)
+        guard planning else { return nil }
+        let (key, inserted) = ids.intern(e.job)
+        if inserted { lastApplied.append(nil) }
+        let job = Int(key)
+        if var previous = lastApplied[job], previous.nextInOrder == nil {
+            previous.nextInOrder = e.at >= previous.at
+            lastApplied[job] = previous
+        }
+        guard e.type == .heartbeat, effect == .applied else { return nil }
+        let attempt = e.attempt ?? projections.state(ofJobBytes: e.job)?.attempt ?? 0
+        var superseded: (UInt64, UInt32)?
+        if let previous = lastApplied[job], previous.attempt == attempt, previous.nextInOrder == true {
+            superseded = (previous.seq, key)
+        }
+        lastApplied[job] = (attempt, e.seq, e.at, nil)
+        return superseded
+    }
 }
 
 extension Logbook.Maintenance {
@@ -201,20 +217,47 @@ extension Logbook.Maintenance {
         return try await Self.dropSupersededHeartbeats(in: logbook.journal, step: step, dryRun: false)
     }
 
-    static func dropSupersededHeartbeats(in journal: Journal, step: Int, dryRun: Bool) async throws -> PruneReport {
+    /// Reads the log in windows of `window` records, carrying out each window's part of the plan
+    /// before reading the next: the memory a run needs is one entry per job and one window's seqs,
+    /// however many heartbeats it drops. Stops at the log's end as it was when the run began.
+    static func dropSupersededHeartbeats(
+        in journal: Journal, step: Int, dryRun: Bool, window: Int = 100_000
+    ) async throws -> PruneReport {
         if let sharedLog = try journal.sharedLogFollowed() {
             throw JournalError.replica(
                 path: journal.path, sharedLog: sharedLog, refused: "compact --drop-superseded-heartbeats (it removes events)")
         }
-        let plan = try supersededHeartbeats(in: journal)
+        let end = try journal.lastSeq()
+        var planner = SupersededHeartbeats()
         var counts: [UInt32: Int] = [:]
-        for key in plan.jobOfDropped { counts[key, default: 0] += 1 }
-        let byJob = counts.map { (job: plan.jobs.ids[Int($0.key)], records: $0.value) }
-            .sorted { $0.records != $1.records ? $0.records > $1.records : $0.job < $1.job }
-        guard !dryRun else {
-            return PruneReport(dropped: plan.drop.count, steps: 0, dryRun: true, droppedByJob: byJob, fileBytes: journal.fileSize)
+        var dropped = 0
+        var steps = 0
+        var next: UInt64 = 1
+        while next <= end {
+            var drop: [UInt64] = []
+            var read = 0
+            var last = next - 1
+            try journal.scanViews(from: next, through: end) { e in
+                if let (seq, job) = planner.feed(e) {
+                    drop.append(seq)
+                    counts[job, default: 0] += 1
+                }
+                last = e.seq
+                read += 1
+                return read < window
+            }
+            if read == 0 { break }
+            next = last + 1
+            if dryRun {
+                dropped += drop.count
+            } else if !drop.isEmpty {
+                let removal = try await journal.removeRecords(drop, step: step)
+                dropped += removal.removed
+                steps += removal.steps
+            }
         }
-        let removal = try await journal.removeRecords(plan.drop, step: step)
-        return PruneReport(dropped: removal.removed, steps: removal.steps, dryRun: false, droppedByJob: byJob, fileBytes: journal.fileSize)
+        let byJob = counts.map { (job: planner.ids.ids[Int($0.key)], records: $0.value) }
+            .sorted { $0.records != $1.records ? $0.records > $1.records : $0.job < $1.job }
+        return PruneReport(dropped: dropped, steps: steps, dryRun: dryRun, droppedByJob: byJob, fileBytes: journal.fileSize)
     }
 }

@@ -29,7 +29,7 @@ stmt_pgbench = m["statements"][2] / pg_events
 eps = m["acked_sat"] / secs
 n = m["nodes"]
 print(f"== {n} node(s), saturated: {eps:.0f} events/s acknowledged, p50 {sat['p50_ms']:.1f} ms, p99 {sat['p99_ms']:.1f} ms "
-      f"({sat['errors']} failed requests, {sat['unrecorded']} acknowledged but not recorded)")
+      f"({sat['errors']} requests failed or could not connect, as while a node was down; {sat['unrecorded']} acknowledged but not recorded)")
 print(f"   at about half ({half['rate']:.0f} requests/s): p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms")
 print(f"== pgbench, {m['clients']} durable clients: {m['pgbench_tps']:.0f} inserts/s (latency average {m['pgbench_latency_ms']} ms)")
 print(f"== embedded service (no PostgreSQL): {emb['rate']:.0f} events/s, p99 {emb['p99_ms']:.1f} ms")
