@@ -49,6 +49,12 @@ extension Logbook {
                         + "\(stored.event.type.name))")
             }
         }
+        // Stored by an earlier request (through another node, or through this one while its first
+        // attempt was still in flight): the records carry that request's append time, never this
+        // one's, since a node stamps each request's records once. A replay, as from the replica.
+        if items.allSatisfy({ $0.event.id != nil }), outcome.events.allSatisfy({ $0.appendedAt != now }) {
+            return AppendOutcome(events: outcome.events, states: outcome.states, replayed: true)
+        }
         return outcome
     }
 }

@@ -59,3 +59,68 @@ final class FailingCommits: SharedLog {
     func commitNotifications() -> AsyncStream<Void> { AsyncStream { _ in } }
     func shutdown() async {}
 }
+
+/// A retry through a node that has not applied the first request's events yet: the shared log
+/// skips the batch as stored, the node waits for those events, and answers them as a replay (the
+/// records carry the first request's append time, not this one's).
+@Suite struct SharedLogReplayTests {
+    @Test func aRetryStoredByAnotherNodeIsAnsweredAsAReplay() async throws {
+        let log = MemoryLog()
+        let dir = TemporaryDirectory("replay")
+        defer { dir.cleanup() }
+        func node(_ name: String, at seconds: Int64) throws -> Logbook {
+            var options = testOptions(clock: { t(seconds) })
+            options.sharedLog = log
+            options.sharedLogPollInterval = .seconds(3600)  // reads only when its own commits ring
+            options.foreignAppendPollInterval = nil
+            return try Logbook.open(at: dir.file(name), options: options)
+        }
+        let a = try node("a.journal", at: 10)
+        defer { a.close() }
+        let b = try node("b.journal", at: 20)
+        defer { b.close() }
+        try await b.catchUp()  // b's follower has read the empty log: it reads again only when rung
+        let ids = [EventID.random(), EventID.random()]
+        let batch = ids.enumerated().map { i, id in AppendItem(Event(job: "j", type: i == 0 ? .created : .heartbeat, id: id)) }
+        let first = try await a.append(batch)
+        #expect(!first.replayed && first.seqs == [1, 2])
+        let retry = try await b.append(batch)
+        #expect(retry.replayed, "stored by node a's request, not by this one")
+        #expect(retry.seqs == [1, 2] && retry.events.map(\.appendedAt) == [t(10), t(10)])
+        #expect(log.rowCount == 2, "stored once")
+        // A new batch through b is b's own: not a replay.
+        let own = try await b.append([AppendItem(Event(job: "j", type: .heartbeat, id: .random()))])
+        #expect(!own.replayed && own.seqs == [3])
+    }
+}
+
+/// A shared log in memory: a commit stores the batches whose ids are not there yet (a batch whose
+/// ids are all stored is skipped, as the PostgreSQL commit function does on a retry), numbering
+/// versions per job; reads return the rows in order.
+final class MemoryLog: SharedLog {
+    private let rows = Mutex<[SharedLogRow]>([])
+    var name: String { "memory-test" }
+    var rowCount: Int { rows.withLock { $0.count } }
+    func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
+        rows.withLock { rows in
+            for batch in group where !batch.allSatisfy({ entry in rows.contains { $0.id == entry.id } }) {
+                for entry in batch {
+                    let version = UInt64(rows.filter { row in
+                        row.record.withUnsafeBytes { (try? Journal.decodeRecord(seq: 0, bytes: $0, strict: false))?.event.job } == entry.job
+                    }.count + 1)
+                    let n = Int64(rows.count + 1)
+                    rows.append(SharedLogRow(cursor: ReplicaCursor(tx: n, position: n), version: version, record: entry.record, id: entry.id))
+                }
+            }
+        }
+        return group.map { _ in .success(()) }
+    }
+    func read(after cursor: ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+        rows.withLock { rows in Array(rows.filter { cursor == nil || $0.cursor > cursor! }.prefix(limit)) }
+    }
+    func eventID(at cursor: ReplicaCursor) async throws(SharedLogError) -> EventID? {
+        rows.withLock { rows in rows.first { $0.cursor == cursor }?.id }
+    }
+    func commitNotifications() -> AsyncStream<Void> { AsyncStream { _ in } }
+    func shutdown() async {}
+}

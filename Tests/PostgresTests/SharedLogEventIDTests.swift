@@ -20,7 +20,7 @@ extension SharedLogNodeTests {
             #expect(try await log.read(after: nil, limit: 10).map(\.id) == ids, "the client's ids are the shared log's event ids")
             // Node b has not applied them yet (no poll): the commit function finds them stored whole.
             let retry = try await nodes[1].append(Self.batch(ids))
-            #expect(retry.seqs == [1, 2])
+            #expect(retry.replayed && retry.seqs == [1, 2], "a replay, though node b learnt it from the commit function")
             // Applied now: node b answers the next retry from its replica, as a replay.
             let again = try await nodes[1].append(Self.batch(ids))
             #expect(again.replayed && again.seqs == [1, 2])
