@@ -65,16 +65,7 @@ extension Journal {
                 end += 1
             }
             let chunk = Array(planned[start..<end])
-            let box = Mutex(JobRemovalReport())
-            let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
-                submit(.write({ txn in
-                    // A step retried after map growth runs again and overwrites its report.
-                    let report = try self.removeJobsStep(txn, chunk)
-                    box.withLock { $0 = report }
-                }, metaSync: false, { continuation.resume(returning: $0) }))  // redone by the next run if a system crash undoes it
-            }
-            try result.get()
-            let report = box.withLock { $0 }
+            let report = try await removalStep { txn in try self.removeJobsStep(txn, chunk) }
             afterStep(report)
             total.removed += report.removed
             total.records += report.records

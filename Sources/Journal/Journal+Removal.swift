@@ -2,11 +2,6 @@ import LMDB
 import Lifecycle
 import Synchronization
 
-/// What a removal step counted, read once its transaction committed.
-private final class StepCount: Sendable {
-    let value = Mutex<Int>(0)
-}
-
 /// Removing records in place, beside the writers (docs/operations.md, "Retention without
 /// downtime"): bounded write transactions that take their turns in the writer's queue between
 /// appends (and, from another process, with LMDB's writer lock between that process's appends).
@@ -35,7 +30,7 @@ extension Journal {
         let size = max(1, step)
         while start < seqs.count {
             let chunk = Array(seqs[start..<min(start + size, seqs.count)])
-            let removed = try await writeStep { txn in try self.removeStep(txn, chunk) }
+            let removed = try await removalStep { txn in try self.removeStep(txn, chunk) }
             report.removed += removed
             report.steps += 1
             start += chunk.count
@@ -44,16 +39,17 @@ extension Journal {
         return report
     }
 
-    /// One write transaction through the writer's queue; answers what `body` returned.
-    private func writeStep(_ body: @escaping @Sendable (borrowing Transaction) throws -> Int) async throws(JournalError) -> Int {
-        let count = StepCount()
+    /// One removal step: a write transaction through the writer's queue, committed with one
+    /// fdatasync (a step a system crash undoes is redone by the next run); answers what `body`
+    /// returned.
+    func removalStep<T: Sendable>(_ body: @escaping @Sendable (borrowing Transaction) throws -> T) async throws(JournalError) -> T {
+        let box = Mutex<T?>(nil)
         let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
-            // A step retried after map growth runs again and overwrites its count.
-            // One fdatasync, not two: a step a system crash undoes is redone by the next run.
-            submit(.write({ txn in let n = try body(txn); count.value.withLock { $0 = n } }, metaSync: false, { continuation.resume(returning: $0) }))
+            // A step retried after map growth runs again and overwrites its result.
+            submit(.write({ txn in let r = try body(txn); box.withLock { $0 = r } }, metaSync: false, { continuation.resume(returning: $0) }))
         }
         try result.get()
-        return count.value.withLock { $0 }
+        return box.withLock { $0! }
     }
 
     /// Removes what is left of `seqs` in `txn`; returns how many records it removed.
