@@ -4,12 +4,12 @@ import Synchronization
 /// append of its own) or a backstop timeout. A ring with nobody waiting is kept for the next wait,
 /// so a wake-up between two waits is never lost.
 package final class Doorbell: Sendable {
-    private let state = Mutex<(rung: Bool, generation: Int, waiting: CheckedContinuation<Void, Never>?)>((false, 0, nil))
+    private let state = Mutex<(rung: Bool, generation: Int, waiting: CheckedContinuation<Bool, Never>?)>((false, 0, nil))
 
     package init() {}
 
     package func ring() {
-        let waiting = state.withLock { s -> CheckedContinuation<Void, Never>? in
+        let waiting = state.withLock { s -> CheckedContinuation<Bool, Never>? in
             guard let w = s.waiting else {
                 s.rung = true
                 return nil
@@ -17,12 +17,13 @@ package final class Doorbell: Sendable {
             s.waiting = nil
             return w
         }
-        waiting?.resume()
+        waiting?.resume(returning: true)
     }
 
     /// Returns at the next ring (at once for one since the last wait), after `timeout`, or when the
-    /// waiting task is cancelled. One task waits at a time.
-    package func wait(timeout: Duration) async {
+    /// waiting task is cancelled: true for a ring, false otherwise. One task waits at a time.
+    @discardableResult
+    package func wait(timeout: Duration) async -> Bool {
         let generation = state.withLock { s -> Int in
             s.generation += 1
             return s.generation
@@ -32,17 +33,18 @@ package final class Doorbell: Sendable {
             if !Task.isCancelled { self.wake(generation) }
         }
         defer { timer.cancel() }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { s -> Bool in
-                    if s.rung || s.generation != generation {
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                let now = state.withLock { s -> Bool? in
+                    if s.rung {
                         s.rung = false
                         return true
                     }
+                    if s.generation != generation { return false }
                     s.waiting = c
-                    return false
+                    return nil
                 }
-                if now { c.resume() }
+                if let now { c.resume(returning: now) }
             }
         } onCancel: {
             wake(generation)
@@ -52,12 +54,12 @@ package final class Doorbell: Sendable {
     /// Ends the wait of `generation`, if it is still the one waiting (or marks it ended, if it has
     /// not begun to wait).
     private func wake(_ generation: Int) {
-        let waiting = state.withLock { s -> CheckedContinuation<Void, Never>? in
+        let waiting = state.withLock { s -> CheckedContinuation<Bool, Never>? in
             guard s.generation == generation else { return nil }
             s.generation += 1  // a wait of this generation not yet parked returns at once
             defer { s.waiting = nil }
             return s.waiting
         }
-        waiting?.resume()
+        waiting?.resume(returning: false)
     }
 }

@@ -31,13 +31,8 @@ extension Logbook {
         }
         let waiter = AppendWaiter(count: entries.count, jobs: Set(items.map { ExactID($0.event.job) }))
         try shared.register(waiter, ids: entries.map(\.id))
-        let committed = await shared.commit(entries)
-        if case .failure(let error) = committed {
-            shared.unregister(entries.map(\.id))
-            throw error
-        }
-        shared.committedUnapplied.withLock { _ = $0.insert(ObjectIdentifier(waiter)) }
-        if waiter.isDone { shared.committedUnapplied.withLock { _ = $0.remove(ObjectIdentifier(waiter)) } }
+        // One wait: the commit loop answers a failure, the follower a success once applied here.
+        shared.commit(entries, waiter)
         let outcome = try await waiter.done.value.get()
         // A batch another node stored first under these ids (not yet applied here when checked):
         // the events applied are that node's; they must be these.
@@ -72,19 +67,19 @@ extension SharedReplication {
         waiters.withLock { w in for id in ids { w[id] = nil } }
     }
 
-    /// Hands `entries` to the shared-log committer; answers once their group is committed or refused.
-    func commit(_ entries: [SharedLogEntry]) async -> Result<Void, JournalError> {
-        let done = OneShot<Result<Void, JournalError>>()
+    /// Hands `entries` to the shared-log committer: `waiter` is answered with the failure if their
+    /// group is not committed, else by the follower once they are applied here.
+    func commit(_ entries: [SharedLogEntry], _ waiter: AppendWaiter) {
+        let pending = Pending(entries: entries, waiter: waiter)
         let start = queue.withLock { q -> Bool? in
             if q.closed { return nil }
-            q.pending.append(Pending(entries: entries, done: done))
+            q.pending.append(pending)
             if q.running >= Self.commitsInFlight { return false }
             q.running += 1
             return true
         }
-        guard let start else { return .failure(.closed) }
+        guard let start else { return refuse(pending, .closed) }
         if start { Task.detached { await self.commitLoop() } }
-        return await done.value
     }
 
     /// Up to `commitsInFlight` loops, each with one group in flight: everything that queued while
@@ -100,13 +95,25 @@ extension SharedReplication {
                 }
                 return (q.pending.removeGroup(upTo: Self.groupEvents, weight: \.entries.count), [])
             }
-            for p in refused { p.done.fulfil(.failure(.closed)) }
+            for p in refused { refuse(p, .closed) }
             guard let group else { return }
-            let results = await commitWithRetries(group.map(\.entries))
+            let after = placementCursor()
+            let answer = await commitWithRetries(group.map(\.entries), placingAfter: after)
+            let results = answer.results
             let events = group.reduce(0) { $0 + $1.entries.count }
             for observe in groupObservers.withLock({ $0 }) { observe(events) }
-            for (pending, result) in zip(group, results) { pending.done.fulfil(result) }
-            doorbell.ring()
+            // Placed rows are applied by the follower without reading them back; otherwise it reads.
+            placed(answer.placed, after: after)
+            for (pending, result) in zip(group, results) {
+                if case .failure(let error) = result {
+                    refuse(pending, error)
+                    continue
+                }
+                // Committed, not yet applied here (the follower looks again soon while any is).
+                let waiter = ObjectIdentifier(pending.waiter)
+                committedUnapplied.withLock { _ = $0.insert(waiter) }
+                if pending.waiter.isDone { committedUnapplied.withLock { _ = $0.remove(waiter) } }
+            }
         }
     }
 
@@ -121,7 +128,7 @@ extension SharedReplication {
     /// Once any attempt's outcome was unknown, only an answer (stored, or refused by the log) ends
     /// the doubt: a later failure of another kind leaves the final answer "outcome unknown", never
     /// "nothing stored", so a client does not retry into a second copy.
-    func commitWithRetries(_ group: [[SharedLogEntry]]) async -> [Result<Void, JournalError>] {
+    func commitWithRetries(_ group: [[SharedLogEntry]], placingAfter after: ReplicaCursor) async -> SharedLogCommit {
         var last: SharedLogError?
         var unknown: String?
         let deadline = ContinuousClock.now + commitRetryWindow
@@ -133,7 +140,7 @@ extension SharedReplication {
             }
             attempt += 1
             do throws(SharedLogError) {
-                return try await log.commit(group, retry: attempt > 1)
+                return try await log.commit(group, retry: attempt > 1, placingAfter: after, origin: origin)
             } catch {
                 last = error
                 if case .outcomeUnknown(let why) = error { unknown = why }
@@ -142,7 +149,8 @@ extension SharedReplication {
                 if case .storageFull(let why) = error {
                     let bytes = group.joined().reduce(0) { $0 + $1.record.count }
                     let path = "\(log.name) (the shared log's server)"
-                    return group.map { _ in .failure(.storageFull(path: path, needed: bytes, free: nil, cause: why)) }
+                    return SharedLogCommit(
+                        results: group.map { _ in .failure(.storageFull(path: path, needed: bytes, free: nil, cause: why)) }, placed: nil)
                 }
             }
         }
@@ -155,7 +163,7 @@ extension SharedReplication {
         case (nil, let error?): detail = "\(log.name): \(error)"
         case (nil, nil): detail = "\(log.name): closed"
         }
-        return group.map { _ in .failure(.sharedLog(detail)) }
+        return SharedLogCommit(results: group.map { _ in .failure(.sharedLog(detail)) }, placed: nil)
     }
 }
 

@@ -12,7 +12,7 @@ extension Logbook {
             await self.follow(shared)
         }
         let notifications = Task.detached {
-            for await _ in shared.log.commitNotifications() { shared.doorbell.ring() }
+            for await _ in shared.log.commitNotifications(except: shared.origin) { shared.wantRead() }
         }
         shared.tasks.withLock { $0 = [follower, notifications] }
     }
@@ -44,7 +44,30 @@ extension Logbook {
             shared.stop(failing: error)
             return
         }
+        var readNext = true
         while !Task.isCancelled, !shared.isClosed {
+            // Rows this node's own commits placed right after the cursor: applied without reading them,
+            // while no failover happened since the last read checked one (a read checks that the new
+            // primary still holds what this replica applied, before anything more is applied).
+            if shared.log.topology.failovers != progress.checkedFailovers {
+                shared.forgetPlacements()
+            } else {
+                while let placed = shared.nextPlacement(after: progress.cursor) {
+                    guard await apply(placed, shared, &progress) else { return }
+                }
+            }
+            if !readNext && !shared.takeReadWanted() {
+                // Nothing to read for all anyone knows: wait for a notification, a commit of this node,
+                // a catch-up, or the poll. An append committed but not placed and not yet readable
+                // waits for an earlier transaction to end. That one's commit notifies too (every commit
+                // that stores does); one that stored nothing (a refused batch, a rollback) or another
+                // client's does not: look again after a short backstop.
+                let busy = !shared.committedUnapplied.withLock { $0.isEmpty }
+                let rung = await shared.doorbell.wait(timeout: busy ? SharedReplication.busyBackstop : options.sharedLogPollInterval)
+                readNext = !rung  // a ring says why (placed rows, or a read wanted); the timeout reads
+                continue
+            }
+            readNext = false
             let generation = shared.catchUps.withLock { c in
                 c.readsStarted += 1
                 return c.readsStarted
@@ -57,6 +80,8 @@ extension Logbook {
                 let failovers = shared.log.topology.failovers
                 if let cursor = progress.cursor, failovers != progress.checkedFailovers {
                     held = (failovers, try await shared.log.eventID(at: cursor))
+                } else if progress.cursor == nil {
+                    progress.checkedFailovers = failovers  // nothing applied here to check
                 }
                 progress.failures = 0
             } catch {
@@ -66,7 +91,9 @@ extension Logbook {
                     shared.stop(failing: .sharedLog("\(shared.log.name): \(why)"))
                     return
                 }
+                shared.forgetPlacements()
                 await readFailed(error, shared, &progress)
+                readNext = true
                 continue
             }
             if let held {
@@ -79,17 +106,9 @@ extension Logbook {
                 s.lastError = nil
             }
             guard await apply(rows, shared, &progress) else { return }
-            if rows.count < SharedReplication.readLimit {
-                shared.answerCatchUps(before: generation, .success(()))
-                if rows.isEmpty {
-                    // An append committed but not yet readable waits for an earlier transaction to end.
-                    // That one's commit notifies too (every commit that stores does); one that stored
-                    // nothing (a refused batch, a rollback) or another client's does not: look again
-                    // after a short backstop. Otherwise wait for a notification.
-                    let busy = !shared.committedUnapplied.withLock { $0.isEmpty }
-                    await shared.doorbell.wait(timeout: busy ? SharedReplication.busyBackstop : options.sharedLogPollInterval)
-                }
-            }
+            // More may have become readable meanwhile: read until a read finds nothing.
+            readNext = !rows.isEmpty
+            if rows.count < SharedReplication.readLimit { shared.answerCatchUps(before: generation, .success(())) }
         }
     }
 

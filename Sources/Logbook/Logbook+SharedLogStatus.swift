@@ -55,7 +55,7 @@ extension Logbook {
                 return false
             }
             if closed { continuation.resume(returning: .failure(.closed)) }
-            shared.doorbell.ring()
+            shared.wantRead()
         }
         try result.get()
     }

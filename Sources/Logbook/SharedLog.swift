@@ -23,6 +23,12 @@ public protocol SharedLog: Sendable {
     /// Stores `group` (one transaction; see the protocol's promises). Throws only when the group's
     /// outcome is not one answer per batch: unreachable, or unknown (`SharedLogError`).
     func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>]
+    /// `commit`, which may also place the stored rows in the follow order (`SharedLogCommit.placed`)
+    /// when nothing lies between `after` and them, so the committing node applies them without
+    /// reading them back. `origin` names the committing logbook in its commit's notification, for
+    /// `commitNotifications(except:)`. The default never places.
+    func commit(_ group: [[SharedLogEntry]], retry: Bool, placingAfter after: ReplicaCursor?, origin: String) async throws(SharedLogError)
+        -> SharedLogCommit
     /// At most `limit` rows after `cursor` (from the start when nil), in follow order.
     func read(after cursor: ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow]
     /// The id of the event stored at `cursor`, nil when the log holds none there. After a failover
@@ -31,6 +37,9 @@ public protocol SharedLog: Sendable {
     func eventID(at cursor: ReplicaCursor) async throws(SharedLogError) -> EventID?
     /// Yields whenever rows may have been committed by any node: a hint (followers poll as well).
     func commitNotifications() -> AsyncStream<Void>
+    /// `commitNotifications()` without the commits `origin` made itself (its own commits answer it
+    /// directly). The default yields them all.
+    func commitNotifications(except origin: String) -> AsyncStream<Void>
     /// Which member serves the log and the last failover this process saw, for operators
     /// (`/healthz`, `/metrics`). The default: the log's name as its only member, never failed over.
     var topology: SharedLogTopology { get }
@@ -39,6 +48,25 @@ public protocol SharedLog: Sendable {
 
 extension SharedLog {
     public var topology: SharedLogTopology { SharedLogTopology(members: [name], primary: name) }
+
+    public func commit(_ group: [[SharedLogEntry]], retry: Bool, placingAfter after: ReplicaCursor?, origin: String)
+        async throws(SharedLogError) -> SharedLogCommit
+    {
+        SharedLogCommit(results: try await commit(group, retry: retry), placed: nil)
+    }
+
+    public func commitNotifications(except origin: String) -> AsyncStream<Void> { commitNotifications() }
+}
+
+/// A commit's answer: one result per batch and, when the log could place them, the stored rows.
+public struct SharedLogCommit: Sendable {
+    public var results: [Result<Void, JournalError>]
+    /// The rows this commit stored, in follow order, when they come right after the cursor the
+    /// commit was given: the commit is durable, no row lies between that cursor and the first of
+    /// these, and none can appear there later. Nil when the log cannot say so (another transaction
+    /// older than this one was still running, or rows the caller has not read lie before these).
+    public var placed: [SharedLogRow]?
+    public init(results: [Result<Void, JournalError>], placed: [SharedLogRow]?) { (self.results, self.placed) = (results, placed) }
 }
 
 /// The members of a shared log (a PostgreSQL primary and its standbys, say) as one process sees them.

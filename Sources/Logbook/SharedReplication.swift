@@ -26,7 +26,8 @@ final class SharedReplication: Sendable {
 
     struct Pending {
         var entries: [SharedLogEntry]
-        var done: OneShot<Result<Void, JournalError>>
+        /// Answered with the commit's failure, or, once committed, when its events are applied here.
+        var waiter: AppendWaiter
     }
 
     struct CommitQueue {
@@ -43,7 +44,24 @@ final class SharedReplication: Sendable {
         var waiting: [(generation: Int, id: Int, continuation: CheckedContinuation<Result<Void, JournalError>, Never>)] = []
     }
 
+    /// Rows this node's commits placed in the shared log's follow order, for the follower to apply
+    /// without reading them back (docs/scale-out.md, "Own rows, placed").
+    struct Placements {
+        /// Oldest first: each placement's rows come right after its `after`.
+        var queue: [(after: ReplicaCursor, rows: [SharedLogRow])] = []
+        /// Where the next commit asks to be placed: after the last placed row while the last commit
+        /// was placed, else after what the follower applied.
+        var through: ReplicaCursor?
+        var applied = ReplicaCursor(tx: 0, position: 0)
+        /// Whether the follower must read the log (a notification, a commit not placed, a catch-up),
+        /// as opposed to a wake-up for placed rows only.
+        var readWanted = true
+    }
+
     let log: any SharedLog
+    /// This logbook's name in its commits' notifications (its own are not read back).
+    let origin = EventID.random().description
+    let placements = Mutex(Placements())
     let doorbell = Doorbell()
     /// Each awaited event id, with its append and its place in that append's batch.
     let waiters = Mutex<[EventID: (waiter: AppendWaiter, index: Int)]>([:])
@@ -77,13 +95,77 @@ final class SharedReplication: Sendable {
     func close() {
         closed.store(true, ordering: .releasing)
         tasks.withLock { for t in $0 { t.cancel() } }
-        doorbell.ring()
+        wantRead()
         let pending = queue.withLock { q -> [Pending] in
             q.closed = true
             return q.running > 0 ? [] : q.pending  // a running loop answers its own queue
         }
-        for p in pending { p.done.fulfil(.failure(.closed)) }
+        for p in pending { refuse(p, .closed) }
         failAll(.closed)
+    }
+
+    /// Answers an append whose group was not committed (or whose outcome is unknown) with `error`;
+    /// unless its events were applied here meanwhile (an unknown outcome that was a success), which
+    /// then is its answer.
+    func refuse(_ pending: Pending, _ error: JournalError) {
+        unregister(pending.entries.map(\.id))
+        pending.waiter.done.fulfil(.failure(error))
+    }
+
+    /// Wakes the follower to read the shared log.
+    func wantRead() {
+        placements.withLock { $0.readWanted = true }
+        doorbell.ring()
+    }
+
+    /// Whether a read was wanted since the last call (and no longer is).
+    func takeReadWanted() -> Bool {
+        placements.withLock { p in
+            defer { p.readWanted = false }
+            return p.readWanted
+        }
+    }
+
+    /// The cursor the next commit asks to be placed after.
+    func placementCursor() -> ReplicaCursor {
+        placements.withLock { $0.through ?? $0.applied }
+    }
+
+    /// Records a commit's placement (nil: not placed, so the next commit is placed only after what the
+    /// follower applied) and wakes the follower.
+    func placed(_ rows: [SharedLogRow]?, after: ReplicaCursor) {
+        placements.withLock { p in
+            guard let last = rows?.last, let rows else {
+                p.through = nil
+                p.readWanted = true
+                return
+            }
+            p.queue.append((after, rows))
+            p.through = last.cursor
+        }
+        doorbell.ring()
+    }
+
+    /// The placed rows that come right after `cursor`, the follower's; placements it has read past
+    /// are dropped. Nil when none does (the follower reads instead).
+    func nextPlacement(after cursor: ReplicaCursor?) -> [SharedLogRow]? {
+        let cursor = cursor ?? ReplicaCursor(tx: 0, position: 0)
+        return placements.withLock { p in
+            p.applied = cursor
+            while let first = p.queue.first, let last = first.rows.last, last.cursor <= cursor { p.queue.removeFirst() }
+            guard let first = p.queue.first, first.after == cursor else { return nil }
+            p.queue.removeFirst()
+            return first.rows
+        }
+    }
+
+    /// Forgets every placement (after a failed read or a failover: the follower reads everything).
+    func forgetPlacements() {
+        placements.withLock { p in
+            p.queue = []
+            p.through = nil
+            p.readWanted = true
+        }
     }
 
     private func failAll(_ error: JournalError) {

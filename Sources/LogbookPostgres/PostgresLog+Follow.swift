@@ -104,7 +104,12 @@ extension PostgresLog {
 
     /// Wakes on `LISTEN <table>`; after a lost connection, yields once and listens again (the
     /// follower reads, so nothing notified meanwhile waits for the next poll).
-    public func commitNotifications() -> AsyncStream<Void> {
+    public func commitNotifications() -> AsyncStream<Void> { notifications(except: nil) }
+
+    /// `commitNotifications()` but for those of commits `origin` made (their payload).
+    public func commitNotifications(except origin: String) -> AsyncStream<Void> { notifications(except: origin) }
+
+    private func notifications(except origin: String?) -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let task = Task.detached { [table] in
             while !Task.isCancelled {
@@ -112,7 +117,9 @@ extension PostgresLog {
                     try await self.primary().withConnection { connection in
                         try await connection.listen(on: table) { notifications in
                             continuation.yield()
-                            for try await _ in notifications { continuation.yield() }
+                            for try await notification in notifications where notification.payload != origin {
+                                continuation.yield()
+                            }
                         }
                     }
                 } catch {

@@ -12,8 +12,11 @@ extension PostgresLog {
     /// commit's READ COMMITTED transaction. 3: with `retry`, a batch is skipped as stored only when
     /// all its event ids are there, and refused (`expected` -2) when only some are (clients' ids).
     /// 4: the function may run as its own implicit transaction (one round trip per group): it raises
-    /// `needsReadCommitted` in a transaction that is not READ COMMITTED.
-    static let schemaVersion = 4
+    /// `needsReadCommitted` in a transaction that is not READ COMMITTED. 5: the function may place
+    /// what it stored in the follow order (after a cursor the caller gives), returning the rows'
+    /// places and versions, and names the committing node in its notification (a new signature
+    /// beside version 4's, which nodes still running version 4 keep calling).
+    static let schemaVersion = 5
 
     /// Brings the schema to this build's version (once per log; appends and reads wait for it):
     /// nothing to do when it is there; created whole on a new table; migrated from an older version
@@ -109,14 +112,21 @@ extension PostgresLog {
         """
         CREATE OR REPLACE FUNCTION \(table)_commit(
             p_keys bigint[], p_ends int[], p_job bytea[], p_expected bigint[], p_type smallint[], p_record bytea[], p_id uuid[],
-            p_retry boolean)
-        RETURNS TABLE (batch int, job bytea, expected bigint, actual bigint)
-        LANGUAGE plpgsql VOLATILE AS $fn$
+            p_retry boolean, p_after_tx xid8, p_after_position bigint, p_origin text)
+        RETURNS TABLE (
+            batch int, job bytea, expected bigint, actual bigint,
+            placed_tx bigint, placed_positions bigint[], placed_versions bigint[], placed_system text, placed_timeline text)
+        LANGUAGE plpgsql VOLATILE
+        -- Every read here has an index that bounds it; a plan cached while the table was small (or
+        -- before its statistics were gathered) would otherwise scan the whole table at every call.
+        SET enable_seqscan = off
+        AS $fn$
         DECLARE
             b int;
             first int := 1;
             present bigint;
             inserted boolean := false;
+            me xid8;
         BEGIN
             -- Versions are read after the locks, so each statement needs its own snapshot.
             IF current_setting('transaction_isolation') <> 'read committed' THEN
@@ -138,13 +148,37 @@ extension PostgresLog {
                 WHERE e.expected >= 0 AND e.expected <> e.cur
                 LIMIT 1;
                 IF NOT FOUND THEN
-                    INSERT INTO \(table) (job, version, type, record, event_id)
-                    SELECT u.job, coalesce(c.v, 0) + row_number() OVER (PARTITION BY u.job ORDER BY u.i), u.type, u.record, u.id
-                    FROM unnest(p_job, p_type, p_record, p_id) WITH ORDINALITY AS u(job, type, record, id, i)
-                    \(currentVersion(table, of: "u.job"))
-                    ORDER BY u.i;
+                    WITH stored AS (
+                        INSERT INTO \(table) AS w (job, version, type, record, event_id)
+                        SELECT u.job, coalesce(c.v, 0) + row_number() OVER (PARTITION BY u.job ORDER BY u.i), u.type, u.record, u.id
+                        FROM unnest(p_job, p_type, p_record, p_id) WITH ORDINALITY AS u(job, type, record, id, i)
+                        \(currentVersion(table, of: "u.job"))
+                        ORDER BY u.i
+                        RETURNING w.position, w.version, w.event_id)
+                    SELECT array_agg(s.position ORDER BY u.i), array_agg(s.version ORDER BY u.i)
+                    INTO placed_positions, placed_versions
+                    FROM stored s JOIN unnest(p_id) WITH ORDINALITY AS u(id, i) ON u.id = s.event_id;
                     IF coalesce(array_length(p_job, 1), 0) > 0 THEN
-                        PERFORM pg_notify('\(table)', '');
+                        -- Placed right after the caller's cursor when, in one snapshot taken after this
+                        -- transaction's first write (its xid), no older transaction is still running (the
+                        -- snapshot's xmin, which counts this one, is this one's xid; its list of running
+                        -- xids would not do: it omits those at or above its xmax, the latest completed
+                        -- xid plus one) and no row lies between the cursor and this transaction (the first
+                        -- row after the cursor, on the follow index, is enough). No row can appear there
+                        -- later: every later transaction gets a younger xid.
+                        me := pg_current_xact_id();
+                        IF p_after_position IS NOT NULL AND
+                           pg_snapshot_xmin(pg_current_snapshot()) = me AND
+                           NOT EXISTS (SELECT 1 FROM \(table) r
+                                       WHERE (r.tx, r.position) > (p_after_tx, p_after_position) AND r.tx < me
+                                       ORDER BY r.tx, r.position LIMIT 1) THEN
+                            -- And which cluster placed them, as a read says (a failover behind one address).
+                            placed_tx := me::text::bigint;
+                            placed_system := (SELECT s.system_identifier::text FROM pg_control_system() s);
+                            placed_timeline := substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8);
+                            RETURN NEXT;
+                        END IF;
+                        PERFORM pg_notify('\(table)', p_origin);
                     END IF;
                     RETURN;
                 END IF;
@@ -184,7 +218,7 @@ extension PostgresLog {
                 first := p_ends[b] + 1;
             END LOOP;
             IF inserted THEN
-                PERFORM pg_notify('\(table)', '');
+                PERFORM pg_notify('\(table)', p_origin);
             END IF;
         END
         $fn$

@@ -112,14 +112,36 @@ public final class PostgresLog: SharedLog {
     // MARK: commit
 
     public func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
+        try await commit(CommitCall(group: group, retry: retry, placeAfter: nil, origin: "")).results
+    }
+
+    public func commit(_ group: [[SharedLogEntry]], retry: Bool, placingAfter after: ReplicaCursor?, origin: String)
+        async throws(SharedLogError) -> SharedLogCommit
+    {
+        // Placement is asked for only where it can be given: on a first attempt (a retry skips what an
+        // earlier attempt stored, whose rows it does not return).
+        let place = retry ? nil : after ?? ReplicaCursor(tx: 0, position: 0)
+        return try await commit(CommitCall(group: group, retry: retry, placeAfter: place, origin: origin))
+    }
+
+    private func commit(_ call: CommitCall) async throws(SharedLogError) -> SharedLogCommit {
         try await createSchema()
-        let events = group.reduce(0) { $0 + $1.count }
+        let events = call.group.reduce(0) { $0 + $1.count }
         let limit = answerLimit + .milliseconds(events / 10)
         return try await onPrimary(within: limit, unanswered: .outcomeUnknown("no answer within \(limit)")) { primary in
             try await primary.withConnection { connection in
                 if self.singleStatementCommits.load(ordering: .relaxed) {
                     do {
-                        return try await self.implicitTransaction { try await self.commit(group, retry: retry, on: connection) }
+                        let answer = try await self.implicitTransaction { try await self.commit(call, on: connection) }
+                        guard answer.placed != nil else { return answer }
+                        // The statement's rows arrive before its implicit transaction commits (at the
+                        // protocol's Sync): only the next statement on this connection says it did.
+                        do {
+                            try await Self.run(connection, "SELECT 1", self.logger)
+                        } catch {
+                            throw SharedLogError.outcomeUnknown("no answer after the commit's rows (\(Self.classify(error)))")
+                        }
+                        return answer
                     } catch let error as NotCommitted where Self.serverError(in: error)?.serverInfo?[.sqlState] == Self.needsReadCommitted {
                         // The server's (or the role's) default isolation is not READ COMMITTED: from now
                         // on every commit opens its transaction itself (three round trips, not one).
@@ -127,7 +149,7 @@ public final class PostgresLog: SharedLog {
                         self.logger.notice("default_transaction_isolation is not read committed: commits use BEGIN … COMMIT")
                     }
                 }
-                return try await self.transaction(on: connection) { try await self.commit(group, retry: retry, on: connection) }
+                return try await self.transaction(on: connection) { try await self.commit(call, on: connection) }
             }
         }
     }
@@ -198,9 +220,21 @@ public final class PostgresLog: SharedLog {
     /// connection that cannot be made otherwise waits for ever in the pool.
     public let answerLimit: Duration
 
-    func commit(_ group: [[SharedLogEntry]], retry: Bool, on connection: PostgresConnection) async throws
-        -> [Result<Void, JournalError>]
-    {
+    /// One commit's arguments.
+    struct CommitCall: Sendable {
+        var group: [[SharedLogEntry]]
+        var retry: Bool
+        /// Placement is asked for after this cursor (nil: not asked for).
+        var placeAfter: ReplicaCursor?
+        var origin: String
+    }
+
+    func commit(_ group: [[SharedLogEntry]], retry: Bool, on connection: PostgresConnection) async throws -> [Result<Void, JournalError>] {
+        try await commit(CommitCall(group: group, retry: retry, placeAfter: nil, origin: ""), on: connection).results
+    }
+
+    func commit(_ call: CommitCall, on connection: PostgresConnection) async throws -> SharedLogCommit {
+        let group = call.group
         // The whole group is one call of the table's commit function (one round trip inside the
         // transaction): it takes every job's lock, in the order of the keys, before any write
         // (docs/scale-out.md: why xid order is version order), then checks and inserts batch by batch.
@@ -219,12 +253,21 @@ public final class PostgresLog: SharedLog {
         }
         let rows = try await connection.query(
             """
-            SELECT batch, job, expected, actual FROM \(unescaped: table)_commit(
+            SELECT batch, job, expected, actual, placed_tx, placed_positions, placed_versions, placed_system, placed_timeline FROM \(unescaped: table)_commit(
                 \(keys)::bigint[], \(ends)::int[], \(jobs)::bytea[], \(expected)::bigint[], \(types)::smallint[],
-                \(records)::bytea[], \(ids)::uuid[], \(retry))
+                \(records)::bytea[], \(ids)::uuid[], \(call.retry), \(call.placeAfter.map { String($0.tx) })::xid8, \(call.placeAfter?.position), \(call.origin))
             """, logger: logger)
         var results = [Result<Void, JournalError>](repeating: .success(()), count: group.count)
-        for try await (batch, job, expected, actual) in rows.decode((Int32, ByteBuffer, Int64, Int64).self) {
+        var placedAt: (tx: Int64, positions: [Int64], versions: [Int64])?
+        var cluster: (system: String, timeline: String?)?
+        let columns = (Int32?, ByteBuffer?, Int64?, Int64?, Int64?, [Int64]?, [Int64]?, String?, String?).self
+        for try await (batch, job, expected, actual, tx, positions, versions, system, timeline) in rows.decode(columns) {
+            if let tx, let positions, let versions {
+                placedAt = (tx, positions, versions)
+                cluster = system.map { ($0, timeline) }
+                continue
+            }
+            guard let batch, let expected, let actual else { continue }
             if expected == -2, let first = group[Int(batch) - 1].first {
                 results[Int(batch) - 1] = .failure(
                     .idConflict(
@@ -235,10 +278,30 @@ public final class PostgresLog: SharedLog {
             }
             results[Int(batch) - 1] = .failure(
                 .versionConflict(
-                    job: String(decoding: job.readableBytesView, as: UTF8.self), expected: UInt64(expected), actual: UInt64(actual)))
+                    job: String(decoding: (job ?? ByteBuffer()).readableBytesView, as: UTF8.self), expected: UInt64(expected),
+                    actual: UInt64(actual)))
         }
-        return results
+        // Placed: every entry was stored by this transaction, and the function found nothing before it,
+        // on the cluster and timeline the follower has been reading (after a failover behind one
+        // address, or on another cluster, the follower reads and checks first: not placed).
+        let entries = Array(group.joined())
+        guard let placedAt, placedAt.positions.count == entries.count, placedAt.versions.count == entries.count, let cluster
+        else { return SharedLogCommit(results: results, placed: nil) }
+        let failovers = primaryState.withLock { $0.failovers }
+        guard (try? noteCluster(system: cluster.system, timeline: cluster.timeline)) != nil,
+            primaryState.withLock({ $0.failovers }) == failovers
+        else { return SharedLogCommit(results: results, placed: nil) }
+        var placed: [SharedLogRow] = []
+        placed.reserveCapacity(entries.count)
+        for (i, entry) in entries.enumerated() {
+            placed.append(SharedLogRow(
+                cursor: ReplicaCursor(tx: placedAt.tx, position: placedAt.positions[i]), version: UInt64(placedAt.versions[i]),
+                record: entry.record, id: entry.id))
+        }
+        placed.sort { $0.cursor < $1.cursor }
+        return SharedLogCommit(results: results, placed: placed)
     }
+
     /// Runs `query` to its end: a statement's error surfaces only while its results are read, and
     /// a transaction whose error went unread would answer COMMIT with a silent rollback.
     static func run(_ connection: PostgresConnection, _ query: PostgresQuery, _ logger: Logger) async throws {

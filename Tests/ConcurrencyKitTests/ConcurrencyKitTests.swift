@@ -81,7 +81,7 @@ import Glibc
     @Test func aRingBeforeTheWaitIsKept() async {
         let bell = Doorbell()
         bell.ring()
-        await bell.wait(timeout: .seconds(3600))  // returns at once: the ring was kept
+        #expect(await bell.wait(timeout: .seconds(3600)), "returns at once, rung: the ring was kept")
     }
 
     @Test func aRingWakesTheWaiter() async {
@@ -89,22 +89,22 @@ import Glibc
         let waiter = Task { await bell.wait(timeout: .seconds(3600)) }
         // Whether the waiter has parked yet or not, one ring ends its wait (one before it parks is kept).
         bell.ring()
-        await waiter.value
+        #expect(await waiter.value, "woken by the ring, not the timeout")
     }
 
     @Test func aWaitEndsAtItsTimeout() async {
         let bell = Doorbell()
-        await bell.wait(timeout: .milliseconds(10))
+        #expect(await bell.wait(timeout: .milliseconds(10)) == false, "the timeout is told from a ring")
         // And a later ring is still kept for the next wait.
         bell.ring()
-        await bell.wait(timeout: .seconds(3600))
+        #expect(await bell.wait(timeout: .seconds(3600)))
     }
 
     @Test func cancellingTheWaiterEndsTheWait() async {
         let bell = Doorbell()
         let waiter = Task { await bell.wait(timeout: .seconds(3600)) }
         waiter.cancel()
-        await waiter.value
+        #expect(await waiter.value == false, "cancelled, not rung")
     }
 
     // MARK: Watermark

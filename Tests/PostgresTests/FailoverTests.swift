@@ -70,7 +70,10 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: server.socketPath)
     }
 
-    @Test func aNewTimelineBehindOneAddressIsAFailoverAndAnotherClusterIsRefused() async throws {
+    /// A primary with a synchronous standby behind one address (the link), and a log on that address.
+    static func withClusterBehindOneAddress(
+        _ body: (_ primary: PostgresServer, _ standby: PostgresServer, _ link: String, _ log: PostgresLog) async throws -> Void
+    ) async throws {
         let primary = try PostgresServer()
         defer { primary.stop() }
         let standby = try PostgresServer(standbyOf: primary)
@@ -81,39 +84,71 @@ import Testing
         let link = address.file(".s.PGSQL.5432")
         try Self.point(link, at: primary)
         let log = try PostgresLog(url: "postgresql://postgres@/postgres?host=\(address.path)&connect_timeout=300")
-        _ = try await log.commit([[PostgresLogTests.event("a")]], retry: false)
-        let first = try await log.read(after: nil, limit: 10)
-        #expect(first.count == 1 && log.topology.failovers == 0)
+        try await body(primary, standby, link, log)
+    }
 
-        primary.crash()
-        try standby.promote()
-        try Self.point(link, at: standby)
-        // The pool's connections to the dead primary fail first; a read then reaches the new one.
-        #expect(await eventually { (try? await log.read(after: nil, limit: 10))?.count == 1 })
-        let topology = log.topology
-        #expect(topology.failovers == 1)
-        #expect(topology.lastFailover?.from.hasSuffix("timeline 00000001") == true, "\(String(describing: topology.lastFailover))")
-        #expect(topology.lastFailover?.to.hasSuffix("timeline 00000002") == true)
-        #expect(try await log.eventID(at: first[0].cursor) == first[0].id, "the synchronous standby kept the event")
+    @Test func aNewTimelineBehindOneAddressIsAFailoverAndAnotherClusterIsRefused() async throws {
+        try await Self.withClusterBehindOneAddress { primary, standby, link, log in
+            _ = try await log.commit([[PostgresLogTests.event("a")]], retry: false)
+            let first = try await log.read(after: nil, limit: 10)
+            #expect(first.count == 1 && log.topology.failovers == 0)
 
-        // Another cluster behind the same address (a restore elsewhere): refused, not followed.
-        let other = try PostgresServer()
-        defer { other.stop() }
-        let otherLog = try PostgresLog(url: other.url)
-        try await otherLog.createSchema()
-        await otherLog.shutdown()
-        standby.crash()
-        try Self.point(link, at: other)
-        let refused = await eventually {
-            do throws(SharedLogError) {
-                _ = try await log.read(after: nil, limit: 10)
-                return false
-            } catch {
-                if case .incompatible(let why) = error { return why.contains("another PostgreSQL cluster") }
-                return false
+            primary.crash()
+            try standby.promote()
+            try Self.point(link, at: standby)
+            // The pool's connections to the dead primary fail first; a read then reaches the new one.
+            #expect(await eventually { (try? await log.read(after: nil, limit: 10))?.count == 1 })
+            let topology = log.topology
+            #expect(topology.failovers == 1)
+            #expect(topology.lastFailover?.from.hasSuffix("timeline 00000001") == true, "\(String(describing: topology.lastFailover))")
+            #expect(topology.lastFailover?.to.hasSuffix("timeline 00000002") == true)
+            #expect(try await log.eventID(at: first[0].cursor) == first[0].id, "the synchronous standby kept the event")
+
+            // Another cluster behind the same address (a restore elsewhere): refused, not followed.
+            let other = try PostgresServer()
+            defer { other.stop() }
+            let otherLog = try PostgresLog(url: other.url)
+            try await otherLog.createSchema()
+            await otherLog.shutdown()
+            standby.crash()
+            try Self.point(link, at: other)
+            let refused = await eventually {
+                do throws(SharedLogError) {
+                    _ = try await log.read(after: nil, limit: 10)
+                    return false
+                } catch {
+                    if case .incompatible(let why) = error { return why.contains("another PostgreSQL cluster") }
+                    return false
+                }
             }
+            #expect(refused)
+            await log.shutdown()
         }
-        #expect(refused)
-        await log.shutdown()
+    }
+
+    /// A commit that reaches the new timeline first is not placed in the follow order: it counts the
+    /// failover, so the node's follower reads and checks what the new primary holds before it applies
+    /// anything more (docs/scale-out.md, "Own rows, placed").
+    @Test func aCommitOnANewTimelineBehindOneAddressIsNotPlaced() async throws {
+        try await Self.withClusterBehindOneAddress { primary, standby, link, log in
+            let first = try await log.commit([[PostgresLogTests.event("a")]], retry: false, placingAfter: nil, origin: "n")
+            let placed = try #require(first.placed, "the first commit on an empty log is placed")
+
+            primary.crash()
+            try standby.promote()
+            try Self.point(link, at: standby)
+            // The pool's connections to the dead primary fail first; a commit then reaches the new one.
+            let after = placed.last!.cursor
+            var answer: SharedLogCommit?
+            let deadline = ContinuousClock.now + .seconds(300)
+            while answer == nil, ContinuousClock.now < deadline {
+                answer = try? await log.commit([[PostgresLogTests.event("b")]], retry: false, placingAfter: after, origin: "n")
+                if answer == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(answer?.placed == nil, "the new timeline is a failover: the follower reads before it applies")
+            #expect(log.topology.failovers == 1)
+            #expect(try await log.read(after: placed.last!.cursor, limit: 10).count == 1)
+            await log.shutdown()
+        }
     }
 }

@@ -76,6 +76,26 @@ import Testing
         }
     }
 
+    /// Version 4 to 5 adds a commit function with a new signature beside the old one, which is kept:
+    /// during a rolling upgrade the nodes still on version 4 go on calling theirs.
+    @Test func versionFourIsMigratedKeepingTheOldFunctionForOldNodes() async throws {
+        try await withPostgresLog { log, client, _ in
+            _ = try await client.query(PostgresQuery(unsafeSQL: """
+                CREATE FUNCTION logbook_events_commit(
+                    p_keys bigint[], p_ends int[], p_job bytea[], p_expected bigint[], p_type smallint[], p_record bytea[],
+                    p_id uuid[], p_retry boolean)
+                RETURNS TABLE (batch int, job bytea, expected bigint, actual bigint) LANGUAGE sql AS 'SELECT 1, NULL::bytea, 0::bigint, 0::bigint'
+                """), logger: Self.logger)
+            _ = try await client.query("UPDATE logbook_events_schema SET version = 4", logger: Self.logger)
+            let other = try Self.anotherLog(client)
+            try await other.createSchema()
+            #expect(try await Self.storedVersion(client) == "5")
+            #expect(try await Self.text(client, "SELECT count(*)::text FROM pg_proc WHERE proname = 'logbook_events_commit'") == "2")
+            let answer = try await other.commit([[PostgresLogTests.event("a")]], retry: false, placingAfter: nil, origin: "n")
+            #expect(answer.placed?.count == 1)
+        }
+    }
+
     /// A node on a schema newer than it knows stops following and refuses appends, naming why.
     @Test func aNodeOnANewerSchemaStopsWithTheReason() async throws {
         try await withPostgresLog { _, client, _ in

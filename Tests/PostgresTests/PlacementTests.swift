@@ -1,0 +1,176 @@
+import Foundation
+import Journal
+import Logbook
+import Logging
+@testable import LogbookPostgres
+import PostgresNIO
+import Synchronization
+import TestSupport
+import Testing
+
+/// A commit placed in the follow order (docs/scale-out.md, "Own rows, placed"): the committing node
+/// applies its own rows without reading them back, but only when nothing lies, or can still appear,
+/// between its follower's cursor and them. One test per rule of the table there.
+@Suite(.enabled(if: PostgresServer.available), .serialized) struct PlacementTests {
+    static let logger = Logger(label: "test")
+    static let start = ReplicaCursor(tx: 0, position: 0)
+
+    static func commit(_ log: PostgresLog, _ jobs: [String], after: ReplicaCursor, retry: Bool = false) async throws -> SharedLogCommit {
+        try await log.commit([jobs.map { PostgresLogTests.event($0) }], retry: retry, placingAfter: after, origin: "test")
+    }
+
+    static func same(_ placed: [SharedLogRow], _ read: [SharedLogRow]) -> Bool {
+        placed.count == read.count
+            && zip(placed, read).allSatisfy { $0.cursor == $1.cursor && $0.version == $1.version && $0.id == $1.id && $0.record == $1.record }
+    }
+
+    /// Row 1: nothing before it, nothing running older: placed, exactly as a read returns it.
+    @Test func aCommitRightAfterTheCursorIsPlacedAsAReadReturnsIt() async throws {
+        try await withPostgresLog { log, _, _ in
+            let first = try await Self.commit(log, ["a", "b", "a"], after: Self.start)
+            let placed = try #require(first.placed, "an empty log: the first commit comes right after the start")
+            #expect(Self.same(placed, try await log.read(after: nil, limit: 100)))
+            #expect(placed.map(\.version) == [1, 1, 2])
+            let second = try await Self.commit(log, ["a"], after: placed.last!.cursor)
+            let next = try #require(second.placed)
+            #expect(Self.same(next, try await log.read(after: placed.last!.cursor, limit: 100)))
+            #expect(next.map(\.version) == [3])
+        }
+    }
+
+    /// Row 2: rows the caller has not read lie between its cursor and the commit: not placed.
+    @Test func aCommitAfterUnreadRowsIsNotPlaced() async throws {
+        try await withPostgresLog { log, _, _ in
+            _ = try await Self.commit(log, ["a"], after: Self.start)
+            let second = try await Self.commit(log, ["b"], after: Self.start)
+            #expect(second.placed == nil, "the first commit's row lies between the start and this one")
+            #expect(second.results.allSatisfy { (try? $0.get()) != nil }, "stored all the same")
+            #expect(try await log.read(after: nil, limit: 10).count == 2)
+        }
+    }
+
+    /// Row 3: an older transaction still running may yet commit rows before this one: not placed.
+    @Test func aCommitWhileAnOlderTransactionRunsIsNotPlaced() async throws {
+        try await withPostgresLog { log, client, _ in
+            let first = try #require(try await Self.commit(log, ["a"], after: Self.start).placed)
+            try await client.withConnection { older in
+                _ = try await older.query("BEGIN", logger: Self.logger)
+                for try await _ in try await older.query("SELECT pg_current_xact_id()", logger: Self.logger) {}
+                let second = try await Self.commit(log, ["b"], after: first.last!.cursor)
+                #expect(second.placed == nil, "an older xid is still running")
+                _ = try await older.query("ROLLBACK", logger: Self.logger)
+            }
+            // Once it ended, the next commit is placed again after what a read returns.
+            let read = try await log.read(after: first.last!.cursor, limit: 10)
+            let third = try await Self.commit(log, ["c"], after: read.last!.cursor)
+            #expect(third.placed != nil)
+        }
+    }
+
+    /// Row 4: a transaction that has written nothing (no xid: a reader, an idle BEGIN) holds nothing
+    /// back; once it writes, its xid is older than any later commit's, which it does hold back.
+    @Test func aTransactionWithoutAnXidDoesNotHoldACommitBack() async throws {
+        try await withPostgresLog { log, client, _ in
+            let first = try #require(try await Self.commit(log, ["a"], after: Self.start).placed)
+            try await client.withConnection { reader in
+                _ = try await reader.query("BEGIN", logger: Self.logger)
+                for try await _ in try await reader.query("SELECT count(*) FROM logbook_events", logger: Self.logger) {}
+                let second = try await Self.commit(log, ["b"], after: first.last!.cursor)
+                let placed = try #require(second.placed, "a transaction without an xid holds nothing back")
+                for try await _ in try await reader.query("SELECT pg_current_xact_id()", logger: Self.logger) {}
+                let third = try await Self.commit(log, ["c"], after: placed.last!.cursor)
+                #expect(third.placed == nil, "now it holds an xid older than the third commit's")
+                _ = try await reader.query("ROLLBACK", logger: Self.logger)
+            }
+        }
+    }
+
+    /// Row 5: a retry (which skips what an earlier attempt stored) and a conflict are never placed.
+    @Test func aRetryAndARefusedBatchAreNotPlaced() async throws {
+        try await withPostgresLog { log, _, _ in
+            let retried = try await Self.commit(log, ["a"], after: Self.start, retry: true)
+            #expect(retried.placed == nil)
+            let cursor = try await log.read(after: nil, limit: 10).last!.cursor
+            let conflict = try await log.commit(
+                [[PostgresLogTests.event("a", expect: 7)], [PostgresLogTests.event("b")]], retry: false, placingAfter: cursor, origin: "t")
+            #expect(conflict.placed == nil)
+            #expect((try? conflict.results[0].get()) == nil && (try? conflict.results[1].get()) != nil)
+        }
+    }
+
+    /// Row 6: a commit's notification names its origin; a listener skips its own and hears others'.
+    @Test func aListenerSkipsItsOwnCommitsNotifications() async throws {
+        try await withPostgresLog { log, _, _ in
+            let heard = Shared(0)
+            let listening = Task {
+                for await _ in log.commitNotifications(except: "me") { heard.update { $0 += 1 } }
+            }
+            defer { listening.cancel() }
+            // The listener yields once when it starts listening.
+            #expect(await eventually { heard.value >= 1 })
+            _ = try await log.commit([[PostgresLogTests.event("a")]], retry: false, placingAfter: nil, origin: "me")
+            _ = try await log.commit([[PostgresLogTests.event("b")]], retry: false, placingAfter: nil, origin: "another")
+            #expect(await eventually { heard.value >= 2 })
+            // A third commit of its own, then one more of another's: only the other's is heard.
+            _ = try await log.commit([[PostgresLogTests.event("c")]], retry: false, placingAfter: nil, origin: "me")
+            _ = try await log.commit([[PostgresLogTests.event("d")]], retry: false, placingAfter: nil, origin: "another")
+            #expect(await eventually { heard.value >= 3 })
+            #expect(heard.value == 3, "its own two commits were not heard")
+        }
+    }
+
+    /// A node applies its own placed rows without reading them back: one node's appends cost no
+    /// read each, and a new replica reading everything ends identical.
+    @Test func aNodesOwnAppendsAreAppliedWithoutReadingThemBack() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let dir = TemporaryDirectory("placed")
+        defer { dir.cleanup() }
+        let log = try PostgresLog(url: server.url)
+        let counted = CountingReads(log: log)
+        var options = Logbook.Options()
+        options.sharedLog = counted
+        options.foreignAppendPollInterval = nil
+        let path = dir.file("node.journal")
+        let node = try Logbook.open(at: path, options: options)
+        try await node.catchUp()
+        let before = counted.reads
+        for i in 0..<30 {
+            let outcome = try await node.append([Event(job: "job-\(i % 3)", type: .heartbeat, attempt: 1)])
+            #expect(outcome.state.version == UInt64(i / 3 + 1), "read-your-writes")
+        }
+        #expect(counted.reads - before < 10, "\(counted.reads - before) reads for 30 appends")
+        node.close()
+        // A new replica reads everything from the log: the same journal, seq for seq.
+        let other = try Logbook.open(at: dir.file("other.journal"), options: { var o = Logbook.Options(); o.sharedLog = log; return o }())
+        try await other.catchUp()
+        other.close()
+        await log.shutdown()
+        #expect(try SharedLogNodeTests.export(path) == SharedLogNodeTests.export(dir.file("other.journal")))
+    }
+}
+
+/// A shared log that counts the follower's reads.
+final class CountingReads: SharedLog {
+    let log: PostgresLog
+    private let count = Mutex(0)
+    init(log: PostgresLog) { self.log = log }
+    var reads: Int { count.withLock { $0 } }
+    var name: String { log.name }
+    func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
+        try await log.commit(group, retry: retry)
+    }
+    func commit(_ group: [[SharedLogEntry]], retry: Bool, placingAfter after: ReplicaCursor?, origin: String)
+        async throws(SharedLogError) -> SharedLogCommit
+    {
+        try await log.commit(group, retry: retry, placingAfter: after, origin: origin)
+    }
+    func read(after cursor: ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+        count.withLock { $0 += 1 }
+        return try await log.read(after: cursor, limit: limit)
+    }
+    func eventID(at cursor: ReplicaCursor) async throws(SharedLogError) -> EventID? { try await log.eventID(at: cursor) }
+    func commitNotifications() -> AsyncStream<Void> { log.commitNotifications() }
+    func commitNotifications(except origin: String) -> AsyncStream<Void> { log.commitNotifications(except: origin) }
+    func shutdown() async { await log.shutdown() }
+}
