@@ -37,15 +37,12 @@ struct TimeIndex: Sendable, Equatable {
 
     mutating func remove(_ job: UInt32, at t: Timestamp) {
         let b = TimeIndex.bucket(t)
-        guard var set = buckets[b] else { return }
-        set.remove(job)
-        if set.isEmpty {
-            buckets[b] = nil
-            let i = position(of: b)
-            if i < keys.count, keys[i] == b { keys.remove(at: i) }
-        } else {
-            buckets[b] = set
-        }
+        // In place: a copy of the bucket (`var set = buckets[b]`) would be a second reference, and
+        // removing from it would copy the whole bucket at every move of a job's time.
+        guard buckets[b]?.remove(job) != nil, buckets[b]?.isEmpty == true else { return }
+        buckets[b] = nil
+        let i = position(of: b)
+        if i < keys.count, keys[i] == b { keys.remove(at: i) }
     }
 
     /// Jobs whose time is at or before `limit`; `time(job)` gives a job's exact time for the boundary bucket.
