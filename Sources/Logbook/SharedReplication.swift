@@ -146,8 +146,9 @@ final class SharedReplication: Sendable {
         doorbell.ring()
     }
 
-    /// The placed rows that come right after `cursor`, the follower's; placements it has read past
-    /// are dropped. Nil when none does (the follower reads instead).
+    /// The placed rows that come right after `cursor`, what the follower has applied (recorded as
+    /// such for `placementCursor`); placements it has read past are dropped. Nil when none does (the
+    /// follower reads instead).
     func nextPlacement(after cursor: ReplicaCursor?) -> [SharedLogRow]? {
         let cursor = cursor ?? ReplicaCursor(tx: 0, position: 0)
         return placements.withLock { p in
