@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LogbookTests",
-            dependencies: ["Logbook", "Journal", "Lifecycle", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Logbook", "Journal", "Lifecycle", "ConcurrencyKit", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "ClientTests", dependencies: ["LogbookClient", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["JobTimeline", "TestSupport"], exclude: ["Golden"]),

@@ -60,11 +60,12 @@ extension SharedReplication {
         if let failure = failure.withLock({ $0 }) { throw failure }
         if isClosed { throw .closed }
         waiter.ids = ids
-        waiters.withLock { w in for (i, id) in ids.enumerated() { w[id] = (waiter, i) } }
+        waiters.withLock { $0.add(waiter, ids: ids) }
     }
 
-    func unregister(_ ids: [EventID]) {
-        waiters.withLock { w in for id in ids { w[id] = nil } }
+    func unregister(_ waiter: AppendWaiter) {
+        let ids = waiter.ids
+        waiters.withLock { $0.remove(waiter, ids: ids) }
     }
 
     /// Hands `entries` to the shared-log committer: `waiter` is answered with the failure if their

@@ -175,20 +175,22 @@ extension Logbook {
         if skipped > 0 {
             _ = try? refresh()
             for row in rows.prefix(skipped) {
-                guard let (waiter, index) = shared.waiters.withLock({ $0[row.id] }) else { continue }
+                guard let waiting = shared.waiters.withLock({ $0.waiting(for: row.id) }) else { continue }
                 let job = row.record.withUnsafeBytes { try? Journal.decodeRecord(seq: 0, bytes: $0, strict: false) }?.event.job
                 let stored = job.flatMap { job in try? journal.events(ofJob: job).first { $0.version == row.version } }
-                if let stored, waiter.set(index, stored) { finish(waiter, shared) }
+                guard let stored else { continue }
+                for (waiter, index) in [waiting.first] + (waiting.more ?? []) where waiter.set(index, stored) { finish(waiter, shared) }
             }
         }
         var start = 0
         for (i, event) in applied.enumerated() {
-            guard let (waiter, index) = shared.waiters.withLock({ $0[rows[skipped + i].id] }) else { continue }
-            if waiter.set(index, event) {
-                absorb(Array(applied[start...i]))
-                start = i + 1
-                finish(waiter, shared)
-            }
+            guard let waiting = shared.waiters.withLock({ $0.waiting(for: rows[skipped + i].id) }) else { continue }
+            var complete = waiting.first.waiter.set(waiting.first.index, event) ? [waiting.first.waiter] : []
+            for (waiter, index) in waiting.more ?? [] where waiter.set(index, event) { complete.append(waiter) }
+            guard !complete.isEmpty else { continue }
+            absorb(Array(applied[start...i]))
+            start = i + 1
+            for waiter in complete { finish(waiter, shared) }
         }
         if start < applied.count { absorb(Array(applied[start...])) }
         if !applied.isEmpty { for observe in shared.commitObservers.withLock({ $0 }) { observe(applied) } }
@@ -206,7 +208,7 @@ extension Logbook {
 
     private func finish(_ waiter: AppendWaiter, _ shared: SharedReplication) {
         let events = waiter.events
-        shared.unregister(waiter.ids)
+        shared.unregister(waiter)
         shared.committedUnapplied.withLock { _ = $0.remove(ObjectIdentifier(waiter)) }
         let states = projections.withLock { p in
             Dictionary(uniqueKeysWithValues: waiter.jobs.compactMap { job in p.state(of: job.string).map { (job, $0) } })

@@ -66,7 +66,7 @@ extension Logbook.Maintenance {
     public func followerStatus() -> Logbook.FollowerStatus? {
         guard let shared = logbook.shared else { return nil }
         var status = shared.status.withLock { $0 }
-        status.waitingAppends = shared.waiters.withLock { Set($0.values.map { ObjectIdentifier($0.waiter) }).count }
+        status.waitingAppends = shared.waiters.withLock { $0.all.count }
         status.waitingCatchUps = shared.catchUps.withLock { $0.waiting.count }
         status.topology = shared.log.topology
         status.stopped = shared.hasStopped

@@ -63,8 +63,8 @@ final class SharedReplication: Sendable {
     let origin = EventID.random().description
     let placements = Mutex(Placements())
     let doorbell = Doorbell()
-    /// Each awaited event id, with its append and its place in that append's batch.
-    let waiters = Mutex<[EventID: (waiter: AppendWaiter, index: Int)]>([:])
+    /// Each awaited event id, with its appends and the id's place in each one's batch.
+    let waiters = Mutex(WaiterTable())
     /// Appends committed to the shared log and not yet applied here (the follower looks often then).
     let committedUnapplied = Mutex<Set<ObjectIdentifier>>([])
     let queue = Mutex(CommitQueue())
@@ -108,7 +108,7 @@ final class SharedReplication: Sendable {
     /// unless its events were applied here meanwhile (an unknown outcome that was a success), which
     /// then is its answer.
     func refuse(_ pending: Pending, _ error: JournalError) {
-        unregister(pending.entries.map(\.id))
+        unregister(pending.waiter)
         pending.waiter.done.fulfil(.failure(error))
     }
 
@@ -171,8 +171,8 @@ final class SharedReplication: Sendable {
 
     private func failAll(_ error: JournalError) {
         let waiting = waiters.withLock { w -> [AppendWaiter] in
-            defer { w = [:] }
-            return w.values.map(\.waiter)
+            defer { w = WaiterTable() }
+            return w.all
         }
         for w in waiting { w.done.fulfil(.failure(error)) }
         committedUnapplied.withLock { $0 = [] }
@@ -182,5 +182,44 @@ final class SharedReplication: Sendable {
             return c.waiting
         }
         for w in catchUpWaiters { w.continuation.resume(returning: .failure(error)) }
+    }
+}
+
+/// The appends waiting for their events, by event id. An id is usually awaited by one append; a
+/// client's retry that reaches the node while its first attempt is still in flight awaits the same
+/// ids again, and both are answered when the events are applied (the retry as a replay).
+struct WaiterTable {
+    typealias Entry = (waiter: AppendWaiter, index: Int)
+    private var first: [EventID: Entry] = [:]
+    /// Further appends awaiting an id at once: rare, so kept apart from the common case.
+    private var more: [EventID: [Entry]] = [:]
+
+    mutating func add(_ waiter: AppendWaiter, ids: [EventID]) {
+        for (i, id) in ids.enumerated() {
+            if first[id] == nil { first[id] = (waiter, i) } else { more[id, default: []].append((waiter, i)) }
+        }
+    }
+
+    mutating func remove(_ waiter: AppendWaiter, ids: [EventID]) {
+        for id in ids {
+            if var others = more[id] {
+                others.removeAll { $0.waiter === waiter }
+                if first[id]?.waiter === waiter { first[id] = others.isEmpty ? nil : others.removeFirst() }
+                more[id] = others.isEmpty ? nil : others
+            } else if first[id]?.waiter === waiter {
+                first[id] = nil
+            }
+        }
+    }
+
+    /// The appends awaiting `id`: the first, and any others.
+    func waiting(for id: EventID) -> (first: Entry, more: [Entry]?)? {
+        first[id].map { ($0, more[id]) }
+    }
+
+    /// Every waiting append, once each.
+    var all: [AppendWaiter] {
+        var seen = Set<ObjectIdentifier>()
+        return (first.values.map(\.waiter) + more.values.joined().map(\.waiter)).filter { seen.insert(ObjectIdentifier($0)).inserted }
     }
 }

@@ -1,3 +1,4 @@
+import ConcurrencyKit
 import Journal
 import Logbook
 import Synchronization
@@ -92,6 +93,54 @@ final class FailingCommits: SharedLog {
         let own = try await b.append([AppendItem(Event(job: "j", type: .heartbeat, id: .random()))])
         #expect(!own.replayed && own.seqs == [3])
     }
+}
+
+extension SharedLogReplayTests {
+    /// A client's retry that reaches the node while its first attempt is still in flight awaits the
+    /// same ids: both are answered once the events are applied, the first as stored, the retry as a
+    /// replay. (The retry's registration replaced the first's, which then waited for ever.)
+    @Test(.timeLimit(.minutes(1))) func aRetryRacingItsFirstAttemptOnOneNodeAnswersBoth() async throws {
+        let log = GatedLog(MemoryLog())
+        let dir = TemporaryDirectory("racing-retry")
+        defer { dir.cleanup() }
+        let tick = Shared(Int64(0))
+        var options = testOptions(clock: { t(tick.update { $0 += 1; return $0 }) })
+        options.sharedLog = log
+        options.foreignAppendPollInterval = nil
+        let node = try Logbook.open(at: dir.file("node.journal"), options: options)
+        defer { node.close() }
+        let batch = [AppendItem(Event(job: "j", type: .created, id: .random()))]
+        let first = Task { try await node.append(batch) }
+        #expect(await eventually(timeout: 30) { log.entered.value >= 1 }, "the first attempt's commit is in flight")
+        let retry = Task { try await node.append(batch) }
+        #expect(await eventually(timeout: 30) { node.maintenance.followerStatus()?.waitingAppends == 2 }, "both wait")
+        log.open()
+        let (a, b) = (try await first.value, try await retry.value)
+        #expect(!a.replayed && b.replayed)
+        #expect(a.seqs == [1] && b.seqs == [1])
+        #expect(log.base.rowCount == 1, "stored once")
+    }
+}
+
+/// A shared log whose commits wait until the test opens it (and count how many began).
+final class GatedLog: SharedLog {
+    let base: MemoryLog
+    let entered = Shared(0)
+    private let gate = OneShot<Void>()
+    init(_ base: MemoryLog) { self.base = base }
+    func open() { gate.fulfil(()) }
+    var name: String { base.name }
+    func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>] {
+        entered.update { $0 += 1 }
+        await gate.value
+        return try await base.commit(group, retry: retry)
+    }
+    func read(after cursor: ReplicaCursor?, limit: Int) async throws(SharedLogError) -> [SharedLogRow] {
+        try await base.read(after: cursor, limit: limit)
+    }
+    func eventID(at cursor: ReplicaCursor) async throws(SharedLogError) -> EventID? { try await base.eventID(at: cursor) }
+    func commitNotifications() -> AsyncStream<Void> { base.commitNotifications() }
+    func shutdown() async {}
 }
 
 /// A shared log in memory: a commit stores the batches whose ids are not there yet (a batch whose
