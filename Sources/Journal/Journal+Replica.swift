@@ -11,6 +11,8 @@ public struct ReplicaCursor: Sendable, Hashable, Comparable {
     public var tx: Int64
     public var position: Int64
     public init(tx: Int64, position: Int64) { (self.tx, self.position) = (tx, position) }
+    /// Before the shared log's first row: where an empty replica is.
+    public static let start = ReplicaCursor(tx: 0, position: 0)
     public static func < (a: ReplicaCursor, b: ReplicaCursor) -> Bool { (a.tx, a.position) < (b.tx, b.position) }
 }
 

@@ -52,7 +52,7 @@ final class SharedReplication: Sendable {
         /// Where the next commit asks to be placed: after the last placed row while the last commit
         /// was placed, else after what the follower applied.
         var through: ReplicaCursor?
-        var applied = ReplicaCursor(tx: 0, position: 0)
+        var applied = ReplicaCursor.start
         /// Whether the follower must read the log (a notification, a commit not placed, a catch-up),
         /// as opposed to a wake-up for placed rows only.
         var readWanted = true
@@ -150,7 +150,7 @@ final class SharedReplication: Sendable {
     /// such for `placementCursor`); placements it has read past are dropped. Nil when none does (the
     /// follower reads instead).
     func nextPlacement(after cursor: ReplicaCursor?) -> [SharedLogRow]? {
-        let cursor = cursor ?? ReplicaCursor(tx: 0, position: 0)
+        let cursor = cursor ?? .start
         return placements.withLock { p in
             p.applied = cursor
             while let first = p.queue.first, let last = first.rows.last, last.cursor <= cursor { p.queue.removeFirst() }

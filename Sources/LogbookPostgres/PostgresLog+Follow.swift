@@ -22,7 +22,7 @@ extension PostgresLog {
     /// system identifier is another cluster, which this replica cannot follow (`incompatible`).
     public func read(after cursor: ReplicaCursor?, limit: Int, belowXmin: Bool) async throws(SharedLogError) -> [SharedLogRow] {
         try await createSchema()
-        let c = cursor ?? ReplicaCursor(tx: 0, position: 0)
+        let c = cursor ?? .start
         let rowsQuery =
             belowXmin
             ? """

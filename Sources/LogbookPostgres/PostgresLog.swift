@@ -120,7 +120,7 @@ public final class PostgresLog: SharedLog {
     {
         // Placement is asked for only where it can be given: on a first attempt (a retry skips what an
         // earlier attempt stored, whose rows it does not return).
-        let place = retry ? nil : after ?? ReplicaCursor(tx: 0, position: 0)
+        let place = retry ? nil : after ?? .start
         return try await commit(CommitCall(group: group, retry: retry, placeAfter: place, origin: origin))
     }
 
@@ -227,10 +227,6 @@ public final class PostgresLog: SharedLog {
         /// Placement is asked for after this cursor (nil: not asked for).
         var placeAfter: ReplicaCursor?
         var origin: String
-    }
-
-    func commit(_ group: [[SharedLogEntry]], retry: Bool, on connection: PostgresConnection) async throws -> [Result<Void, JournalError>] {
-        try await commit(CommitCall(group: group, retry: retry, placeAfter: nil, origin: ""), on: connection).results
     }
 
     func commit(_ call: CommitCall, on connection: PostgresConnection) async throws -> SharedLogCommit {

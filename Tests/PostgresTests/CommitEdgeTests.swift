@@ -60,7 +60,7 @@ import Testing
             let holder = Task {
                 try await client.withConnection { connection in
                     _ = try await connection.query("BEGIN ISOLATION LEVEL READ COMMITTED", logger: Self.logger)
-                    _ = try await log.commit([[PostgresLogTests.event("a")]], retry: false, on: connection)
+                    _ = try await log.commit(.init(group: [[PostgresLogTests.event("a")]], retry: false, placeAfter: nil, origin: ""), on: connection)
                     await release.value
                     _ = try await connection.query("COMMIT", logger: Self.logger)
                 }

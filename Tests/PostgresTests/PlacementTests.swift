@@ -13,7 +13,7 @@ import Testing
 /// between its follower's cursor and them. One test per rule of the table there.
 @Suite(.enabled(if: PostgresServer.available), .serialized) struct PlacementTests {
     static let logger = Logger(label: "test")
-    static let start = ReplicaCursor(tx: 0, position: 0)
+    static let start = ReplicaCursor.start
 
     static func commit(_ log: PostgresLog, _ jobs: [String], after: ReplicaCursor, retry: Bool = false) async throws -> SharedLogCommit {
         try await log.commit([jobs.map { PostgresLogTests.event($0) }], retry: retry, placingAfter: after, origin: "test")
