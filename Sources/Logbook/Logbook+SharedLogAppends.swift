@@ -98,7 +98,7 @@ extension SharedReplication {
             }
             for p in refused { refuse(p, .closed) }
             guard let group else { return }
-            let after = placementCursor()
+            let after = beginCommit()
             let answer = await commitWithRetries(group.map(\.entries), placingAfter: after)
             let results = answer.results
             let events = group.reduce(0) { $0 + $1.entries.count }
@@ -111,9 +111,9 @@ extension SharedReplication {
                     continue
                 }
                 // Committed, not yet applied here (the follower looks again soon while any is).
-                let waiter = ObjectIdentifier(pending.waiter)
-                committedUnapplied.withLock { _ = $0.insert(waiter) }
-                if pending.waiter.isDone { committedUnapplied.withLock { _ = $0.remove(waiter) } }
+                // Checked under the set's lock: the follower removes an append after it is done, so one
+                // done already is never inserted, even for an instant (that made the follower read).
+                committedUnapplied.withLock { if !pending.waiter.isDone { $0.insert(ObjectIdentifier(pending.waiter)) } }
             }
         }
     }

@@ -12,7 +12,7 @@ extension Logbook {
             await self.follow(shared)
         }
         let notifications = Task.detached {
-            for await _ in shared.log.commitNotifications(except: shared.origin) { shared.wantRead() }
+            for await tx in shared.log.commitNotices(except: shared.origin) { shared.noticed(tx) }
         }
         shared.tasks.withLock { $0 = [follower, notifications] }
     }
@@ -61,13 +61,24 @@ extension Logbook {
                 // a catch-up, or the poll. An append committed but not placed and not yet readable
                 // waits for an earlier transaction to end. That one's commit notifies too (every commit
                 // that stores does); one that stored nothing (a refused batch, a rollback) or another
-                // client's does not: look again after a short backstop.
+                // client's does not: look again after a short backstop. Another node's commit notified:
+                // read after `noticeGrace`, unless this node's next commit begins meanwhile (its answer
+                // brings the rows, or asks for the read).
                 let busy = !shared.committedUnapplied.withLock { $0.isEmpty }
+                if let wait = shared.noticeWait() {
+                    if wait == .zero {
+                        readNext = shared.noticeStillUnanswered()
+                    } else if await !shared.doorbell.wait(timeout: wait) {
+                        readNext = shared.noticeStillUnanswered()
+                    }
+                    continue
+                }
                 let rung = await shared.doorbell.wait(timeout: busy ? SharedReplication.busyBackstop : options.sharedLogPollInterval)
-                readNext = !rung  // a ring says why (placed rows, or a read wanted); the timeout reads
+                readNext = !rung  // a ring says why (placed rows, a notice, a read wanted); the timeout reads
                 continue
             }
             readNext = false
+            shared.readStarts()
             let generation = shared.catchUps.withLock { c in
                 c.readsStarted += 1
                 return c.readsStarted
@@ -106,8 +117,10 @@ extension Logbook {
                 s.lastError = nil
             }
             guard await apply(rows, shared, &progress) else { return }
-            // More may have become readable meanwhile: read until a read finds nothing.
-            readNext = !rows.isEmpty
+            // A full batch: more is there. Otherwise what commits later is told by its notice (or its
+            // own commit's answer here, or the backstop): reading until a read finds nothing kept a
+            // follower reading after every commit of the others while they were busy.
+            readNext = rows.count == SharedReplication.readLimit
             if rows.count < SharedReplication.readLimit { shared.answerCatchUps(before: generation, .success(())) }
         }
     }

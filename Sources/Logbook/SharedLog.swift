@@ -23,10 +23,10 @@ public protocol SharedLog: Sendable {
     /// Stores `group` (one transaction; see the protocol's promises). Throws only when the group's
     /// outcome is not one answer per batch: unreachable, or unknown (`SharedLogError`).
     func commit(_ group: [[SharedLogEntry]], retry: Bool) async throws(SharedLogError) -> [Result<Void, JournalError>]
-    /// `commit`, which may also place the stored rows in the follow order (`SharedLogCommit.placed`)
-    /// when nothing lies between `after` and them, so the committing node applies them without
-    /// reading them back. `origin` names the committing logbook in its commit's notification, for
-    /// `commitNotifications(except:)`. The default never places.
+    /// `commit`, which may also place the stored rows in the follow order (`SharedLogCommit.placed`),
+    /// with every row between `after` and them, so the committing node applies them without reading
+    /// them back. `origin` names the committing logbook in its commit's notification, for
+    /// `commitNotifications(except:)` and `commitNotices(except:)`. The default never places.
     func commit(_ group: [[SharedLogEntry]], retry: Bool, placingAfter after: ReplicaCursor?, origin: String) async throws(SharedLogError)
         -> SharedLogCommit
     /// At most `limit` rows after `cursor` (from the start when nil), in follow order.
@@ -40,6 +40,10 @@ public protocol SharedLog: Sendable {
     /// `commitNotifications()` without the commits `origin` made itself (its own commits answer it
     /// directly). The default yields them all.
     func commitNotifications(except origin: String) -> AsyncStream<Void>
+    /// `commitNotifications(except:)`, one element per notification, with the committing transaction
+    /// (`ReplicaCursor.tx`) when the log knows it: a node whose own placed commit came after that
+    /// transaction holds its rows already. Nil: read to find out. The default yields nil for each.
+    func commitNotices(except origin: String) -> AsyncStream<Int64?>
     /// Which member serves the log and the last failover this process saw, for operators
     /// (`/healthz`, `/metrics`). The default: the log's name as its only member, never failed over.
     var topology: SharedLogTopology { get }
@@ -56,15 +60,27 @@ extension SharedLog {
     }
 
     public func commitNotifications(except origin: String) -> AsyncStream<Void> { commitNotifications() }
+
+    public func commitNotices(except origin: String) -> AsyncStream<Int64?> {
+        let notifications = commitNotifications(except: origin)
+        return AsyncStream { continuation in
+            let task = Task {
+                for await _ in notifications { continuation.yield(nil) }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
 }
 
 /// A commit's answer: one result per batch and, when the log could place them, the stored rows.
 public struct SharedLogCommit: Sendable {
     public var results: [Result<Void, JournalError>]
-    /// The rows this commit stored, in follow order, when they come right after the cursor the
-    /// commit was given: the commit is durable, no row lies between that cursor and the first of
-    /// these, and none can appear there later. Nil when the log cannot say so (another transaction
-    /// older than this one was still running, or rows the caller has not read lie before these).
+    /// The rows this commit stored, in follow order, after those of other transactions that lie
+    /// between the cursor the commit was given and them: the commit is durable, these are every row
+    /// after that cursor through the commit's last, and none can appear among them later. Nil when
+    /// the log cannot say so (another transaction older than this one was still running, or too
+    /// many rows lie between).
     public var placed: [SharedLogRow]?
     public init(results: [Result<Void, JournalError>], placed: [SharedLogRow]?) { (self.results, self.placed) = (results, placed) }
 }

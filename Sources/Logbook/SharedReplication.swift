@@ -56,6 +56,10 @@ final class SharedReplication: Sendable {
         /// Whether the follower must read the log (a notification, a commit not placed, a catch-up),
         /// as opposed to a wake-up for placed rows only.
         var readWanted = true
+        /// This node's commits in flight, and the newest transaction of another node notified and
+        /// not yet here: a placed answer brings its rows when it came before the commit.
+        var committing = 0
+        var notified: (tx: Int64, at: ContinuousClock.Instant)?
     }
 
     let log: any SharedLog
@@ -126,37 +130,99 @@ final class SharedReplication: Sendable {
         }
     }
 
-    /// The cursor the next commit asks to be placed after.
+    /// A commit of another node was notified, with its transaction when the notification names it.
+    /// Its rows are read, unless a placement of this node already brings them (it came before a
+    /// placed commit), or this node's next commit may: one in flight, or one beginning within
+    /// `noticeGrace` (the follower waits that long before it reads).
+    func noticed(_ tx: Int64?) {
+        let ring = placements.withLock { p -> Bool in
+            guard let tx else {
+                p.readWanted = true
+                return true
+            }
+            if tx < p.applied.tx || p.through.map({ tx < $0.tx }) == true { return false }
+            defer { p.notified = (max(p.notified?.tx ?? tx, tx), p.notified?.at ?? .now) }
+            return p.notified == nil && p.committing == 0  // the follower starts its wait
+        }
+        if ring { doorbell.ring() }
+    }
+
+    /// How long the follower waits, with another node's commit notified and not yet here, before
+    /// it reads: for this node's next commit to begin, whose answer brings it (`noticed`).
+    static let noticeGrace: Duration = .milliseconds(10)
+
+    /// What the follower does with no read wanted: nil, nothing to wait for but the doorbell (or
+    /// the poll); else how long it waits before it reads (a notice of another node's commit that no
+    /// commit of this node is bringing).
+    func noticeWait() -> Duration? {
+        placements.withLock { p in
+            guard let notified = p.notified, p.committing == 0 else { return nil }
+            return max(.zero, notified.at + Self.noticeGrace - .now)
+        }
+    }
+
+    /// Whether the follower, having waited `noticeWait()`, should read: the notice is still
+    /// unanswered and no commit of this node began meanwhile (its answer decides then).
+    func noticeStillUnanswered() -> Bool {
+        placements.withLock { $0.notified != nil && $0.committing == 0 }
+    }
+
+    /// A read begins: it brings every notified commit (or a later read does, once xmin passes it).
+    func readStarts() {
+        placements.withLock { $0.notified = nil }
+    }
+
+    /// The cursor the next commit asks to be placed after: the last placed row while the last
+    /// commit was placed, unless the follower read past it.
     func placementCursor() -> ReplicaCursor {
-        placements.withLock { $0.through ?? $0.applied }
+        placements.withLock { p in max(p.through ?? p.applied, p.applied) }
+    }
+
+    /// A commit begins: the cursor it asks to be placed after (its answer goes to `placed`).
+    func beginCommit() -> ReplicaCursor {
+        placements.withLock { p in
+            p.committing += 1
+            return max(p.through ?? p.applied, p.applied)
+        }
     }
 
     /// Records a commit's placement (nil: not placed, so the next commit is placed only after what the
-    /// follower applied) and wakes the follower.
+    /// follower applied, and the follower reads) and wakes the follower. A transaction notified
+    /// meanwhile and not among the placed rows waits for the next commit, or `noticeGrace`.
     func placed(_ rows: [SharedLogRow]?, after: ReplicaCursor) {
         placements.withLock { p in
+            p.committing = max(0, p.committing - 1)
             guard let last = rows?.last, let rows else {
                 p.through = nil
                 p.readWanted = true
+                p.notified = nil
                 return
             }
             p.queue.append((after, rows))
             p.through = last.cursor
+            // A notified commit after this one (it took the order lock next, and committed while this
+            // answer was on its way) waits for the next commit's answer, or the grace, from now.
+            if let notified = p.notified { p.notified = notified.tx >= last.cursor.tx ? (notified.tx, .now) : nil }
         }
         doorbell.ring()
     }
 
     /// The placed rows that come right after `cursor`, what the follower has applied (recorded as
-    /// such for `placementCursor`); placements it has read past are dropped. Nil when none does (the
-    /// follower reads instead).
+    /// such for `beginCommit`); placements it has read past are dropped, and one it read into gives
+    /// the rest of its rows. Nil when none comes next (the follower reads instead).
     func nextPlacement(after cursor: ReplicaCursor?) -> [SharedLogRow]? {
         let cursor = cursor ?? .start
         return placements.withLock { p in
             p.applied = cursor
             while let first = p.queue.first, let last = first.rows.last, last.cursor <= cursor { p.queue.removeFirst() }
-            guard let first = p.queue.first, first.after == cursor else { return nil }
+            guard let first = p.queue.first else { return nil }
+            if first.after == cursor {
+                p.queue.removeFirst()
+                return first.rows
+            }
+            guard first.after < cursor, let i = first.rows.firstIndex(where: { $0.cursor == cursor }) else { return nil }
             p.queue.removeFirst()
-            return first.rows
+            return Array(first.rows[(i + 1)...])
         }
     }
 

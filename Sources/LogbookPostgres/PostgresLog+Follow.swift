@@ -111,20 +111,49 @@ extension PostgresLog {
 
     private func notifications(except origin: String?) -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        listen(continuation) { payload in
+            if let payload, let origin, Self.notice(payload).origin == origin { return }
+            continuation.yield()
+        }
+        return stream
+    }
+
+    /// Each notification but those of `origin`'s commits, with its transaction (nil for one from a
+    /// node that does not name it, and once after a lost connection). Kept whole, unlike
+    /// `commitNotifications`, so that no transaction a follower must read is merged away.
+    public func commitNotices(except origin: String) -> AsyncStream<Int64?> {
+        let (stream, continuation) = AsyncStream<Int64?>.makeStream(bufferingPolicy: .unbounded)
+        listen(continuation) { payload in
+            guard let payload else {
+                continuation.yield(nil)
+                return
+            }
+            let notice = Self.notice(payload)
+            if notice.origin != origin { continuation.yield(notice.tx) }
+        }
+        return stream
+    }
+
+    /// A notification's payload: the committing node's origin, then (schema 6) its transaction.
+    static func notice(_ payload: String) -> (origin: Substring, tx: Int64?) {
+        guard let space = payload.lastIndex(of: " ") else { return (payload[...], nil) }
+        return (payload[..<space], Int64(payload[payload.index(after: space)...]))
+    }
+
+    /// One LISTEN task feeding `heard` (nil after a lost connection) until `continuation` ends.
+    private func listen<Element>(_ continuation: AsyncStream<Element>.Continuation, _ heard: @escaping @Sendable (String?) -> Void) {
         let task = Task.detached { [table] in
             while !Task.isCancelled {
                 do {
                     try await self.primary().withConnection { connection in
                         try await connection.listen(on: table) { notifications in
-                            continuation.yield()
-                            for try await notification in notifications where notification.payload != origin {
-                                continuation.yield()
-                            }
+                            heard(nil)
+                            for try await notification in notifications { heard(notification.payload) }
                         }
                     }
                 } catch {
                     self.doubtPrimary()  // LISTEN fails on a member that is no longer the primary
-                    continuation.yield()
+                    heard(nil)
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
@@ -132,6 +161,5 @@ extension PostgresLog {
         }
         listeners.withLock { $0.append(task) }
         continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 }

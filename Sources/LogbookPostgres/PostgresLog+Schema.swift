@@ -15,8 +15,11 @@ extension PostgresLog {
     /// `needsReadCommitted` in a transaction that is not READ COMMITTED. 5: the function may place
     /// what it stored in the follow order (after a cursor the caller gives), returning the rows'
     /// places and versions, and names the committing node in its notification (a new signature
-    /// beside version 4's, which nodes still running version 4 keep calling).
-    static let schemaVersion = 5
+    /// beside version 4's, which nodes still running version 4 keep calling). 6: every commit takes
+    /// one order lock first, so commits can be placed with several nodes; a placed commit also
+    /// returns the other rows between the cursor and its own (at most `p_rows`), and its notification
+    /// names its transaction (a new signature beside version 5's, kept for nodes still running it).
+    static let schemaVersion = 6
 
     /// Brings the schema to this build's version (once per log; appends and reads wait for it):
     /// nothing to do when it is there; created whole on a new table; migrated from an older version
@@ -112,10 +115,11 @@ extension PostgresLog {
         """
         CREATE OR REPLACE FUNCTION \(table)_commit(
             p_keys bigint[], p_ends int[], p_job bytea[], p_expected bigint[], p_type smallint[], p_record bytea[], p_id uuid[],
-            p_retry boolean, p_after_tx xid8, p_after_position bigint, p_origin text)
+            p_retry boolean, p_after_tx xid8, p_after_position bigint, p_origin text, p_rows int)
         RETURNS TABLE (
             batch int, job bytea, expected bigint, actual bigint,
-            placed_tx bigint, placed_positions bigint[], placed_versions bigint[], placed_system text, placed_timeline text)
+            placed_tx bigint, placed_positions bigint[], placed_versions bigint[], placed_system text, placed_timeline text,
+            row_tx bigint, row_position bigint, row_version bigint, row_record bytea, row_id uuid)
         LANGUAGE plpgsql VOLATILE
         -- Every read here has an index that bounds it; a plan cached while the table was small (or
         -- before its statistics were gathered) would otherwise scan the whole table at every call.
@@ -127,6 +131,7 @@ extension PostgresLog {
             present bigint;
             inserted boolean := false;
             me xid8;
+            between_rows int;
         BEGIN
             -- Versions are read after the locks, so each statement needs its own snapshot.
             IF current_setting('transaction_isolation') <> 'read committed' THEN
@@ -137,6 +142,10 @@ extension PostgresLog {
             IF current_setting('synchronous_commit') IN ('off', 'local', 'remote_write') THEN
                 PERFORM set_config('synchronous_commit', 'on', true);
             END IF;
+            -- One commit order for every node: this lock first, before the first write gives the
+            -- transaction its xid, and held until it has committed, so the commits that take it get
+            -- their xids in the order they commit, and each finds the one before it ended.
+            PERFORM pg_advisory_xact_lock(\(lockKey("order " + table)));
             PERFORM pg_advisory_xact_lock(k) FROM unnest(p_keys) AS k;
             -- Fast path (no retry, no conflict): if every expectation holds with every batch stored,
             -- every batch is stored; one check and one insert for the whole group.
@@ -159,26 +168,38 @@ extension PostgresLog {
                     INTO placed_positions, placed_versions
                     FROM stored s JOIN unnest(p_id) WITH ORDINALITY AS u(id, i) ON u.id = s.event_id;
                     IF coalesce(array_length(p_job, 1), 0) > 0 THEN
-                        -- Placed right after the caller's cursor when, in one snapshot taken after this
+                        -- Placed right after the caller's cursor when, in a snapshot taken after this
                         -- transaction's first write (its xid), no older transaction is still running (the
                         -- snapshot's xmin, which counts this one, is this one's xid; its list of running
                         -- xids would not do: it omits those at or above its xmax, the latest completed
-                        -- xid plus one) and no row lies between the cursor and this transaction (the first
-                        -- row after the cursor, on the follow index, is enough). No row can appear there
-                        -- later: every later transaction gets a younger xid.
+                        -- xid plus one). Then the rows between the cursor and this transaction are final:
+                        -- none can appear there later (every later transaction gets a younger xid), and
+                        -- every later snapshot sees the same ones. At most p_rows of them come with the
+                        -- answer, in follow order; with more, the caller reads (not placed).
                         me := pg_current_xact_id();
-                        IF p_after_position IS NOT NULL AND
-                           pg_snapshot_xmin(pg_current_snapshot()) = me AND
-                           NOT EXISTS (SELECT 1 FROM \(table) r
-                                       WHERE (r.tx, r.position) > (p_after_tx, p_after_position) AND r.tx < me
-                                       ORDER BY r.tx, r.position LIMIT 1) THEN
-                            -- And which cluster placed them, as a read says (a failover behind one address).
-                            placed_tx := me::text::bigint;
-                            placed_system := (SELECT s.system_identifier::text FROM pg_control_system() s);
-                            placed_timeline := substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8);
-                            RETURN NEXT;
+                        IF p_after_position IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) = me THEN
+                            SELECT count(*) INTO between_rows
+                            FROM (SELECT 1 FROM \(table) r
+                                  WHERE (r.tx, r.position) > (p_after_tx, p_after_position) AND r.tx < me
+                                  ORDER BY r.tx, r.position LIMIT p_rows + 1) n;
+                            IF between_rows <= p_rows THEN
+                                -- And which cluster placed them, as a read says (a failover behind one address).
+                                placed_tx := me::text::bigint;
+                                placed_system := (SELECT s.system_identifier::text FROM pg_control_system() s);
+                                placed_timeline := substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8);
+                                RETURN NEXT;
+                                RETURN QUERY
+                                    SELECT NULL::int, NULL::bytea, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint[],
+                                           NULL::bigint[], NULL::text, NULL::text,
+                                           r.tx::text::bigint, r.position, r.version, r.record, r.event_id
+                                    FROM \(table) r
+                                    WHERE (r.tx, r.position) > (p_after_tx, p_after_position) AND r.tx < me
+                                    ORDER BY r.tx, r.position LIMIT p_rows;
+                            END IF;
                         END IF;
-                        PERFORM pg_notify('\(table)', p_origin);
+                        -- The payload names the committing node and its transaction: a node whose own
+                        -- commit already brought this one's rows need not read them.
+                        PERFORM pg_notify('\(table)', p_origin || ' ' || me::text);
                     END IF;
                     RETURN;
                 END IF;
@@ -218,7 +239,7 @@ extension PostgresLog {
                 first := p_ends[b] + 1;
             END LOOP;
             IF inserted THEN
-                PERFORM pg_notify('\(table)', p_origin);
+                PERFORM pg_notify('\(table)', p_origin || ' ' || pg_current_xact_id()::text);
             END IF;
         END
         $fn$

@@ -249,18 +249,30 @@ public final class PostgresLog: SharedLog {
         }
         let rows = try await connection.query(
             """
-            SELECT batch, job, expected, actual, placed_tx, placed_positions, placed_versions, placed_system, placed_timeline FROM \(unescaped: table)_commit(
+            SELECT batch, job, expected, actual, placed_tx, placed_positions, placed_versions, placed_system, placed_timeline,
+                   row_tx, row_position, row_version, row_record, row_id
+            FROM \(unescaped: table)_commit(
                 \(keys)::bigint[], \(ends)::int[], \(jobs)::bytea[], \(expected)::bigint[], \(types)::smallint[],
-                \(records)::bytea[], \(ids)::uuid[], \(call.retry), \(call.placeAfter.map { String($0.tx) })::xid8, \(call.placeAfter?.position), \(call.origin))
+                \(records)::bytea[], \(ids)::uuid[], \(call.retry), \(call.placeAfter.map { String($0.tx) })::xid8, \(call.placeAfter?.position),
+                \(call.origin), \(Int32(Self.placedRowsLimit))::int)
             """, logger: logger)
         var results = [Result<Void, JournalError>](repeating: .success(()), count: group.count)
         var placedAt: (tx: Int64, positions: [Int64], versions: [Int64])?
         var cluster: (system: String, timeline: String?)?
-        let columns = (Int32?, ByteBuffer?, Int64?, Int64?, Int64?, [Int64]?, [Int64]?, String?, String?).self
-        for try await (batch, job, expected, actual, tx, positions, versions, system, timeline) in rows.decode(columns) {
+        var between: [SharedLogRow] = []
+        let columns = (Int32?, ByteBuffer?, Int64?, Int64?, Int64?, [Int64]?, [Int64]?, String?, String?,
+                       Int64?, Int64?, Int64?, ByteBuffer?, UUID?).self
+        for try await (batch, job, expected, actual, tx, positions, versions, system, timeline, rowTX, position, version, record, id)
+            in rows.decode(columns)
+        {
             if let tx, let positions, let versions {
                 placedAt = (tx, positions, versions)
                 cluster = system.map { ($0, timeline) }
+                continue
+            }
+            if let rowTX, let position, let version, let record, let id {
+                between.append(SharedLogRow(
+                    cursor: .init(tx: rowTX, position: position), version: UInt64(version), record: Array(buffer: record), id: EventID(id)))
                 continue
             }
             guard let batch, let expected, let actual else { continue }
@@ -277,9 +289,9 @@ public final class PostgresLog: SharedLog {
                     job: String(decoding: (job ?? ByteBuffer()).readableBytesView, as: UTF8.self), expected: UInt64(expected),
                     actual: UInt64(actual)))
         }
-        // Placed: every entry was stored by this transaction, and the function found nothing before it,
-        // on the cluster and timeline the follower has been reading (after a failover behind one
-        // address, or on another cluster, the follower reads and checks first: not placed).
+        // Placed: every entry was stored by this transaction, and the function returned every row between
+        // the cursor and it, on the cluster and timeline the follower has been reading (after a failover
+        // behind one address, or on another cluster, the follower reads and checks first: not placed).
         let entries = Array(group.joined())
         guard let placedAt, placedAt.positions.count == entries.count, placedAt.versions.count == entries.count, let cluster
         else { return SharedLogCommit(results: results, placed: nil) }
@@ -287,8 +299,8 @@ public final class PostgresLog: SharedLog {
         guard (try? noteCluster(system: cluster.system, timeline: cluster.timeline)) != nil,
             primaryState.withLock({ $0.failovers }) == failovers
         else { return SharedLogCommit(results: results, placed: nil) }
-        var placed: [SharedLogRow] = []
-        placed.reserveCapacity(entries.count)
+        var placed = between
+        placed.reserveCapacity(between.count + entries.count)
         for (i, entry) in entries.enumerated() {
             placed.append(SharedLogRow(
                 cursor: ReplicaCursor(tx: placedAt.tx, position: placedAt.positions[i]), version: UInt64(placedAt.versions[i]),
@@ -304,6 +316,11 @@ public final class PostgresLog: SharedLog {
         let rows = try await connection.query(query, logger: logger)
         for try await _ in rows {}
     }
+
+    /// The most rows of other transactions a placed commit brings back (those between the cursor it
+    /// was given and its own); with more, it is not placed and the follower reads them.
+    static let placedRowsLimit = 1_024
+
     /// A 64-bit key for a job's advisory lock: FNV-1a over its bytes (a collision only serialises
     /// two jobs needlessly).
     static func lockKey(_ job: String) -> Int64 {

@@ -55,4 +55,86 @@ struct PlacementChainTests {
         #expect(shared.placementCursor() == Self.cursor(4))
         #expect(shared.takeReadWanted())
     }
+
+    @Test func aPlacementTheFollowerReadIntoGivesTheRestOfItsRows() {
+        let shared = replication()
+        shared.placed(Self.rows([5, 6, 7]), after: Self.cursor(4))
+        #expect(shared.nextPlacement(after: Self.cursor(5))?.map(\.cursor) == [Self.cursor(6), Self.cursor(7)])
+        shared.placed(Self.rows([9, 10]), after: Self.cursor(7))
+        #expect(shared.nextPlacement(after: Self.cursor(8)) == nil, "a cursor none of its rows has: the follower reads")
+    }
+
+    // Notices of other nodes' commits (docs/scale-out.md, "Other nodes' rows, placed"): one test per row.
+
+    /// Row: a notice without its transaction is read at once.
+    @Test func aNoticeWithoutItsTransactionIsRead() {
+        let shared = replication()
+        _ = shared.takeReadWanted()
+        shared.noticed(nil)
+        #expect(shared.takeReadWanted())
+    }
+
+    /// Row: a transaction before what the follower applied, or before a placed commit's rows, is not read.
+    @Test func aNoticeOfRowsAppliedOrPlacedIsNotRead() {
+        let shared = replication()
+        _ = shared.nextPlacement(after: Self.cursor(4))
+        _ = shared.takeReadWanted()
+        shared.noticed(3)
+        #expect(!shared.takeReadWanted() && shared.noticeWait() == nil, "applied already")
+        _ = shared.beginCommit()
+        shared.placed(Self.rows([5, 9]), after: Self.cursor(4))
+        _ = shared.takeReadWanted()
+        shared.noticed(7)
+        #expect(!shared.takeReadWanted() && shared.noticeWait() == nil, "the placed commit (tx 9) came after it: its answer brought it")
+    }
+
+    /// Row: a later transaction with no commit in flight is read after the grace, counted from the
+    /// first such notice (later ones do not push the read back).
+    @Test func aNoticeWithNoCommitInFlightIsReadAfterTheGrace() {
+        let shared = replication()
+        _ = shared.takeReadWanted()
+        shared.noticed(12)
+        #expect(!shared.takeReadWanted(), "not at once")
+        let wait = shared.noticeWait()
+        #expect(wait != nil && wait! <= SharedReplication.noticeGrace)
+        shared.noticed(13)
+        #expect(shared.noticeWait().map { $0 <= wait! } == true, "counted from the first notice")
+        #expect(shared.noticeStillUnanswered(), "so the follower reads when the grace ends")
+        shared.readStarts()
+        #expect(shared.noticeWait() == nil && !shared.noticeStillUnanswered(), "a read answers it")
+    }
+
+    /// What the follower does with a notice once a commit's answer came.
+    enum Then: Sendable { case nothing, readAfterTheGrace, readAtOnce }
+
+    /// Rows: with a commit in flight (or one beginning within the grace), its answer decides: placed
+    /// after the notified transaction, nothing; placed before it (that commit took the order lock
+    /// next), it waits for the next commit or the grace, counted from the answer; not placed, read.
+    @Test(arguments: [(placedThrough: Int64?(20), then: Then.nothing), (10, .readAfterTheGrace), (nil, .readAtOnce)], [false, true])
+    func aNoticeDuringACommitWaitsForItsAnswer(_ answer: (placedThrough: Int64?, then: Then), noticedFirst: Bool) {
+        let shared = replication()
+        _ = shared.takeReadWanted()
+        if noticedFirst { shared.noticed(15) }
+        let after = shared.beginCommit()
+        if !noticedFirst { shared.noticed(15) }
+        #expect(!shared.takeReadWanted() && shared.noticeWait() == nil && !shared.noticeStillUnanswered(), "the commit's answer decides")
+        shared.placed(answer.placedThrough.map { Self.rows([$0]) }, after: after)
+        let then: Then = shared.takeReadWanted() ? .readAtOnce : shared.noticeWait() != nil ? .readAfterTheGrace : .nothing
+        #expect(then == answer.then)
+        if then == .readAfterTheGrace {
+            _ = shared.beginCommit()
+            #expect(shared.noticeWait() == nil, "the next commit began: its answer decides")
+        }
+    }
+
+    /// A commit asks to be placed after what the follower applied when a read took it past the last
+    /// placed row (else it would bring rows the follower has).
+    @Test func aCommitAfterAReadPastThePlacedRowsAsksForWhatFollows() {
+        let shared = replication()
+        _ = shared.beginCommit()
+        shared.placed(Self.rows([5]), after: Self.cursor(4))
+        _ = shared.nextPlacement(after: Self.cursor(4))
+        _ = shared.nextPlacement(after: Self.cursor(9))  // a read applied through 9
+        #expect(shared.beginCommit() == Self.cursor(9))
+    }
 }

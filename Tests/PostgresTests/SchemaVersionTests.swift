@@ -76,20 +76,33 @@ import Testing
         }
     }
 
-    /// Version 4 to 5 adds a commit function with a new signature beside the old one, which is kept:
-    /// during a rolling upgrade the nodes still on version 4 go on calling theirs.
-    @Test func versionFourIsMigratedKeepingTheOldFunctionForOldNodes() async throws {
+    /// The commit function's signature in versions 4 and 5 (returning what that version did).
+    static let oldSignatures = [
+        4: """
+            p_keys bigint[], p_ends int[], p_job bytea[], p_expected bigint[], p_type smallint[], p_record bytea[],
+            p_id uuid[], p_retry boolean)
+            RETURNS TABLE (batch int, job bytea, expected bigint, actual bigint) LANGUAGE sql AS 'SELECT 1, NULL::bytea, 0::bigint, 0::bigint'
+            """,
+        5: """
+            p_keys bigint[], p_ends int[], p_job bytea[], p_expected bigint[], p_type smallint[], p_record bytea[],
+            p_id uuid[], p_retry boolean, p_after_tx xid8, p_after_position bigint, p_origin text)
+            RETURNS TABLE (batch int, job bytea, expected bigint, actual bigint, placed_tx bigint, placed_positions bigint[],
+                placed_versions bigint[], placed_system text, placed_timeline text)
+            LANGUAGE sql AS 'SELECT 1, NULL::bytea, 0::bigint, 0::bigint, NULL::bigint, NULL::bigint[], NULL::bigint[], NULL, NULL'
+            """,
+    ]
+
+    /// Versions 4 to 5, and 5 to 6, each add a commit function with a new signature beside the old
+    /// one, which is kept: during a rolling upgrade the nodes still on the old version go on calling
+    /// theirs.
+    @Test(arguments: [4, 5]) func anOldVersionIsMigratedKeepingItsFunctionForOldNodes(version: Int) async throws {
         try await withPostgresLog { log, client, _ in
-            _ = try await client.query(PostgresQuery(unsafeSQL: """
-                CREATE FUNCTION logbook_events_commit(
-                    p_keys bigint[], p_ends int[], p_job bytea[], p_expected bigint[], p_type smallint[], p_record bytea[],
-                    p_id uuid[], p_retry boolean)
-                RETURNS TABLE (batch int, job bytea, expected bigint, actual bigint) LANGUAGE sql AS 'SELECT 1, NULL::bytea, 0::bigint, 0::bigint'
-                """), logger: Self.logger)
-            _ = try await client.query("UPDATE logbook_events_schema SET version = 4", logger: Self.logger)
+            let old = try #require(Self.oldSignatures[version])
+            _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE FUNCTION logbook_events_commit(\(old)"), logger: Self.logger)
+            _ = try await client.query(PostgresQuery(unsafeSQL: "UPDATE logbook_events_schema SET version = \(version)"), logger: Self.logger)
             let other = try Self.anotherLog(client)
             try await other.createSchema()
-            #expect(try await Self.storedVersion(client) == "5")
+            #expect(try await Self.storedVersion(client) == String(PostgresLog.schemaVersion))
             #expect(try await Self.text(client, "SELECT count(*)::text FROM pg_proc WHERE proname = 'logbook_events_commit'") == "2")
             let answer = try await other.commit([[PostgresLogTests.event("a")]], retry: false, placingAfter: nil, origin: "n")
             #expect(answer.placed?.count == 1)
