@@ -49,8 +49,7 @@ final class SharedReplication: Sendable {
     struct Placements {
         /// Oldest first: each placement's rows come right after its `after`.
         var queue: [(after: ReplicaCursor, rows: [SharedLogRow])] = []
-        /// Where the next commit asks to be placed: after the last placed row while the last commit
-        /// was placed, else after what the follower applied.
+        /// The last placed row, while the last commit was placed.
         var through: ReplicaCursor?
         var applied = ReplicaCursor.start
         /// Whether the follower must read the log (a notification, a commit not placed, a catch-up),
@@ -60,6 +59,10 @@ final class SharedReplication: Sendable {
         /// not yet here: a placed answer brings its rows when it came before the commit.
         var committing = 0
         var notified: (tx: Int64, at: ContinuousClock.Instant)?
+
+        /// Where the next commit asks to be placed: after the last placed row while the last commit
+        /// was placed, unless the follower read past it; else after what the follower applied.
+        var nextAfter: ReplicaCursor { max(through ?? applied, applied) }
     }
 
     let log: any SharedLog
@@ -172,17 +175,16 @@ final class SharedReplication: Sendable {
         placements.withLock { $0.notified = nil }
     }
 
-    /// The cursor the next commit asks to be placed after: the last placed row while the last
-    /// commit was placed, unless the follower read past it.
+    /// The cursor the next commit asks to be placed after (`Placements.nextAfter`).
     func placementCursor() -> ReplicaCursor {
-        placements.withLock { p in max(p.through ?? p.applied, p.applied) }
+        placements.withLock { $0.nextAfter }
     }
 
     /// A commit begins: the cursor it asks to be placed after (its answer goes to `placed`).
     func beginCommit() -> ReplicaCursor {
         placements.withLock { p in
             p.committing += 1
-            return max(p.through ?? p.applied, p.applied)
+            return p.nextAfter
         }
     }
 

@@ -7,9 +7,11 @@ import PostgresNIO
 import Synchronization
 
 /// The shared log on PostgreSQL (docs/scale-out.md). One group of batches is one PostgreSQL
-/// transaction that takes every job's advisory lock, in sorted order, before its first write, so
-/// that for every job xid order equals version order; followers read `(tx, position)` below the
-/// snapshot's xmin, so a transaction that commits late is never skipped.
+/// transaction that takes the table's order lock, then every job's advisory lock in sorted order,
+/// before its first write, so that for every job xid order equals version order, and commits get
+/// their xids in the order they commit (which lets a commit place its rows, and those before it,
+/// in the follow order); followers read `(tx, position)` below the snapshot's xmin, so a
+/// transaction that commits late is never skipped.
 ///
 ///     let log = try PostgresLog(url: "postgresql://logbook@db.internal/jobs")
 ///     var options = Logbook.Options()
@@ -33,7 +35,7 @@ public final class PostgresLog: SharedLog {
     let logger: Logger
     /// The clients' connection pools run in these tasks when the log made the clients itself.
     let running: Mutex<[Task<Void, Never>]>
-    /// One LISTEN task per `commitNotifications()` stream (each logbook on this log has its own).
+    /// One LISTEN task per notification stream (each logbook on this log has its own).
     let listeners = Mutex<[Task<Void, Never>]>([])
     let schema = Mutex<Task<Void, any Error>?>(nil)
     /// Whether a commit is one statement in an implicit transaction (until the server's default
