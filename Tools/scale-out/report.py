@@ -28,6 +28,7 @@ stmt_event = (m["statements"][1] - m["statements"][0]) / acked
 stmt_pgbench = m["statements"][2] / pg_events
 eps = m["acked_sat"] / secs
 n = m["nodes"]
+commits, placed, reads = (int(x) for x in m["kinds"].split())
 print(f"== {n} node(s), saturated: {eps:.0f} events/s acknowledged, p50 {sat['p50_ms']:.1f} ms, p99 {sat['p99_ms']:.1f} ms "
       f"({sat['errors']} requests failed or could not connect, as while a node was down; {sat['unrecorded']} acknowledged but not recorded)")
 print(f"   at about half ({half['rate']:.0f} requests/s): p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms")
@@ -38,6 +39,8 @@ print(f"== CPU-seconds per 1,000 acknowledged events: nodes {node_cpu_k:.3f}, Po
 print(f"== applying a foreign event (a new node catching up {events} events): {apply_us:.1f} µs of CPU "
       f"({m['catchup_seconds']:.1f} s wall)")
 print(f"== per event: {stmt_event:.2f} statements and {wal_event:.0f} WAL bytes (pgbench: {stmt_pgbench:.2f}, {wal_pgbench:.0f})")
+print(f"== saturated: {commits} commits, {acked / max(1, commits):.1f} events each, {100 * placed / max(1, commits):.1f} % placed; "
+      f"{reads / max(1, commits):.2f} follower reads per commit")
 print(f"== ratios: nodes / pgbench {eps / max(1, m['pgbench_tps']):.2f}x; node CPU per event / embedded {node_cpu_k / max(1e-9, emb_cpu_k) / n:.2f}x "
       f"(per node: each node's share)")
 check = m["check"]
@@ -49,7 +52,8 @@ summary = {
     "embedded_eps": emb["rate"], "node_cpu_per_1000": round(node_cpu_k, 4), "pg_cpu_per_1000": round(pg_cpu_k, 4),
     "pgbench_pg_cpu_per_1000": round(pgbench_cpu_k, 4), "embedded_cpu_per_1000": round(emb_cpu_k, 4),
     "wrk_cpu_per_1000": round(1000 * sat["wrk_cpu"] / acked, 4), "apply_us_per_event": round(apply_us, 2),
-    "statements_per_event": round(stmt_event, 3), "wal_bytes_per_event": round(wal_event), "pgbench_wal_bytes_per_insert": round(wal_pgbench),
+    "statements_per_event": round(stmt_event, 3), "events_per_commit": round(acked / max(1, commits), 1),
+    "placed_share": round(placed / max(1, commits), 3), "reads_per_commit": round(reads / max(1, commits), 3), "wal_bytes_per_event": round(wal_event), "pgbench_wal_bytes_per_insert": round(wal_pgbench),
     "lost": check["lost"], "replicas_identical": check["replicas_identical"], "acknowledged": check["acknowledged"],
 }
 print(json.dumps(summary))

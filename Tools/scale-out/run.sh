@@ -15,7 +15,8 @@
 # For each phase: events (or inserts) per second, p50/p99, and CPU-seconds per 1,000 events for each
 # role (each node's utime+stime from /proc/PID/stat; PostgreSQL: the postmaster and every backend,
 # the exited ones through the postmaster's cumulative fields; the load generator reported apart),
-# statements and WAL bytes per event (pg_stat_statements, pg_current_wal_lsn()). Then every
+# statements and WAL bytes per event (pg_stat_statements, pg_current_wal_lsn()), and the saturated
+# phase's commits: events per commit, the share placed, follower reads per commit. Then every
 # acknowledged event must be in every replica at its exact (job, version), and the replicas'
 # exports identical.
 #
@@ -115,6 +116,11 @@ fi
 wait "$LOADPID"
 SAT=$(cat "$DIR/sat.summary")
 W1=$(wal); S1=$(statements); P1=$(pg_cpu); N1=$(node_cpu_total)
+# The statements by kind: commits, the `SELECT 1` that proves a placed one (in an implicit
+# transaction, the rig's case), and follower reads.
+KINDS=$(psql "SELECT coalesce(sum(calls) FILTER (WHERE query LIKE '%_commit(%'), 0) || ' ' ||
+  coalesce(sum(calls) FILTER (WHERE query = 'SELECT \$1'), 0) || ' ' ||
+  coalesce(sum(calls) FILTER (WHERE query LIKE '%pg_control_system() s LEFT JOIN LATERAL%'), 0) FROM pg_stat_statements")
 
 echo "== phase 2: pgbench, $CLIENTS durable clients, ${SECONDS_}s (the nodes idle)"
 psql "CREATE TABLE pgbench_events (position bigint GENERATED ALWAYS AS IDENTITY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -170,7 +176,7 @@ CHECK=$(python3 Tools/scale-out/check.py "$DIR/acked.txt" "$DIR"/node-*.jsonl "$
 
 tee "$DIR/measurements.json" <<EOF >/dev/null
 {"nodes": $NODES, "clients": $CLIENTS, "seconds": $SECONDS_, "cpus": $(nproc),
- "sat": "$SAT", "half": "$HALF", "emb": "$EMB",
+ "sat": "$SAT", "half": "$HALF", "emb": "$EMB", "kinds": "$KINDS",
  "wal": [$W0, $W1, $W2, $W3], "statements": [$S0, $S1, $S3], "pg_cpu": [$P0, $P1, $P2, $P3],
  "node_cpu": [$N0, $N1], "emb_cpu": [$E0, $E1], "pgbench_tps": ${PG_TPS:-0}, "pgbench_latency_ms": ${PG_LAT:-0},
  "catchup_cpu": "$(tail -1 "$DIR/catchup.cpu")", "catchup_seconds": $(printf "%.3f" "$(echo "$C1 - $C0" | bc)"),
