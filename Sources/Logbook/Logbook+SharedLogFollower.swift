@@ -66,11 +66,10 @@ extension Logbook {
                 // brings the rows, or asks for the read).
                 let busy = !shared.committedUnapplied.withLock { $0.isEmpty }
                 if let wait = shared.noticeWait() {
-                    if wait == .zero {
-                        readNext = shared.noticeStillUnanswered()
-                    } else if await !shared.doorbell.wait(timeout: wait) {
-                        readNext = shared.noticeStillUnanswered()
-                    }
+                    // Still unanswered once waited (no commit of this node began meanwhile): read.
+                    var rung = false
+                    if wait > .zero { rung = await shared.doorbell.wait(timeout: wait) }
+                    if !rung { readNext = shared.noticeWait() != nil }
                     continue
                 }
                 let rung = await shared.doorbell.wait(timeout: busy ? SharedReplication.busyBackstop : options.sharedLogPollInterval)

@@ -156,7 +156,7 @@ final class SharedReplication: Sendable {
 
     /// What the follower does with no read wanted: nil, nothing to wait for but the doorbell (or
     /// the poll); else how long it waits before it reads (a notice of another node's commit that no
-    /// commit of this node is bringing).
+    /// commit of this node is bringing; `.zero`: read now).
     func noticeWait() -> Duration? {
         placements.withLock { p in
             guard let notified = p.notified, p.committing == 0 else { return nil }
@@ -164,20 +164,9 @@ final class SharedReplication: Sendable {
         }
     }
 
-    /// Whether the follower, having waited `noticeWait()`, should read: the notice is still
-    /// unanswered and no commit of this node began meanwhile (its answer decides then).
-    func noticeStillUnanswered() -> Bool {
-        placements.withLock { $0.notified != nil && $0.committing == 0 }
-    }
-
     /// A read begins: it brings every notified commit (or a later read does, once xmin passes it).
     func readStarts() {
         placements.withLock { $0.notified = nil }
-    }
-
-    /// The cursor the next commit asks to be placed after (`Placements.nextAfter`).
-    func placementCursor() -> ReplicaCursor {
-        placements.withLock { $0.nextAfter }
     }
 
     /// A commit begins: the cursor it asks to be placed after (its answer goes to `placed`).
