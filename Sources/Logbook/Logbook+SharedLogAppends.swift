@@ -103,6 +103,10 @@ extension SharedReplication {
             let results = answer.results
             let events = group.reduce(0) { $0 + $1.entries.count }
             for observe in groupObservers.withLock({ $0 }) { observe(events) }
+            status.withLock { s in
+                s.commits += 1
+                if answer.placed != nil { s.placedCommits += 1 }
+            }
             // Placed rows are applied by the follower without reading them back; otherwise it reads.
             placed(answer.placed, after: after)
             for (pending, result) in zip(group, results) {

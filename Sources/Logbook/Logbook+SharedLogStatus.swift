@@ -19,6 +19,11 @@ extension Logbook {
         public var lagMilliseconds: Double
         /// Records this node applied since it opened.
         public var applied: Int
+        /// Groups this node committed to the shared log since it opened (a retry counts once).
+        public var commits: Int = 0
+        /// Of those, the commits whose answer placed their rows in the follow order, so the follower
+        /// applied them without reading (docs/scale-out.md, "Own rows, placed").
+        public var placedCommits: Int = 0
         /// Appends by this node that are committed or committing and not yet answered.
         public var waitingAppends: Int
         /// Calls to `catchUp` waiting for the follower.

@@ -16,6 +16,8 @@ public final class ServerMetrics: Sendable {
     private let sharedLogUp: Gauge
     private let followerLag: Gauge
     private let followerApplied: Gauge
+    private let sharedLogCommits: Gauge
+    private let sharedLogPlacedCommits: Gauge
     private let failovers: Gauge
     private let lastFailover: Gauge
     /// One gauge per shared-log member: 1 for the primary, 0 for the others.
@@ -66,6 +68,12 @@ public final class ServerMetrics: Sendable {
                 help: "Time from an event's acceptance by any node to its application to this node's replica (last batch applied)"))
         followerApplied = registry.makeGauge(
             descriptor: Self.metric("follower_applied", unit: "events", help: "Events this node's follower applied since it started"))
+        sharedLogCommits = registry.makeGauge(
+            descriptor: Self.metric("shared_log_commits", unit: "", help: "Groups this node committed to the shared log since it started"))
+        sharedLogPlacedCommits = registry.makeGauge(
+            descriptor: Self.metric(
+                "shared_log_placed_commits", unit: "",
+                help: "Commits of this node whose answer placed their rows, applied without reading them back"))
         failovers = registry.makeGauge(
             descriptor: Self.metric(
                 "shared_log_failovers", unit: "", help: "Times this node found another PostgreSQL member to be the primary since it started"))
@@ -137,6 +145,8 @@ public final class ServerMetrics: Sendable {
             sharedLogUp.set(to: follower.reachable ? 1 : 0)
             followerLag.set(to: follower.lagMilliseconds / 1000)
             followerApplied.set(to: Double(follower.applied))
+            sharedLogCommits.set(to: Double(follower.commits))
+            sharedLogPlacedCommits.set(to: Double(follower.placedCommits))
             let topology = follower.topology
             failovers.set(to: Double(topology.failovers))
             lastFailover.set(to: topology.lastFailover.map { Double($0.at.microseconds) / 1_000_000 } ?? 0)

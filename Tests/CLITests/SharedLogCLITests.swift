@@ -122,6 +122,11 @@ import Glibc
         #expect(seen?.body.contains(#""status":"running""#) == true)
         #expect(HTTPProbe.request(port: portB, "GET", "/healthz")?.body.contains(#""sharedLog":{"reachable":true"#) == true)
         #expect(HTTPProbe.request(port: portB, "GET", "/metrics")?.body.contains("logbook_follower_applied_events") == true)
+        // The one commit was node a's; b committed none.
+        let metricsA = HTTPProbe.request(port: portA, "GET", "/metrics")?.body ?? ""
+        #expect(metricsA.contains("\nlogbook_shared_log_commits 1.0\n"), "\(metricsA)")
+        #expect(HTTPProbe.request(port: portB, "GET", "/metrics")?.body.contains("\nlogbook_shared_log_commits 0.0\n") == true)
+        #expect(HTTPProbe.request(port: portA, "GET", "/metrics")?.body.contains("logbook_shared_log_placed_commits") == true)
         // Which member is the primary (the only one), and no failover seen.
         let member = "postgresql:///postgres?host=\(server.socketDirectory)&port=5432"
         let health = HTTPProbe.request(port: portB, "GET", "/healthz")?.body ?? ""

@@ -96,6 +96,35 @@ import Testing
         }
     }
 
+    /// A placed commit's answer is the proof that it committed: the follower applies its rows from
+    /// it. The procedure answers after its `COMMIT`, which waits for the synchronous standby (here
+    /// required and missing), even when the answer is larger than PostgreSQL's send buffer (8 kB):
+    /// another writer's 32 rows of 1 kB come with it, as rows between the cursor and the commit.
+    @Test func aPlacedCommitAnswersOnlyAfterItsCommit() async throws {
+        try await withLog(settings: ["synchronous_commit = local", "synchronous_standby_names = '*'"]) { log, client, server in
+            _ = try await client.query(
+                """
+                INSERT INTO logbook_events (job, version, type, record, event_id)
+                SELECT convert_to('other', 'UTF8'), v, 1, convert_to(repeat('x', 1024), 'UTF8'), gen_random_uuid()
+                FROM generate_series(1, 32) v
+                """, logger: Self.logger)
+            let done = OneShot<Void>()
+            let commit = Task {
+                defer { done.fulfil(()) }
+                return try await log.commit([[PostgresLogTests.event("a")]], retry: false, placingAfter: .start, origin: "n")
+            }
+            try await Self.waitFor(client, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+            // Committed locally, not yet acknowledged by the standby. The pause only gives an answer
+            // sent too early the time to arrive; a right one never needs it.
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(done.current == nil, "the commit answered before its transaction was acknowledged")
+            try server.sql("ALTER SYSTEM SET synchronous_standby_names = ''")
+            try server.sql("SELECT pg_reload_conf()")
+            let answer = try await commit.value
+            #expect(answer.placed?.count == 33)
+        }
+    }
+
     /// Under `synchronous_commit = off` an acknowledged event could be lost in a crash of
     /// PostgreSQL. With a synchronous standby required and none connected, a commit that runs at
     /// least `on` waits for it (wait event SyncRep); one that inherited `off` returns at once.

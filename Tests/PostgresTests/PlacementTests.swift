@@ -212,6 +212,10 @@ import Testing
             #expect(outcome.state.version == UInt64(i / 3 + 1), "read-your-writes")
         }
         #expect(counted.reads - before < 10, "\(counted.reads - before) reads for 30 appends")
+        // Each append was a group of its own; a commit not placed is what makes the follower read.
+        let status = try #require(node.maintenance.followerStatus())
+        #expect(status.commits == 30)
+        #expect(status.placedCommits >= 30 - (counted.reads - before) && status.placedCommits > 20, "\(status.placedCommits) placed")
         node.close()
         // A new replica reads everything from the log: the same journal, seq for seq.
         let other = try Logbook.open(at: dir.file("other.journal"), options: { var o = Logbook.Options(); o.sharedLog = log; return o }())
