@@ -19,9 +19,7 @@ extension PostgresLog {
     /// one order lock first, so commits can be placed with several nodes; a placed commit also
     /// returns the other rows between the cursor and its own (at most `p_rows`), and its notification
     /// names its transaction (a new signature beside version 5's, kept for nodes still running it).
-    /// 7: a procedure that calls version 6's function (unchanged) and commits inside, so its answer
-    /// comes after the commit (one round trip per group, no statement after it to prove the commit).
-    static let schemaVersion = 7
+    static let schemaVersion = 6
 
     /// Brings the schema to this build's version (once per log; appends and reads wait for it):
     /// nothing to do when it is there; created whole on a new table; migrated from an older version
@@ -81,10 +79,9 @@ extension PostgresLog {
             try await Self.run(
                 connection, PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(table)_follow ON \(table) (tx, position)"), logger)
         }
-        // Every version so far changed only the commit function and added the procedure around it:
-        // installing this build's is the whole migration from any older one.
+        // Every version so far changed only the commit function: installing this build's is the
+        // whole migration from any older one.
         try await Self.run(connection, PostgresQuery(unsafeSQL: Self.commitFunction(table)), logger)
-        try await Self.run(connection, PostgresQuery(unsafeSQL: Self.commitProcedure(table)), logger)
         try await Self.run(connection, PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(table)_schema (version int NOT NULL)"), logger)
         try await Self.run(connection, PostgresQuery(unsafeSQL: "DELETE FROM \(table)_schema"), logger)
         try await Self.run(
@@ -246,49 +243,6 @@ extension PostgresLog {
             END IF;
         END
         $fn$
-        """
-    }
-
-    /// The commit procedure: calls the commit function (which checks the transaction's isolation,
-    /// raises `synchronous_commit`, and does the work), keeps its rows in arrays, commits, and only
-    /// then answers with them (its `INOUT` parameters, one row). Called as a statement of its own,
-    /// outside any transaction block (`CALL`, as the only statement before the protocol's `Sync`):
-    /// a function's rows arrive before its implicit transaction commits, a procedure's after its
-    /// `COMMIT`, so the answer proves the commit (durable, and acknowledged by a synchronous
-    /// standby where there is one). It has no `SET` clause: that would forbid the `COMMIT` (the
-    /// function it calls keeps its own).
-    static func commitProcedure(_ table: String) -> String {
-        """
-        CREATE OR REPLACE PROCEDURE \(table)_commit_then_answer(
-            p_keys bigint[], p_ends int[], p_job bytea[], p_expected bigint[], p_type smallint[], p_record bytea[], p_id uuid[],
-            p_retry boolean, p_after_tx xid8, p_after_position bigint, p_origin text, p_rows int,
-            INOUT batches int[] DEFAULT NULL, INOUT jobs bytea[] DEFAULT NULL, INOUT expected bigint[] DEFAULT NULL,
-            INOUT actual bigint[] DEFAULT NULL, INOUT placed_tx bigint DEFAULT NULL, INOUT placed_positions bigint[] DEFAULT NULL,
-            INOUT placed_versions bigint[] DEFAULT NULL, INOUT placed_system text DEFAULT NULL, INOUT placed_timeline text DEFAULT NULL,
-            INOUT row_tx bigint[] DEFAULT NULL, INOUT row_position bigint[] DEFAULT NULL, INOUT row_version bigint[] DEFAULT NULL,
-            INOUT row_record bytea[] DEFAULT NULL, INOUT row_id uuid[] DEFAULT NULL)
-        LANGUAGE plpgsql
-        AS $pr$
-        BEGIN
-            SELECT array_agg(c.batch ORDER BY c.n) FILTER (WHERE c.batch IS NOT NULL),
-                   array_agg(c.job ORDER BY c.n) FILTER (WHERE c.batch IS NOT NULL),
-                   array_agg(c.expected ORDER BY c.n) FILTER (WHERE c.batch IS NOT NULL),
-                   array_agg(c.actual ORDER BY c.n) FILTER (WHERE c.batch IS NOT NULL),
-                   max(c.placed_tx), max(c.placed_positions), max(c.placed_versions), max(c.placed_system), max(c.placed_timeline),
-                   array_agg(c.row_tx ORDER BY c.n) FILTER (WHERE c.row_tx IS NOT NULL),
-                   array_agg(c.row_position ORDER BY c.n) FILTER (WHERE c.row_tx IS NOT NULL),
-                   array_agg(c.row_version ORDER BY c.n) FILTER (WHERE c.row_tx IS NOT NULL),
-                   array_agg(c.row_record ORDER BY c.n) FILTER (WHERE c.row_tx IS NOT NULL),
-                   array_agg(c.row_id ORDER BY c.n) FILTER (WHERE c.row_tx IS NOT NULL)
-            INTO batches, jobs, expected, actual, placed_tx, placed_positions, placed_versions, placed_system, placed_timeline,
-                 row_tx, row_position, row_version, row_record, row_id
-            FROM \(table)_commit(p_keys, p_ends, p_job, p_expected, p_type, p_record, p_id, p_retry, p_after_tx,
-                                 p_after_position, p_origin, p_rows)
-                 WITH ORDINALITY AS c(batch, job, expected, actual, placed_tx, placed_positions, placed_versions, placed_system,
-                                      placed_timeline, row_tx, row_position, row_version, row_record, row_id, n);
-            COMMIT;
-        END
-        $pr$
         """
     }
 

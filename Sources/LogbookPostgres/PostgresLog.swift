@@ -134,7 +134,16 @@ public final class PostgresLog: SharedLog {
             try await primary.withConnection { connection in
                 if self.singleStatementCommits.load(ordering: .relaxed) {
                     do {
-                        return try await self.implicitTransaction { try await self.commitThenAnswer(call, on: connection) }
+                        let answer = try await self.implicitTransaction { try await self.commit(call, on: connection) }
+                        guard answer.placed != nil else { return answer }
+                        // The statement's rows arrive before its implicit transaction commits (at the
+                        // protocol's Sync): only the next statement on this connection says it did.
+                        do {
+                            try await Self.run(connection, "SELECT 1", self.logger)
+                        } catch {
+                            throw SharedLogError.outcomeUnknown("no answer after the commit's rows (\(Self.classify(error)))")
+                        }
+                        return answer
                     } catch let error as NotCommitted where Self.serverError(in: error)?.serverInfo?[.sqlState] == Self.needsReadCommitted {
                         // The server's (or the role's) default isolation is not READ COMMITTED: from now
                         // on every commit opens its transaction itself (three round trips, not one).
@@ -152,7 +161,7 @@ public final class PostgresLog: SharedLog {
     static let needsReadCommitted = "LB001"
 
     /// Runs `body`, one statement, as its own (implicit) transaction: one round trip per group. The
-    /// commit procedure's function checks that the transaction is READ COMMITTED (the server's default; it
+    /// commit function checks that the transaction is READ COMMITTED (the server's default; it
     /// raises `needsReadCommitted` otherwise) and raises `synchronous_commit` for it. A server's
     /// error for the statement rolled it back: `NotCommitted`, except an operator's intervention
     /// or a connection exception (SQLSTATE classes 57 and 08), which may come with the commit
@@ -222,146 +231,78 @@ public final class PostgresLog: SharedLog {
         var origin: String
     }
 
-    /// A commit's arguments as the function and the procedure take them: the whole group in one call
-    /// (one round trip), which takes every job's lock, in the order of the keys, before any write
-    /// (docs/scale-out.md: why xid order is version order), then checks and inserts batch by batch.
-    struct CommitArguments {
-        var keys: [Int64] = [], ends: [Int32] = [], jobs: [ByteBuffer] = [], expected: [Int64] = [], types: [Int16] = []
-        var records: [ByteBuffer] = [], ids: [UUID] = []
-
-        init(_ group: [[SharedLogEntry]]) {
-            keys = Set(group.joined().map { PostgresLog.lockKey($0.job) }).sorted()
-            for batch in group {
-                for entry in batch {
-                    jobs.append(ByteBuffer(string: entry.job))
-                    expected.append(entry.expectedVersion.map { Int64($0) } ?? -1)
-                    types.append(Int16(entry.type.rawValue))
-                    records.append(ByteBuffer(bytes: entry.record))
-                    ids.append(UUID(entry.id))
-                }
-                ends.append(Int32(jobs.count))
-            }
-        }
-    }
-
-    /// What the commit function answered, before it is checked against the group.
-    struct CommitAnswer {
-        /// Refused batches: (batch, its job, expected, actual), as the function returns them.
-        var refused: [(batch: Int32, job: ByteBuffer?, expected: Int64, actual: Int64)] = []
-        var placedAt: (tx: Int64, positions: [Int64], versions: [Int64])?
-        var cluster: (system: String, timeline: String?)?
-        /// Other transactions' rows between the cursor and the placed commit, in follow order.
-        var between: [SharedLogRow] = []
-    }
-
-    /// The commit function, in the caller's transaction (`BEGIN … COMMIT`): its rows arrive before
-    /// the transaction commits, so the caller's `COMMIT` is what proves it.
     func commit(_ call: CommitCall, on connection: PostgresConnection) async throws -> SharedLogCommit {
-        let a = CommitArguments(call.group)
+        let group = call.group
+        // The whole group is one call of the table's commit function (one round trip inside the
+        // transaction): it takes every job's lock, in the order of the keys, before any write
+        // (docs/scale-out.md: why xid order is version order), then checks and inserts batch by batch.
+        let keys = Set(group.joined().map { Self.lockKey($0.job) }).sorted()
+        var ends: [Int32] = []
+        var (jobs, expected, types, records, ids) = ([ByteBuffer](), [Int64](), [Int16](), [ByteBuffer](), [UUID]())
+        for batch in group {
+            for entry in batch {
+                jobs.append(ByteBuffer(string: entry.job))
+                expected.append(entry.expectedVersion.map { Int64($0) } ?? -1)
+                types.append(Int16(entry.type.rawValue))
+                records.append(ByteBuffer(bytes: entry.record))
+                ids.append(UUID(entry.id))
+            }
+            ends.append(Int32(jobs.count))
+        }
         let rows = try await connection.query(
             """
             SELECT batch, job, expected, actual, placed_tx, placed_positions, placed_versions, placed_system, placed_timeline,
                    row_tx, row_position, row_version, row_record, row_id
             FROM \(unescaped: table)_commit(
-                \(a.keys)::bigint[], \(a.ends)::int[], \(a.jobs)::bytea[], \(a.expected)::bigint[], \(a.types)::smallint[],
-                \(a.records)::bytea[], \(a.ids)::uuid[], \(call.retry), \(call.placeAfter.map { String($0.tx) })::xid8,
-                \(call.placeAfter?.position), \(call.origin), \(Int32(Self.placedRowsLimit))::int)
+                \(keys)::bigint[], \(ends)::int[], \(jobs)::bytea[], \(expected)::bigint[], \(types)::smallint[],
+                \(records)::bytea[], \(ids)::uuid[], \(call.retry), \(call.placeAfter.map { String($0.tx) })::xid8, \(call.placeAfter?.position),
+                \(call.origin), \(Int32(Self.placedRowsLimit))::int)
             """, logger: logger)
-        var answer = CommitAnswer()
+        var results = [Result<Void, JournalError>](repeating: .success(()), count: group.count)
+        var placedAt: (tx: Int64, positions: [Int64], versions: [Int64])?
+        var cluster: (system: String, timeline: String?)?
+        var between: [SharedLogRow] = []
         let columns = (Int32?, ByteBuffer?, Int64?, Int64?, Int64?, [Int64]?, [Int64]?, String?, String?,
                        Int64?, Int64?, Int64?, ByteBuffer?, UUID?).self
         for try await (batch, job, expected, actual, tx, positions, versions, system, timeline, rowTX, position, version, record, id)
             in rows.decode(columns)
         {
             if let tx, let positions, let versions {
-                answer.placedAt = (tx, positions, versions)
-                answer.cluster = system.map { ($0, timeline) }
-            } else if let rowTX, let position, let version, let record, let id {
-                answer.between.append(SharedLogRow(
+                placedAt = (tx, positions, versions)
+                cluster = system.map { ($0, timeline) }
+                continue
+            }
+            if let rowTX, let position, let version, let record, let id {
+                between.append(SharedLogRow(
                     cursor: .init(tx: rowTX, position: position), version: UInt64(version), record: Array(buffer: record), id: EventID(id)))
-            } else if let batch, let expected, let actual {
-                answer.refused.append((batch, job, expected, actual))
+                continue
             }
-        }
-        return interpret(answer, of: call.group)
-    }
-
-    /// The commit procedure, as a statement of its own: it commits inside and answers after its
-    /// commit, so its answer is the proof (one round trip per group).
-    func commitThenAnswer(_ call: CommitCall, on connection: PostgresConnection) async throws -> SharedLogCommit {
-        let a = CommitArguments(call.group)
-        let rows = try await connection.query(
-            """
-            CALL \(unescaped: table)_commit_then_answer(
-                \(a.keys)::bigint[], \(a.ends)::int[], \(a.jobs)::bytea[], \(a.expected)::bigint[], \(a.types)::smallint[],
-                \(a.records)::bytea[], \(a.ids)::uuid[], \(call.retry), \(call.placeAfter.map { String($0.tx) })::xid8,
-                \(call.placeAfter?.position), \(call.origin), \(Int32(Self.placedRowsLimit))::int)
-            """, logger: logger)
-        var answer = CommitAnswer()
-        let columns = ([Int32]?, [ByteBuffer]?, [Int64]?, [Int64]?, Int64?, [Int64]?, [Int64]?, String?, String?,
-                       [Int64]?, [Int64]?, [Int64]?, [ByteBuffer]?, [UUID]?).self
-        var answered = false
-        for try await (batches, jobs, expected, actual, tx, positions, versions, system, timeline, rowTX, position, version, record, id)
-            in rows.decode(columns)
-        {
-            answered = true
-            if let batches, let jobs, let expected, let actual, batches.count == jobs.count, batches.count == expected.count,
-                batches.count == actual.count
-            {
-                answer.refused = batches.indices.map { (batches[$0], jobs[$0], expected[$0], actual[$0]) }
-            }
-            if let tx, let positions, let versions {
-                answer.placedAt = (tx, positions, versions)
-                answer.cluster = system.map { ($0, timeline) }
-            }
-            if let rowTX, let position, let version, let record, let id, rowTX.count == position.count,
-                rowTX.count == version.count, rowTX.count == record.count, rowTX.count == id.count
-            {
-                answer.between = rowTX.indices.map {
-                    SharedLogRow(
-                        cursor: .init(tx: rowTX[$0], position: position[$0]), version: UInt64(version[$0]),
-                        record: Array(buffer: record[$0]), id: EventID(id[$0]))
-                }
-            } else if rowTX != nil {
-                answer.placedAt = nil  // rows the answer cannot give whole: the follower reads them
-            }
-        }
-        guard answered else { throw SharedLogError.outcomeUnknown("the commit procedure answered no row") }
-        return interpret(answer, of: call.group)
-    }
-
-    /// The commit's results, one per batch, and its placed rows when the answer places it.
-    func interpret(_ answer: CommitAnswer, of group: [[SharedLogEntry]]) -> SharedLogCommit {
-        var results = [Result<Void, JournalError>](repeating: .success(()), count: group.count)
-        for refused in answer.refused {
-            let index = Int(refused.batch) - 1
-            guard group.indices.contains(index) else { continue }
-            if refused.expected == -2, let first = group[index].first {
-                results[index] = .failure(
+            guard let batch, let expected, let actual else { continue }
+            if expected == -2, let first = group[Int(batch) - 1].first {
+                results[Int(batch) - 1] = .failure(
                     .idConflict(
                         id: first.id,
-                        detail: "the shared log holds \(refused.actual) of the batch's \(group[index].count) event ids but not "
+                        detail: "the shared log holds \(actual) of the batch's \(group[Int(batch) - 1].count) event ids but not "
                             + "all: a retry must repeat its batch exactly, ids included"))
                 continue
             }
-            results[index] = .failure(
+            results[Int(batch) - 1] = .failure(
                 .versionConflict(
-                    job: String(decoding: (refused.job ?? ByteBuffer()).readableBytesView, as: UTF8.self),
-                    expected: UInt64(refused.expected), actual: UInt64(refused.actual)))
+                    job: String(decoding: (job ?? ByteBuffer()).readableBytesView, as: UTF8.self), expected: UInt64(expected),
+                    actual: UInt64(actual)))
         }
         // Placed: every entry was stored by this transaction, and the function returned every row between
         // the cursor and it, on the cluster and timeline the follower has been reading (after a failover
         // behind one address, or on another cluster, the follower reads and checks first: not placed).
         let entries = Array(group.joined())
-        guard let placedAt = answer.placedAt, placedAt.positions.count == entries.count, placedAt.versions.count == entries.count,
-            let cluster = answer.cluster
+        guard let placedAt, placedAt.positions.count == entries.count, placedAt.versions.count == entries.count, let cluster
         else { return SharedLogCommit(results: results, placed: nil) }
         let failovers = primaryState.withLock { $0.failovers }
         guard (try? noteCluster(system: cluster.system, timeline: cluster.timeline)) != nil,
             primaryState.withLock({ $0.failovers }) == failovers
         else { return SharedLogCommit(results: results, placed: nil) }
-        var placed = answer.between
-        placed.reserveCapacity(answer.between.count + entries.count)
+        var placed = between
+        placed.reserveCapacity(between.count + entries.count)
         for (i, entry) in entries.enumerated() {
             placed.append(SharedLogRow(
                 cursor: ReplicaCursor(tx: placedAt.tx, position: placedAt.positions[i]), version: UInt64(placedAt.versions[i]),

@@ -80,8 +80,10 @@ start_node() {  # index [journal]
 NODE_CPU_BEFORE=()
 # Commits placed, summed over the nodes' /metrics (empty from a build without the gauge).
 placed_total() {
-  for i in $(seq 0 $((NODES - 1))); do curl -sf "127.0.0.1:$((BASE + i))/metrics"; done |
-    awk '/^logbook_shared_log_placed_commits / { t += $2; seen = 1 } END { if (seen) printf "%d\n", t }'
+  for i in $(seq 0 $((NODES - 1))); do curl -sf "127.0.0.1:$((BASE + i))/metrics" || true; done | placed_sum
+}
+placed_sum() {
+  awk '/^logbook_shared_log_placed_commits / { t += $2; seen = 1 } END { if (seen) printf "%d\n", t }'
 }
 node_cpu_total() { local t=0; for i in $(seq 0 $((NODES - 1))); do t=$(echo "$t + $(cpu "${PIDS[$i]}") + ${KILLED_CPU[$i]:-0}" | bc); done; printf "%.3f\n" "$t"; }
 KILLED_CPU=()
@@ -113,6 +115,7 @@ LOADPID=$!
 if [ "$KILL_AT" -gt 0 ]; then
   sleep "$KILL_AT"
   KILLED_CPU[1]=$(cpu "${PIDS[1]}")
+  KILLED_PLACED=$(curl -sf "127.0.0.1:$((BASE + 1))/metrics" | placed_sum || true)
   kill -9 "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null || true
   KILLED=$(date +%s.%N)
   start_node 1
@@ -121,13 +124,13 @@ fi
 wait "$LOADPID"
 SAT=$(cat "$DIR/sat.summary")
 W1=$(wal); S1=$(statements); P1=$(pg_cpu); N1=$(node_cpu_total); PL1=$(placed_total)
-# The statements by kind: commits (the procedure's CALL, or the function's SELECT from older
-# builds), the placed ones (the nodes' gauge; from older builds, the `SELECT 1` that proved a placed
-# commit), and follower reads. A node killed in the phase starts its gauge again from 0.
-KINDS=$(psql "SELECT coalesce(sum(calls) FILTER (WHERE query LIKE '%_commit(%' OR query LIKE '%_commit_then_answer(%'), 0) || ' ' ||
+# The statements by kind: commits, the placed ones (the nodes' gauge; from older builds, the
+# `SELECT 1` that proves a placed one), and follower reads. A node killed in the phase starts its
+# gauge again from 0: what it had counted is added.
+KINDS=$(psql "SELECT coalesce(sum(calls) FILTER (WHERE query LIKE '%_commit(%'), 0) || ' ' ||
   coalesce(sum(calls) FILTER (WHERE query = 'SELECT \$1'), 0) || ' ' ||
   coalesce(sum(calls) FILTER (WHERE query LIKE '%pg_control_system() s LEFT JOIN LATERAL%'), 0) FROM pg_stat_statements")
-if [ -n "$PL1" ]; then KINDS=$(echo "$KINDS" | awk -v p=$((PL1 - ${PL0:-0})) '{ print $1, p, $3 }'); fi
+if [ -n "$PL1" ]; then KINDS=$(echo "$KINDS" | awk -v p=$((PL1 + ${KILLED_PLACED:-0} - ${PL0:-0})) '{ print $1, p, $3 }'); fi
 
 echo "== phase 2: pgbench, $CLIENTS durable clients, ${SECONDS_}s (the nodes idle)"
 psql "CREATE TABLE pgbench_events (position bigint GENERATED ALWAYS AS IDENTITY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
