@@ -11,6 +11,7 @@ def phase(text):
     return {"rate": float(rate), "p50_ms": float(p50), "p99_ms": float(p99), "wrk_cpu": float(cpu), "errors": int(errors),
             "unrecorded": int(unrecorded)}
 sat, half, emb = phase(m["sat"]), phase(m["half"]), phase(m["emb"])
+kill = phase(m["kill"]) if m.get("kill") else None
 secs = m["seconds"]
 acked = max(1, m["acked_sat"])
 pg_events = max(1.0, m["pgbench_tps"] * secs)
@@ -30,8 +31,11 @@ eps = m["acked_sat"] / secs
 n = m["nodes"]
 commits, placed, reads = (int(x) for x in m["kinds"].split())
 print(f"== {n} node(s), saturated: {eps:.0f} events/s acknowledged, p50 {sat['p50_ms']:.1f} ms, p99 {sat['p99_ms']:.1f} ms "
-      f"({sat['errors']} requests failed or could not connect, as while a node was down; {sat['unrecorded']} acknowledged but not recorded)")
+      f"({sat['errors']} requests failed or could not connect; {sat['unrecorded']} acknowledged but not recorded)")
 print(f"   at about half ({half['rate']:.0f} requests/s): p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms")
+if kill:
+    print(f"   with node 1 killed and restarted (back after {m['kill_back_seconds']} s): {m['acked_kill'] / (secs / 2):.0f} events/s, "
+          f"p99 {kill['p99_ms']:.1f} ms, {kill['errors']} requests failed or could not connect, {kill['unrecorded']} acknowledged but not recorded")
 print(f"== pgbench, {m['clients']} durable clients: {m['pgbench_tps']:.0f} inserts/s (latency average {m['pgbench_latency_ms']} ms)")
 print(f"== embedded service (no PostgreSQL): {emb['rate']:.0f} events/s, p99 {emb['p99_ms']:.1f} ms")
 print(f"== CPU-seconds per 1,000 acknowledged events: nodes {node_cpu_k:.3f}, PostgreSQL {pg_cpu_k:.3f} "
@@ -54,8 +58,10 @@ summary = {
     "wrk_cpu_per_1000": round(1000 * sat["wrk_cpu"] / acked, 4), "apply_us_per_event": round(apply_us, 2),
     "statements_per_event": round(stmt_event, 3), "events_per_commit": round(acked / max(1, commits), 1),
     "placed_share": round(placed / max(1, commits), 3), "reads_per_commit": round(reads / max(1, commits), 3), "wal_bytes_per_event": round(wal_event), "pgbench_wal_bytes_per_insert": round(wal_pgbench),
+    "kill_events_per_second": round(m["acked_kill"] / (secs / 2), 1) if kill else None,
+    "kill_back_seconds": m["kill_back_seconds"] if kill else None,
     "lost": check["lost"], "replicas_identical": check["replicas_identical"], "acknowledged": check["acknowledged"],
 }
 print(json.dumps(summary))
-ok = check["lost"] == 0 and check["replicas_identical"] and check["acknowledged"] > 0 and sat["unrecorded"] == 0 and half["unrecorded"] == 0
+ok = check["lost"] == 0 and check["replicas_identical"] and check["acknowledged"] > 0 and sat["unrecorded"] == 0 and half["unrecorded"] == 0 and (kill is None or kill["unrecorded"] == 0)
 sys.exit(0 if ok else 1)

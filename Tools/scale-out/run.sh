@@ -4,13 +4,16 @@
 # with its own LMDB replica), and in the same run, one phase after the other on the same machine:
 #
 #   1. nodes, saturated: wrk (Tools/scale-out/post.lua) with CLIENTS connections spread over the
-#      nodes posting single durable events for SECONDS; with 3 nodes, node 1 is killed with SIGKILL
-#      at KILL_AT seconds and restarted (KILL_AT=0: never);
+#      nodes posting single durable events for SECONDS;
 #   2. pgbench: CLIENTS durable clients inserting the same rows one per commit, for SECONDS, the
 #      nodes still running (idle);
 #   3. nodes at about half the saturated rate (wrk's per-connection delay), SECONDS/2: latency;
-#   4. the embedded service (`logbook serve`, no PostgreSQL), saturated, SECONDS/2: its CPU per event;
-#   5. a new node with an empty replica catching up with everything: CPU per applied event.
+#   4. with 3 nodes or more, nodes saturated again for SECONDS/2, node 1 killed with SIGKILL at
+#      KILL_AT seconds into the phase and restarted (KILL_AT=0: no such phase): its acknowledged
+#      events are checked like the others (a phase of its own, so that the throughput of phase 1
+#      does not count the clients' reconnection storm while a node is down);
+#   5. the embedded service (`logbook serve`, no PostgreSQL), saturated, SECONDS/2: its CPU per event;
+#   6. a new node with an empty replica catching up with everything: CPU per applied event.
 #
 # For each phase: events (or inserts) per second, p50/p99, and CPU-seconds per 1,000 events for each
 # role (each node's utime+stime from /proc/PID/stat; PostgreSQL: the postmaster and every backend,
@@ -20,7 +23,7 @@
 # acknowledged event must be in every replica at its exact (job, version), and the replicas'
 # exports identical.
 #
-#   NODES=3 Tools/scale-out/run.sh [SECONDS]     # CLIENTS=64 KILL_AT=20; needs postgresql-15, wrk, python3
+#   NODES=3 Tools/scale-out/run.sh [SECONDS]     # CLIENTS=64 KILL_AT=10; needs postgresql-15, wrk, python3
 #   LOGBOOK_BIN=/path/to/logbook …               # another build (a before/after comparison)
 #
 # The last line is one JSON object. Exits 0 only when nothing acknowledged was lost and the
@@ -30,8 +33,9 @@ cd "$(dirname "$0")/../.."
 SECONDS_=${1:-60}
 NODES=${NODES:-3}
 CLIENTS=${CLIENTS:-64}
-KILL_AT=${KILL_AT:-20}
+KILL_AT=${KILL_AT:-10}
 [ "$NODES" -ge 3 ] || KILL_AT=0
+[ "$KILL_AT" -lt $((SECONDS_ / 2)) ] || KILL_AT=$((SECONDS_ / 6 > 0 ? SECONDS_ / 6 : 1))
 PGBIN=/usr/lib/postgresql/15/bin
 PGPORT=${PGPORT:-55432}
 BASE=${PORT:-18300}
@@ -85,8 +89,7 @@ placed_total() {
 placed_sum() {
   awk '/^logbook_shared_log_placed_commits / { t += $2; seen = 1 } END { if (seen) printf "%d\n", t }'
 }
-node_cpu_total() { local t=0; for i in $(seq 0 $((NODES - 1))); do t=$(echo "$t + $(cpu "${PIDS[$i]}") + ${KILLED_CPU[$i]:-0}" | bc); done; printf "%.3f\n" "$t"; }
-KILLED_CPU=()
+node_cpu_total() { local t=0; for i in $(seq 0 $((NODES - 1))); do t=$(echo "$t + $(cpu "${PIDS[$i]}")" | bc); done; printf "%.3f\n" "$t"; }
 
 # One wrk per port, CONNS connections in all; writes the acknowledged events to $DIR/acked-PHASE-*.
 # Prints: requests/s, p50 ms, p99 ms, wrk's CPU-seconds.
@@ -109,28 +112,15 @@ PORTS=(); for i in $(seq 0 $((NODES - 1))); do PORTS+=($((BASE + i))); done
 psql "SELECT pg_stat_statements_reset()" >/dev/null
 W0=$(wal); S0=$(statements); P0=$(pg_cpu); N0=$(node_cpu_total); PL0=$(placed_total)
 
-echo "== phase 1: $NODES node(s) saturated, ${SECONDS_}s$( [ "$KILL_AT" -gt 0 ] && echo "; node 1 killed with SIGKILL at ${KILL_AT}s and restarted")"
-load sat "$SECONDS_" 0 "${PORTS[@]}" >"$DIR/sat.summary" &
-LOADPID=$!
-if [ "$KILL_AT" -gt 0 ]; then
-  sleep "$KILL_AT"
-  KILLED_CPU[1]=$(cpu "${PIDS[1]}")
-  KILLED_PLACED=$(curl -sf "127.0.0.1:$((BASE + 1))/metrics" | placed_sum || true)
-  kill -9 "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null || true
-  KILLED=$(date +%s.%N)
-  start_node 1
-  echo "   node 1 back after $(python3 -c "import time; print(round(time.time() - $KILLED, 2))") s"
-fi
-wait "$LOADPID"
-SAT=$(cat "$DIR/sat.summary")
+echo "== phase 1: $NODES node(s) saturated, ${SECONDS_}s"
+SAT=$(load sat "$SECONDS_" 0 "${PORTS[@]}")
 W1=$(wal); S1=$(statements); P1=$(pg_cpu); N1=$(node_cpu_total); PL1=$(placed_total)
 # The statements by kind: commits, the placed ones (the nodes' gauge; from older builds, the
-# `SELECT 1` that proves a placed one), and follower reads. A node killed in the phase starts its
-# gauge again from 0: what it had counted is added.
+# `SELECT 1` that proves a placed one), and follower reads.
 KINDS=$(psql "SELECT coalesce(sum(calls) FILTER (WHERE query LIKE '%_commit(%'), 0) || ' ' ||
   coalesce(sum(calls) FILTER (WHERE query = 'SELECT \$1'), 0) || ' ' ||
   coalesce(sum(calls) FILTER (WHERE query LIKE '%pg_control_system() s LEFT JOIN LATERAL%'), 0) FROM pg_stat_statements")
-if [ -n "$PL1" ]; then KINDS=$(echo "$KINDS" | awk -v p=$((PL1 + ${KILLED_PLACED:-0} - ${PL0:-0})) '{ print $1, p, $3 }'); fi
+if [ -n "$PL1" ]; then KINDS=$(echo "$KINDS" | awk -v p=$((PL1 - ${PL0:-0})) '{ print $1, p, $3 }'); fi
 
 echo "== phase 2: pgbench, $CLIENTS durable clients, ${SECONDS_}s (the nodes idle)"
 psql "CREATE TABLE pgbench_events (position bigint GENERATED ALWAYS AS IDENTITY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -157,7 +147,22 @@ DELAY=$(python3 -c "print(max(0, round($PER * $NODES * 1000 / ($SAT_RATE / 2) - 
 echo "== phase 3: $NODES node(s) at about half that rate (a ${DELAY} ms pause per connection), $((SECONDS_ / 2))s"
 HALF=$(load half $((SECONDS_ / 2)) "$DELAY" "${PORTS[@]}")
 
-echo "== phase 4: the embedded service (no PostgreSQL), saturated, $((SECONDS_ / 2))s"
+KILL=""; BACK=0
+if [ "$KILL_AT" -gt 0 ]; then
+  echo "== phase 4: $NODES node(s) saturated, $((SECONDS_ / 2))s; node 1 killed with SIGKILL at ${KILL_AT}s and restarted"
+  load kill $((SECONDS_ / 2)) 0 "${PORTS[@]}" >"$DIR/kill.summary" &
+  LOADPID=$!
+  sleep "$KILL_AT"
+  kill -9 "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null || true
+  KILLED=$(date +%s.%N)
+  start_node 1
+  BACK=$(python3 -c "import time; print(round(time.time() - $KILLED, 2))")
+  echo "   node 1 back after $BACK s"
+  wait "$LOADPID"
+  KILL=$(cat "$DIR/kill.summary")
+fi
+
+echo "== phase 5: the embedded service (no PostgreSQL), saturated, $((SECONDS_ / 2))s"
 "$BIN" --journal "$DIR/embedded.journal" serve --port $((BASE + 9)) --lease 1h >"$DIR/embedded.log" 2>&1 &
 EMB_PID=$!; PIDS+=("$EMB_PID")
 for _ in $(seq 300); do curl -sf "127.0.0.1:$((BASE + 9))/healthz" >/dev/null && break; sleep 0.1; done
@@ -173,7 +178,7 @@ for _ in $(seq 600); do
 done
 for i in $(seq 0 $((NODES - 1))); do kill -TERM "${PIDS[$i]}"; wait "${PIDS[$i]}" 2>/dev/null || true; done
 
-echo "== phase 5: a new node catching up from an empty replica"
+echo "== phase 6: a new node catching up from an empty replica"
 C0=$(date +%s.%N)
 /usr/bin/time -f "%U %S" -o "$DIR/catchup.cpu" "$BIN" --postgres "$URL" --journal "$DIR/catchup.journal" status sat0-1-0 >/dev/null
 C1=$(date +%s.%N)
@@ -181,16 +186,17 @@ C1=$(date +%s.%N)
 for i in $(seq 0 $((NODES - 1))); do "$BIN" --journal "$DIR/node-$i.journal" export >"$DIR/node-$i.jsonl"; done
 "$BIN" --journal "$DIR/catchup.journal" export >"$DIR/catchup.jsonl"
 "$BIN" --journal "$DIR/node-0.journal" verify >/dev/null
-cat "$DIR"/acked-sat-* "$DIR"/acked-half-* >"$DIR/acked.txt"
+cat "$DIR"/acked-sat-* "$DIR"/acked-half-* "$DIR"/acked-kill-* 2>/dev/null >"$DIR/acked.txt" || true
 CHECK=$(python3 Tools/scale-out/check.py "$DIR/acked.txt" "$DIR"/node-*.jsonl "$DIR/catchup.jsonl")
 
 tee "$DIR/measurements.json" <<EOF >/dev/null
 {"nodes": $NODES, "clients": $CLIENTS, "seconds": $SECONDS_, "cpus": $(nproc),
- "sat": "$SAT", "half": "$HALF", "emb": "$EMB", "kinds": "$KINDS",
+ "sat": "$SAT", "half": "$HALF", "emb": "$EMB", "kill": "$KILL", "kill_back_seconds": $BACK, "kinds": "$KINDS",
  "wal": [$W0, $W1, $W2, $W3], "statements": [$S0, $S1, $S3], "pg_cpu": [$P0, $P1, $P2, $P3],
  "node_cpu": [$N0, $N1], "emb_cpu": [$E0, $E1], "pgbench_tps": ${PG_TPS:-0}, "pgbench_latency_ms": ${PG_LAT:-0},
  "catchup_cpu": "$(tail -1 "$DIR/catchup.cpu")", "catchup_seconds": $(printf "%.3f" "$(echo "$C1 - $C0" | bc)"),
  "acked_sat": $(cat "$DIR"/acked-sat-* | wc -l), "acked_half": $(cat "$DIR"/acked-half-* | wc -l),
+ "acked_kill": $(cat "$DIR"/acked-kill-* 2>/dev/null | wc -l),
  "acked_emb": $(cat "$DIR"/acked-emb-* | wc -l), "check": $CHECK}
 EOF
 python3 Tools/scale-out/report.py <"$DIR/measurements.json" || { cp "$DIR/measurements.json" /tmp/scale-out-measurements.json; exit 1; }
