@@ -96,10 +96,11 @@ import Testing
         }
     }
 
-    /// A placed commit's answer is the proof that it committed: the follower applies its rows from
-    /// it. The procedure answers after its `COMMIT`, which waits for the synchronous standby (here
-    /// required and missing), even when the answer is larger than PostgreSQL's send buffer (8 kB):
-    /// another writer's 32 rows of 1 kB come with it, as rows between the cursor and the commit.
+    /// A placed commit's answer is applied by the follower as committed, so it must not come before
+    /// the commit is durable: here not before the synchronous standby (required and missing)
+    /// acknowledged it, even when the answer is larger than PostgreSQL's send buffer (8 kB), which
+    /// it sends as it fills: another writer's 32 rows of 1 kB come with it, as rows between the
+    /// cursor and the commit (docs/scale-out.md, "When the node trusts the answer").
     @Test func aPlacedCommitAnswersOnlyAfterItsCommit() async throws {
         try await withLog(settings: ["synchronous_commit = local", "synchronous_standby_names = '*'"]) { log, client, server in
             _ = try await client.query(
