@@ -81,13 +81,10 @@ start_node() {  # index [journal]
   for _ in $(seq 300); do curl -sf "127.0.0.1:$((BASE + $1))/healthz" >/dev/null && return; sleep 0.1; done
   echo "node $1 did not start"; cat "$DIR/node-$1.log"; exit 1
 }
-NODE_CPU_BEFORE=()
 # Commits placed, summed over the nodes' /metrics (empty from a build without the gauge).
 placed_total() {
-  for i in $(seq 0 $((NODES - 1))); do curl -sf "127.0.0.1:$((BASE + i))/metrics" || true; done | placed_sum
-}
-placed_sum() {
-  awk '/^logbook_shared_log_placed_commits / { t += $2; seen = 1 } END { if (seen) printf "%d\n", t }'
+  for i in $(seq 0 $((NODES - 1))); do curl -sf "127.0.0.1:$((BASE + i))/metrics" || true; done |
+    awk '/^logbook_shared_log_placed_commits / { t += $2; seen = 1 } END { if (seen) printf "%d\n", t }'
 }
 node_cpu_total() { local t=0; for i in $(seq 0 $((NODES - 1))); do t=$(echo "$t + $(cpu "${PIDS[$i]}")" | bc); done; printf "%.3f\n" "$t"; }
 
