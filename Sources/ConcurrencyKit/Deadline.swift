@@ -5,7 +5,8 @@
 /// `body` runs in a task of its own, not a child task, on purpose: a call that ignores
 /// cancellation (a query waiting in a connection pool for a server that cannot be reached) would
 /// hold a task group, and so its caller, until it ended; here the caller is answered at the
-/// deadline and the body is left to end when it can.
+/// deadline and the body is left to end when it can. The bound is an alarm (`AlarmClock`), not a
+/// sleeping task: nothing wakes when the body answers first.
 package func withDeadline<T: Sendable>(
     _ limit: Duration, timeout: any Error & Sendable, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
@@ -17,11 +18,10 @@ package func withDeadline<T: Sendable>(
             answer.fulfil(.failure(error))
         }
     }
-    let timer = Task {
-        try? await Task.sleep(for: limit)
-        if !Task.isCancelled, answer.fulfil(.failure(timeout)) { work.cancel() }
+    let alarm = AlarmClock.shared.set(after: limit) {
+        if answer.fulfil(.failure(timeout)) { work.cancel() }
     }
-    defer { timer.cancel() }
+    defer { AlarmClock.shared.cancel(alarm) }
     return try await withTaskCancellationHandler {
         try await answer.value.get()
     } onCancel: {

@@ -28,11 +28,8 @@ package final class Doorbell: Sendable {
             s.generation += 1
             return s.generation
         }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { self.wake(generation) }
-        }
-        defer { timer.cancel() }
+        let alarm = AlarmClock.shared.set(after: timeout) { self.wake(generation) }
+        defer { AlarmClock.shared.cancel(alarm) }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
                 let now = state.withLock { s -> Bool? in

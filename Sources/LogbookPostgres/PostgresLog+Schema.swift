@@ -27,6 +27,7 @@ extension PostgresLog {
     /// when it is newer than this build knows (`SharedLogError.incompatible`): during a rolling
     /// upgrade an old node stops rather than overwrite what a new one installed.
     public func createSchema() async throws(SharedLogError) {
+        if schemaReady.load(ordering: .acquiring) { return }
         let task = schema.withLock { t in
             if let t { return t }
             let made = Task<Void, any Error> {
@@ -43,6 +44,7 @@ extension PostgresLog {
         do {
             let unanswered = SharedLogError.unavailable("no answer within \(answerLimit) (is PostgreSQL running and reachable?)")
             try await withDeadline(answerLimit, timeout: unanswered) { try await task.value }
+            schemaReady.store(true, ordering: .releasing)
         } catch {
             schema.withLock { t in
                 t?.cancel()

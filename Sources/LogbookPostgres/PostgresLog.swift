@@ -38,6 +38,8 @@ public final class PostgresLog: SharedLog {
     /// One LISTEN task per notification stream (each logbook on this log has its own).
     let listeners = Mutex<[Task<Void, Never>]>([])
     let schema = Mutex<Task<Void, any Error>?>(nil)
+    /// Set once `createSchema` succeeded: later calls return at once.
+    let schemaReady = Atomic<Bool>(false)
     /// Whether a commit is one statement in an implicit transaction (until the server's default
     /// isolation is found not to be READ COMMITTED).
     let singleStatementCommits = Atomic<Bool>(true)
@@ -74,6 +76,8 @@ public final class PostgresLog: SharedLog {
             let parsed = try PostgresURL(text)
             var configuration = parsed.configuration
             configuration.options.maximumConnections = 8  // a commit, a read and the listener at a time, with room
+            configuration.options.minimumConnections = 3
+            configuration.options.keepAliveBehavior = nil
             clients.append(PostgresClient(configuration: configuration, backgroundLogger: logger))
             names.append(parsed.name)
             direct.append(parsed.connection)
