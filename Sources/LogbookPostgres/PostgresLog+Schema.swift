@@ -19,7 +19,10 @@ extension PostgresLog {
     /// one order lock first, so commits can be placed with several nodes; a placed commit also
     /// returns the other rows between the cursor and its own (at most `p_rows`), and its notification
     /// names its transaction (a new signature beside version 5's, kept for nodes still running it).
-    static let schemaVersion = 6
+    /// 7: the same function, whose statements are planned once per connection, not at every call
+    /// (`plan_cache_mode = force_generic_plan`): the same signature, so nodes still running version 6
+    /// call it and commit as before.
+    static let schemaVersion = 7
 
     /// Brings the schema to this build's version (once per log; appends and reads wait for it):
     /// nothing to do when it is there; created whole on a new table; migrated from an older version
@@ -126,6 +129,10 @@ extension PostgresLog {
         -- Every read here has an index that bounds it; a plan cached while the table was small (or
         -- before its statistics were gathered) would otherwise scan the whole table at every call.
         SET enable_seqscan = off
+        -- Each statement is planned once per connection: a plan made for the values of one call (the
+        -- default for a statement's first calls, and later whenever the planner guesses it cheaper)
+        -- cost more to make than to run, every call (docs/scale-out.md, "Where the time goes").
+        SET plan_cache_mode = force_generic_plan
         AS $fn$
         DECLARE
             b int;

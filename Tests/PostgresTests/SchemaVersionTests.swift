@@ -109,6 +109,28 @@ import Testing
         }
     }
 
+    /// Version 6's function has the same signature as version 7's: migrating replaces it in place
+    /// (nodes still on version 6 call the new one), and its statements are then planned once per
+    /// connection.
+    @Test func version6IsMigratedToStatementsPlannedOnce() async throws {
+        try await withPostgresLog { log, client, _ in
+            let config = "SELECT coalesce(array_to_string(proconfig, ','), '') FROM pg_proc WHERE proname = 'logbook_events_commit'"
+            #expect(try await Self.text(client, PostgresQuery(unsafeSQL: config))?.contains("plan_cache_mode=force_generic_plan") == true)
+            // Version 6 as it was: the function without the setting.
+            let signature = "logbook_events_commit(bigint[], int[], bytea[], bigint[], smallint[], bytea[], uuid[], boolean, xid8, bigint, text, int)"
+            _ = try await client.query(PostgresQuery(unsafeSQL: "ALTER FUNCTION \(signature) RESET plan_cache_mode"), logger: Self.logger)
+            _ = try await client.query("UPDATE logbook_events_schema SET version = 6", logger: Self.logger)
+            #expect(try await Self.text(client, PostgresQuery(unsafeSQL: config))?.contains("plan_cache_mode") == false)
+            let other = try Self.anotherLog(client)
+            try await other.createSchema()
+            #expect(try await Self.storedVersion(client) == "7")
+            #expect(try await Self.text(client, "SELECT count(*)::text FROM pg_proc WHERE proname = 'logbook_events_commit'") == "1")
+            #expect(try await Self.text(client, PostgresQuery(unsafeSQL: config))?.contains("plan_cache_mode=force_generic_plan") == true)
+            let answer = try await other.commit([[PostgresLogTests.event("a")]], retry: false, placingAfter: nil, origin: "n")
+            #expect(answer.placed?.count == 1)
+        }
+    }
+
     /// A node on a schema newer than it knows stops following and refuses appends, naming why.
     @Test func aNodeOnANewerSchemaStopsWithTheReason() async throws {
         try await withPostgresLog { _, client, _ in
