@@ -76,6 +76,10 @@ public final class PostgresLog: SharedLog {
             let parsed = try PostgresURL(text)
             var configuration = parsed.configuration
             configuration.options.maximumConnections = 8  // a commit, a read and the listener at a time, with room
+            // Those three are kept open, and none gets a keep-alive: the pool arms a timer (a task
+            // group of two tasks) for a connection each time it comes back, keep-alive and, above the
+            // kept ones, idle timeout; several thread switches per commit (docs/scale-out.md, "Bounds
+            // a user sees"). A connection that died while idle fails its next query within the bound.
             configuration.options.minimumConnections = 3
             configuration.options.keepAliveBehavior = nil
             clients.append(PostgresClient(configuration: configuration, backgroundLogger: logger))
