@@ -35,15 +35,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .target(name: "CCRC32C"),
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         .target(name: "Lifecycle"),
-        // The few concurrency pieces the others share (one-shot values, wake-ups, deadlines, a
-        // condition lock for threads), each on the standard library's Mutex and continuations.
-        .target(name: "ConcurrencyKit"),
+        // The few concurrency pieces the others share (one-shot values, wake-ups, deadlines and the
+        // alarm thread that bounds them, a condition lock for threads), each on the standard
+        // library's Mutex and continuations; the alarms' queue is swift-collections' Heap.
+        .target(name: "ConcurrencyKit", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "Journal", dependencies: ["LMDB", "CCRC32C", "Lifecycle", "ConcurrencyKit"]),
         .target(name: "JobRunner", dependencies: ["Lifecycle"]),
         .target(name: "Logbook", dependencies: ["Journal", "Lifecycle", "ConcurrencyKit", "JobRunner"]),

@@ -1,3 +1,5 @@
+import HeapModule
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,9 +28,8 @@ package final class AlarmClock: @unchecked Sendable {
     private let condition = ConditionLock()
     // Guarded by `condition`:
     private var actions: [UInt64: @Sendable () -> Void] = [:]
-    /// Alarms by time, a binary min-heap; entries whose alarm was cancelled are dropped when they
-    /// come to the top.
-    private var queue: [(at: UInt64, id: UInt64)] = []
+    /// Alarms by time; entries whose alarm was cancelled are dropped when they come to the top.
+    private var queue = Heap<Entry>()
     private var nextID: UInt64 = 0
     /// What the thread does now: nil while it runs (it looks at the queue before it sleeps again),
     /// else the time it sleeps until (`.max`: until an alarm is set).
@@ -45,7 +46,7 @@ package final class AlarmClock: @unchecked Sendable {
             nextID += 1
             actions[nextID] = action
             if self.threadless { return (Alarm(id: nextID), false, false, true) }
-            push((at, nextID))
+            queue.insert(Entry(at: at, id: nextID))
             let start = !started
             started = true
             // Woken only when this alarm is due more than a millisecond before the thread's wake-up.
@@ -74,9 +75,9 @@ package final class AlarmClock: @unchecked Sendable {
             _ = try Threads.start { [self] in run() }
         } catch {
             // No thread (the process is out of them): each alarm gets a sleeping task instead.
-            let pending = condition.withLock { () -> [(at: UInt64, id: UInt64)] in
+            let pending = condition.withLock { () -> [Entry] in
                 threadless = true
-                return queue
+                return Array(queue.unordered)
             }
             for entry in pending { sleep(until: entry.at, entry.id) }
         }
@@ -99,15 +100,15 @@ package final class AlarmClock: @unchecked Sendable {
             let due = condition.withLock { () -> [@Sendable () -> Void] in
                 let now = Self.now()
                 var due: [@Sendable () -> Void] = []
-                while let top = queue.first, top.at <= now || actions[top.id] == nil {
-                    popTop()
+                while let top = queue.min, top.at <= now || actions[top.id] == nil {
+                    queue.removeMin()
                     if let action = actions.removeValue(forKey: top.id) { due.append(action) }
                 }
                 if !due.isEmpty {
                     sleepsUntil = nil
                     return due
                 }
-                let until = queue.first?.at ?? .max
+                let until = queue.min?.at ?? .max
                 sleepsUntil = until
                 if until == .max {
                     condition.wait()
@@ -121,33 +122,11 @@ package final class AlarmClock: @unchecked Sendable {
         }
     }
 
-    // MARK: the heap
-
-    private func push(_ entry: (at: UInt64, id: UInt64)) {
-        queue.append(entry)
-        var i = queue.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard queue[i].at < queue[parent].at else { break }
-            queue.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    private func popTop() {
-        let last = queue.removeLast()
-        guard !queue.isEmpty else { return }
-        queue[0] = last
-        var i = 0
-        while true {
-            let (left, right) = (2 * i + 1, 2 * i + 2)
-            var smallest = i
-            if left < queue.count, queue[left].at < queue[smallest].at { smallest = left }
-            if right < queue.count, queue[right].at < queue[smallest].at { smallest = right }
-            if smallest == i { return }
-            queue.swapAt(i, smallest)
-            i = smallest
-        }
+    /// An alarm in the queue: its time on the monotonic clock, in nanoseconds.
+    private struct Entry: Comparable {
+        var at: UInt64
+        var id: UInt64
+        static func < (a: Entry, b: Entry) -> Bool { (a.at, a.id) < (b.at, b.id) }
     }
 
     // MARK: time
