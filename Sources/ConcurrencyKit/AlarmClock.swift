@@ -28,14 +28,16 @@ package final class AlarmClock: @unchecked Sendable {
     private let condition = ConditionLock()
     // Guarded by `condition`:
     private var actions: [UInt64: @Sendable () -> Void] = [:]
-    /// Alarms by time; entries whose alarm was cancelled are dropped when they come to the top.
+    /// Alarms by time. An entry whose alarm was cancelled is dropped when it comes to the top, or
+    /// when such entries outnumber the live ones (`set`): a 5 s bound set and cancelled at every
+    /// commit would otherwise leave five seconds' worth of them in the queue.
     private var queue = Heap<Entry>()
     private var nextID: UInt64 = 0
     /// What the thread does now: nil while it runs (it looks at the queue before it sleeps again),
     /// else the time it sleeps until (`.max`: until an alarm is set).
     private var sleepsUntil: UInt64? = .max
     private var started = false
-
+    /// The thread could not be started: each alarm gets a sleeping task instead.
     package init() {}
 
     /// Runs `action` on the clock's thread once `delay` has passed, unless cancelled first.
@@ -47,6 +49,9 @@ package final class AlarmClock: @unchecked Sendable {
             actions[nextID] = action
             if self.threadless { return (Alarm(id: nextID), false, false, true) }
             queue.insert(Entry(at: at, id: nextID))
+            if queue.count >= 1024, queue.count > 4 * actions.count {
+                queue = Heap(queue.unordered.filter { actions[$0.id] != nil })
+            }
             let start = !started
             started = true
             // Woken only when this alarm is due more than a millisecond before the thread's wake-up.
@@ -68,13 +73,16 @@ package final class AlarmClock: @unchecked Sendable {
     /// Alarms set and not yet run or cancelled (tests).
     package var pending: Int { condition.withLock { actions.count } }
 
+    /// Entries in the queue, cancelled ones not yet dropped included (tests).
+    package var queued: Int { condition.withLock { queue.count } }
+
     private static let slack: UInt64 = 1_000_000
 
     private func startThread() {
         do {
             _ = try Threads.start { [self] in run() }
         } catch {
-            // No thread (the process is out of them): each alarm gets a sleeping task instead.
+            // No thread (the process is out of them).
             let pending = condition.withLock { () -> [Entry] in
                 threadless = true
                 return Array(queue.unordered)

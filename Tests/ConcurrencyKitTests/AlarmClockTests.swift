@@ -80,6 +80,15 @@ import Testing
         #expect(clock.cancel(far))
     }
 
+    @Test func cancelledAlarmsDoNotPileUpInTheQueue() {
+        let clock = AlarmClock()
+        let live = clock.set(after: .seconds(7200)) {}
+        for _ in 0..<10_000 { clock.cancel(clock.set(after: .seconds(3600)) {}) }
+        #expect(clock.queued < 1024 + 1, "cancelled entries were dropped, not kept for an hour")
+        #expect(clock.pending == 1)
+        #expect(clock.cancel(live), "the live alarm survived the clean-up")
+    }
+
     /// What the alarms of a test did, shared by its tasks and the clock's thread.
     final class Tally: Sendable {
         let runs = Mutex<[Int: Int]>([:])
